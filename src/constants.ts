@@ -1,0 +1,52 @@
+// Input, output and state names: the contract of action.yml, in one place.
+
+export const INPUT = {
+  mode: 'mode',
+  functionName: 'function-name',
+  source: 'source',
+  requirements: 'requirements',
+  runtime: 'runtime',
+  architectures: 'architectures',
+  handler: 'handler',
+  importCheck: 'import-check',
+  packageType: 'package-type',
+  layerName: 'layer-name',
+  exclude: 'exclude',
+  slim: 'slim',
+  installer: 'installer',
+  allowLinuxWheels: 'allow-linux-wheels',
+  cache: 'cache',
+  outputDir: 'output-dir',
+  maxSize: 'max-size',
+  maxUnzippedSize: 'max-unzipped-size',
+  s3Bucket: 's3-bucket',
+  s3Prefix: 's3-prefix',
+  publish: 'publish',
+  alias: 'alias',
+  smokePayload: 'smoke-payload',
+  smokeExpect: 'smoke-expect',
+  comment: 'comment',
+  githubToken: 'github-token'
+} as const
+
+export const OUTPUT = {
+  packages: 'packages',
+  zipPath: 'zip-path',
+  codeSha256: 'code-sha256',
+  size: 'size',
+  unzippedSize: 'unzipped-size',
+  cacheHit: 'cache-hit',
+  changed: 'changed',
+  version: 'version',
+  versionArn: 'version-arn',
+  aliasArn: 'alias-arn',
+  layerVersionArn: 'layer-version-arn'
+} as const
+
+/** Bumped when the wheel store's layout changes: old caches then never match. */
+export const CACHE_FORMAT_VERSION = 'v1'
+
+/** Name of the JSON size report written in output-dir. */
+export const REPORT_FILE = 'report.json'
+
+export const USER_AGENT = 'lambda-python-deploy/1'

@@ -1,0 +1,78 @@
+// Typed results that pass between the pipeline's stages (build → verify → report → deploy).
+import type { Architecture } from './lambda-facts.js'
+
+/** One zip the action wrote, as the `packages` output describes it. */
+export interface PackageFile {
+  /** Absolute path of the zip. */
+  path: string
+  /** Zipped size, bytes. */
+  size: number
+  /** Sum of the entries' uncompressed sizes, bytes. */
+  unzippedSize: number
+  /** Base64 SHA-256 of the zip bytes: Lambda's CodeSha256. */
+  codeSha256: string
+}
+
+export interface ArchPackages {
+  function: PackageFile
+  /** Only with `package-type: layer`. */
+  layer?: PackageFile
+}
+
+/** One installed distribution's share of a package, for size reports. */
+export interface DistributionSize {
+  /** Normalised project name (`pydantic_core`). */
+  name: string
+  version: string
+  unzippedSize: number
+  files: number
+}
+
+export interface ImportCheck {
+  status: 'passed' | 'skipped'
+  /** Why it was skipped, in the user's words. */
+  reason?: string
+}
+
+export interface ArchBuild {
+  architecture: Architecture
+  runtime: string
+  packages: ArchPackages
+  /** Biggest first. */
+  distributions: DistributionSize[]
+  /** Unzipped size of the handler code alone. */
+  codeUnzippedSize: number
+  /** Every wheel came from the wheel store: no resolver ran. */
+  cacheHit: boolean
+  /** Wheel file names that went into the package. */
+  wheels: string[]
+  importCheck: ImportCheck
+  /** Milliseconds per phase: resolve, assemble, verify. */
+  timings: Record<string, number>
+}
+
+export interface BuildResult {
+  runtime: string
+  packageType: 'zip' | 'layer'
+  architectures: ArchBuild[]
+  /** True when every architecture's wheels came from the cache. */
+  cacheHit: boolean
+  /** The JSON report written next to the packages (`<output-dir>/report.json`). */
+  reportPath: string
+}
+
+/** What happened to one function in `deploy` mode. */
+export interface FunctionDeployResult {
+  functionName: string
+  architecture: Architecture
+  /** `unchanged`: the function already had this CodeSha256 and nothing was sent. */
+  status: 'deployed' | 'unchanged' | 'failed'
+  upload?: 'direct' | 's3'
+  version?: string
+  versionArn?: string
+  aliasArn?: string
+  layerVersionArn?: string
+  smoke?: { status: 'passed' | 'failed' | 'skipped'; detail?: string }
+  /** Set when status is `failed`. */
+  error?: string
+}

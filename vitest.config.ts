@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 240_000,
+    hookTimeout: 240_000,
+    // Integration tests start their own moto servers and pip runs; two cores.
+    maxWorkers: 2,
+    reporters: ['default']
+  }
+})
