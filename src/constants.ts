@@ -17,6 +17,7 @@ export const INPUT = {
   allowLinuxWheels: 'allow-linux-wheels',
   cache: 'cache',
   outputDir: 'output-dir',
+  packageDir: 'package-dir',
   maxSize: 'max-size',
   maxUnzippedSize: 'max-unzipped-size',
   s3Bucket: 's3-bucket',

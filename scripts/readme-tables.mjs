@@ -1,0 +1,49 @@
+// Writes the README's inputs and outputs tables from action.yml (the source of truth), between
+// the `<!-- inputs -->` / `<!-- outputs -->` markers. `--check` exits 1 when they differ.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { parse } from 'yaml'
+
+const root = new URL('..', import.meta.url).pathname
+const action = parse(readFileSync(`${root}action.yml`, 'utf8'))
+const cell = (text) =>
+  String(text ?? '')
+    .trim()
+    .replaceAll('|', '\\|')
+    .replaceAll('\n', ' ')
+
+export function inputsTable() {
+  const rows = Object.entries(action.inputs).map(
+    ([name, spec]) =>
+      `| \`${name}\` | ${spec.default === '' || spec.default === undefined ? '' : `\`${cell(spec.default)}\``} | ${cell(spec.description)} |`
+  )
+  return ['| input | default | meaning |', '|---|---|---|', ...rows].join('\n')
+}
+
+export function outputsTable() {
+  const rows = Object.entries(action.outputs).map(
+    ([name, spec]) => `| \`${name}\` | ${cell(spec.description)} |`
+  )
+  return ['| output | meaning |', '|---|---|', ...rows].join('\n')
+}
+
+export function withTables(readme) {
+  const put = (text, marker, table) =>
+    text.replace(
+      new RegExp(`(<!-- ${marker} -->\\n)[\\s\\S]*?(\\n<!-- /${marker} -->)`),
+      `$1${table}$2`
+    )
+  return put(put(readme, 'inputs', inputsTable()), 'outputs', outputsTable())
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const readme = readFileSync(`${root}README.md`, 'utf8')
+  const wanted = withTables(readme)
+  if (process.argv.includes('--check')) {
+    if (wanted !== readme) {
+      console.error('README.md tables differ from action.yml: run node scripts/readme-tables.mjs')
+      process.exit(1)
+    }
+  } else {
+    writeFileSync(`${root}README.md`, wanted)
+  }
+}

@@ -1,0 +1,180 @@
+// The build stage: for each architecture, concurrently, resolve wheels → assemble zips → verify,
+// then write the JSON report next to the packages.
+import * as core from '@actions/core'
+import { open, mkdir, writeFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
+import { REPORT_FILE } from '../constants.js'
+import { UserError } from '../errors.js'
+import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
+import type { ArchBuild, BuildResult, PackageFile } from '../types.js'
+import { assemblePackages } from './assemble.js'
+import { ELF_HEADER_BYTES, elfMismatch, isSharedLibrary, type ElfMismatch } from './elf.js'
+import { runImportCheck } from './import-check.js'
+import { resolveWheels } from './resolve.js'
+import { readEntryHead, readZipEntries } from './zip-format.js'
+
+export interface BuildRequest {
+  runtime: RuntimeFacts
+  architectures: Architecture[]
+  source: string
+  requirements?: string
+  handler?: string
+  importCheck: boolean
+  packageType: 'zip' | 'layer'
+  exclude: string[]
+  slim: boolean
+  installer: 'pip' | 'uv' | 'auto'
+  useActionsCache: boolean
+  allowLinuxWheels: boolean
+  outputDir: string
+  /** Seconds since the epoch for every zip entry's timestamp (`SOURCE_DATE_EPOCH`). */
+  sourceDateEpoch?: number
+  /** Where resolved wheels are kept; defaults to the runner's tool cache. */
+  storeRoot?: string
+}
+
+/** Reads SOURCE_DATE_EPOCH the way reproducible-builds.org defines it. */
+export function sourceDateEpoch(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined
+  if (!/^\d+$/.test(value)) {
+    throw new UserError(
+      `SOURCE_DATE_EPOCH: '${value}' is not a whole number of seconds since 1970.`
+    )
+  }
+  return Number(value)
+}
+
+async function timed<T>(
+  timings: Record<string, number>,
+  phase: string,
+  work: () => Promise<T>
+): Promise<T> {
+  const start = performance.now()
+  try {
+    return await work()
+  } finally {
+    timings[phase] = Math.round(performance.now() - start)
+  }
+}
+
+/** Every shared library's ELF machine must be the target's. */
+export async function checkElfMachines(
+  zip: PackageFile,
+  architecture: Architecture
+): Promise<void> {
+  const entries = (await readZipEntries(zip.path)).filter((entry) => isSharedLibrary(entry.name))
+  const mismatches: ElfMismatch[] = []
+  const handle = await open(zip.path, 'r')
+  try {
+    for (const entry of entries) {
+      const head = await readEntryHead(handle, entry, ELF_HEADER_BYTES)
+      const mismatch = elfMismatch(entry.name, head, architecture)
+      if (mismatch) mismatches.push(mismatch)
+    }
+  } finally {
+    await handle.close()
+  }
+  if (mismatches.length > 0) {
+    const list = mismatches.slice(0, 10).map((m) => `  ${m.entry}: ${m.machine}`)
+    throw new UserError(
+      `${mismatches.length} shared libraries in the ${architecture} package are built for another machine and would fail to load on Lambda:\n${list.join('\n')}\nThey come from a wheel for the wrong architecture: check the requirements file for direct wheel URLs or local paths.`
+    )
+  }
+}
+
+async function buildArchitecture(
+  request: BuildRequest,
+  architecture: Architecture
+): Promise<ArchBuild> {
+  const timings: Record<string, number> = {}
+  const resolved = await timed(timings, 'resolve', () =>
+    resolveWheels({
+      requirementsFile: request.requirements,
+      runtime: request.runtime,
+      architecture,
+      installer: request.installer,
+      useActionsCache: request.useActionsCache,
+      allowLinuxWheels: request.allowLinuxWheels,
+      storeRoot: request.storeRoot
+    })
+  )
+  for (const secret of resolved.secrets) core.setSecret(secret)
+  for (const warning of resolved.warnings) core.warning(`${architecture}: ${warning}`)
+
+  const assembled = await timed(timings, 'assemble', () =>
+    assemblePackages({
+      wheels: resolved.wheels,
+      sourceDir: request.source,
+      exclude: request.exclude,
+      excludePaths: [request.outputDir],
+      slim: request.slim,
+      packageType: request.packageType,
+      outputDir: join(request.outputDir, architecture),
+      sourceDateEpoch: request.sourceDateEpoch
+    })
+  )
+  for (const warning of assembled.warnings) core.warning(`${architecture}: ${warning}`)
+  if (assembled.excludedByDefault.length > 0) {
+    core.info(`${architecture}: left out by default: ${assembled.excludedByDefault.join(', ')}`)
+  }
+  const packages = {
+    function: assembled.function,
+    ...(assembled.layer ? { layer: assembled.layer } : {})
+  }
+
+  const importCheck = await timed(timings, 'verify', async () => {
+    await checkElfMachines(assembled.layer ?? assembled.function, architecture)
+    if (assembled.layer) await checkElfMachines(assembled.function, architecture)
+    return runImportCheck({
+      handler: request.handler,
+      enabled: request.importCheck,
+      runtime: request.runtime,
+      architecture,
+      packages
+    })
+  })
+  return {
+    architecture,
+    runtime: request.runtime.name,
+    packages,
+    distributions: assembled.distributions,
+    codeUnzippedSize: assembled.codeUnzippedSize,
+    cacheHit: resolved.cacheHit,
+    wheels: resolved.wheels.map((wheel) => wheel.slice(wheel.lastIndexOf('/') + 1)),
+    importCheck,
+    timings
+  }
+}
+
+/** The report as written to disk: package paths relative to the report, so it can travel. */
+export function portableReport(result: BuildResult): BuildResult {
+  const dir = result.reportPath.slice(0, result.reportPath.lastIndexOf('/'))
+  const portable = (file: PackageFile): PackageFile => ({ ...file, path: relative(dir, file.path) })
+  return {
+    ...result,
+    reportPath: REPORT_FILE,
+    architectures: result.architectures.map((arch) => ({
+      ...arch,
+      packages: {
+        function: portable(arch.packages.function),
+        ...(arch.packages.layer ? { layer: portable(arch.packages.layer) } : {})
+      }
+    }))
+  }
+}
+
+export async function buildPackages(request: BuildRequest): Promise<BuildResult> {
+  await mkdir(request.outputDir, { recursive: true })
+  const architectures = await Promise.all(
+    request.architectures.map((architecture) => buildArchitecture(request, architecture))
+  )
+  const result: BuildResult = {
+    runtime: request.runtime.name,
+    packageType: request.packageType,
+    architectures,
+    cacheHit: architectures.every((arch) => arch.cacheHit),
+    reportPath: join(request.outputDir, REPORT_FILE)
+  }
+  await writeFile(result.reportPath, JSON.stringify(portableReport(result), null, 2) + '\n')
+  return result
+}

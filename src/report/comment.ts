@@ -1,0 +1,198 @@
+// The sticky pull-request comment: found again by its hidden marker, edited in place, created
+// once. Best effort: a token that cannot write (forks, read-only) gives a notice, any other
+// problem a warning; the step never fails here. The token only ever goes in a header.
+import * as core from '@actions/core'
+import { USER_AGENT } from '../constants.js'
+import { errorMessage } from '../errors.js'
+import { readEventPayload, type Env } from './base-report.js'
+
+export interface CommentTarget {
+  apiUrl: string
+  owner: string
+  repo: string
+  issueNumber: number
+}
+
+export interface CommentResult {
+  status: 'created' | 'updated' | 'unchanged' | 'skipped'
+  /** The comment's html_url, when one was written or found. */
+  url?: string
+  /** Why it was skipped. */
+  reason?: string
+}
+
+const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target']
+
+/** Enough pages for 5,000 comments; a runaway Link chain stops here. */
+const MAX_PAGES = 50
+const REQUEST_TIMEOUT_MS = 30_000
+
+/** The pull request this run comments on, or undefined when it is not a pull-request event. */
+export function commentTarget(
+  env: Env,
+  event: Record<string, unknown> | undefined
+): CommentTarget | undefined {
+  if (!PULL_REQUEST_EVENTS.includes(env.GITHUB_EVENT_NAME ?? '')) return undefined
+  const pullRequest = event?.pull_request as Record<string, unknown> | undefined
+  const number = pullRequest?.number ?? event?.number
+  const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/')
+  if (typeof number !== 'number' || !owner || !repo) return undefined
+  const apiUrl = (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '')
+  return { apiUrl, owner, repo, issueNumber: number }
+}
+
+/** The `rel="next"` URL of a Link header. */
+export function nextPageUrl(link: string | null): string | undefined {
+  if (!link) return undefined
+  for (const part of link.split(',')) {
+    const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part)
+    if (match) return match[1]
+  }
+  return undefined
+}
+
+class GitHubApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+interface IssueComment {
+  id: number
+  body?: string
+  html_url?: string
+  user?: { type?: string }
+}
+
+type Fetch = typeof fetch
+
+async function request(
+  fetchImpl: Fetch,
+  token: string,
+  method: string,
+  url: string,
+  body?: unknown
+): Promise<Response> {
+  const response = await fetchImpl(url, {
+    method,
+    headers: {
+      Accept: 'application/vnd.github+json',
+      Authorization: `Bearer ${token}`,
+      'User-Agent': USER_AGENT,
+      'X-GitHub-Api-Version': '2022-11-28',
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' })
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+  })
+  if (!response.ok) {
+    let detail = ''
+    try {
+      const json = (await response.json()) as { message?: unknown }
+      if (typeof json.message === 'string') detail = `: ${json.message}`
+    } catch {
+      // The status says enough.
+    }
+    throw new GitHubApiError(
+      response.status,
+      `${method} ${new URL(url).pathname} returned ${response.status}${detail}`
+    )
+  }
+  return response
+}
+
+/** Every comment on the pull request, following the Link header, until the marker is found. */
+async function findComment(
+  fetchImpl: Fetch,
+  token: string,
+  target: CommentTarget,
+  marker: string
+): Promise<IssueComment | undefined> {
+  const origin = new URL(target.apiUrl).origin
+  let url: string | undefined =
+    `${target.apiUrl}/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.repo)}/issues/${target.issueNumber}/comments?per_page=100`
+  let firstMatch: IssueComment | undefined
+  for (let page = 0; url && page < MAX_PAGES; page++) {
+    const response = await request(fetchImpl, token, 'GET', url)
+    for (const comment of (await response.json()) as IssueComment[]) {
+      // Ours start with the marker; a reply quoting one starts with `>` and is not ours.
+      if (typeof comment.body !== 'string' || !comment.body.trimStart().startsWith(marker)) continue
+      if (comment.user?.type === 'Bot') return comment
+      firstMatch ??= comment
+    }
+    url = nextPageUrl(response.headers.get('link'))
+    // The token goes to the API's own host only.
+    if (url && new URL(url).origin !== origin) url = undefined
+  }
+  return firstMatch
+}
+
+export interface UpsertCommentOptions {
+  /** The whole comment, marker included. */
+  body: string
+  /** The hidden marker that tells our comment apart (summary.ts `commentMarker`). */
+  marker: string
+  token: string | undefined
+  env?: Env
+  fetch?: Fetch
+}
+
+function skipped(reason: string, annotate: (message: string) => void): CommentResult {
+  annotate(`Pull-request comment skipped: ${reason}`)
+  return { status: 'skipped', reason }
+}
+
+/** Creates our comment on the pull request, or edits it when the marker finds it. Never throws. */
+export async function upsertComment(options: UpsertCommentOptions): Promise<CommentResult> {
+  const env = options.env ?? process.env
+  const fetchImpl = options.fetch ?? globalThis.fetch
+  const target = commentTarget(env, await readEventPayload(env))
+  if (!target) {
+    core.debug('no pull-request comment: this run is not for a pull request')
+    return { status: 'skipped', reason: 'not a pull request' }
+  }
+  const token = options.token
+  if (!token) return skipped('no github-token.', core.notice)
+  core.setSecret(token)
+  const where = `${target.owner}/${target.repo}#${target.issueNumber}`
+  try {
+    const existing = await findComment(fetchImpl, token, target, options.marker)
+    const base = `${target.apiUrl}/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.repo)}/issues`
+    if (existing) {
+      if (existing.body === options.body) {
+        core.info(`Pull-request comment on ${where} is up to date.`)
+        return { status: 'unchanged', url: existing.html_url }
+      }
+      const response = await request(fetchImpl, token, 'PATCH', `${base}/comments/${existing.id}`, {
+        body: options.body
+      })
+      const comment = (await response.json()) as IssueComment
+      core.info(`Pull-request comment updated: ${comment.html_url ?? where}`)
+      return { status: 'updated', url: comment.html_url }
+    }
+    const response = await request(
+      fetchImpl,
+      token,
+      'POST',
+      `${base}/${target.issueNumber}/comments`,
+      {
+        body: options.body
+      }
+    )
+    const comment = (await response.json()) as IssueComment
+    core.info(`Pull-request comment created: ${comment.html_url ?? where}`)
+    return { status: 'created', url: comment.html_url }
+  } catch (error) {
+    if (error instanceof GitHubApiError && (error.status === 403 || error.status === 404)) {
+      return skipped(
+        `the token cannot write to ${where} (${error.message}). Pull requests from forks get a read-only token; elsewhere give the job \`permissions: pull-requests: write\`.`,
+        core.notice
+      )
+    }
+    const cause = error instanceof Error && error.cause ? ` (${errorMessage(error.cause)})` : ''
+    return skipped(`${where}: ${errorMessage(error)}${cause}`, core.warning)
+  }
+}

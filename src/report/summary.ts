@@ -1,0 +1,460 @@
+// Markdown for people: the job summary (everything) and the pull-request comment (the same
+// size table, compact). Pure: a RunReport in, a string out.
+import { INPUT } from '../constants.js'
+import { LIMITS, type Architecture } from '../lambda-facts.js'
+import type { FunctionDeployResult } from '../types.js'
+import { compareReports, type ArchitectureChange, type SizeChange } from './compare.js'
+import { checkSizeGates, HANDLER_CODE, uploadMethod, type GateFailure } from './gate.js'
+import { unzippedTotal, zippedTotal, type ReportArchitecture } from './report-json.js'
+import type { RunReport } from './run-report.js'
+import {
+  formatDelta,
+  formatDuration,
+  formatExact,
+  formatPercent,
+  formatShare,
+  formatSize,
+  isNearLimit
+} from './sizes.js'
+
+/** How many distributions the summary lists by size, and by change. */
+export const BIGGEST_LISTED = 10
+const CHANGES_LISTED_SUMMARY = 10
+const CHANGES_LISTED_COMMENT = 5
+
+/** The hidden marker that finds our comment again: one per function set. */
+export function commentMarker(id: string): string {
+  return `<!-- lambda-python-deploy:${id} -->`
+}
+
+type Align = 'left' | 'right'
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>')
+}
+
+export function markdownTable(headers: string[], align: Align[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.map(cell).join(' | ')} |`
+  const rule = `|${align.map((a) => (a === 'right' ? '--:' : ':--')).join('|')}|`
+  return [line(headers), rule, ...rows.map(line)].join('\n')
+}
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``
+}
+
+/** A size in a cell: exact bytes too when one of the limits is close. */
+function sizeNear(bytes: number, limits: (number | undefined)[]): string {
+  return limits.some((limit) => limit !== undefined && isNearLimit(bytes, limit))
+    ? formatExact(bytes)
+    : formatSize(bytes)
+}
+
+function headroom(size: number, limit: number): string {
+  if (size > limit) return `**over by ${formatSize(size - limit)}**`
+  return `${formatSize(limit - size)} (${formatShare(limit - size, limit)} free)`
+}
+
+function changeCell(change: SizeChange | undefined): string {
+  if (!change) return '-'
+  if (change.base === 0 && change.head > 0) return `new (${formatDelta(change.delta)})`
+  const percent = formatPercent(change.delta, change.base)
+  return change.delta === 0 || !percent
+    ? formatDelta(change.delta)
+    : `${formatDelta(change.delta)} (${percent})`
+}
+
+function archStatus(arch: ReportArchitecture, report: RunReport, failures: GateFailure[]): string {
+  if (failures.some((f) => f.architecture === arch.architecture)) return '❌'
+  const { maxSize, maxUnzippedSize } = report.limits
+  const zips = [arch.packages.function, arch.packages.layer].filter((zip) => zip !== undefined)
+  const near =
+    isNearLimit(unzippedTotal(arch), maxUnzippedSize) ||
+    (maxSize !== undefined && zips.some((zip) => isNearLimit(zip.size, maxSize)))
+  return near ? '⚠️' : '✅'
+}
+
+function uploadCell(arch: ReportArchitecture): string {
+  const label = (size: number): string => (uploadMethod(size) === 's3' ? 'S3' : 'direct')
+  const fn = label(arch.packages.function.size)
+  if (!arch.packages.layer) return fn
+  const layer = label(arch.packages.layer.size)
+  return fn === layer ? fn : `function ${fn}, layer ${layer}`
+}
+
+function zippedHeadroom(arch: ReportArchitecture, maxSize: number): string {
+  const biggest = Math.max(arch.packages.function.size, arch.packages.layer?.size ?? 0)
+  return headroom(biggest, maxSize)
+}
+
+interface TableOptions {
+  compact: boolean
+}
+
+/** The size table: one row per architecture. */
+export function sizeTable(
+  report: RunReport,
+  failures: GateFailure[],
+  options: TableOptions
+): string {
+  const { build, limits } = report
+  const hasLayer = build.architectures.some((a) => a.packages.layer !== undefined)
+  const changes = report.base ? compareReports(build, report.base) : undefined
+  const changeOf = (arch: Architecture): ArchitectureChange | undefined =>
+    changes?.find((c) => c.architecture === arch)
+  const zipLimits = [limits.maxSize, LIMITS.directUploadBytes]
+
+  const headers = ['Architecture', 'Function zip']
+  const align: Align[] = ['left', 'right']
+  if (hasLayer) {
+    headers.push('Layer zip')
+    align.push('right')
+  }
+  headers.push(hasLayer ? 'Unzipped (function + layer)' : 'Unzipped', 'Unzipped headroom')
+  align.push('right', 'right')
+  if (limits.maxSize !== undefined) {
+    headers.push('Zipped headroom')
+    align.push('right')
+  }
+  if (!options.compact) {
+    headers.push('Upload', 'Wheel cache', 'Import check')
+    align.push('left', 'left', 'left')
+  }
+  if (changes) {
+    headers.push('Change, zipped', 'Change, unzipped')
+    align.push('right', 'right')
+  }
+
+  const rows = build.architectures.map((arch) => {
+    const row = [
+      `${archStatus(arch, report, failures)} ${arch.architecture}`,
+      sizeNear(arch.packages.function.size, zipLimits)
+    ]
+    if (hasLayer)
+      row.push(arch.packages.layer ? sizeNear(arch.packages.layer.size, zipLimits) : '-')
+    const total = unzippedTotal(arch)
+    row.push(sizeNear(total, [limits.maxUnzippedSize]), headroom(total, limits.maxUnzippedSize))
+    if (limits.maxSize !== undefined) row.push(zippedHeadroom(arch, limits.maxSize))
+    if (!options.compact) {
+      row.push(uploadCell(arch), arch.cacheHit ? 'hit' : 'miss', arch.importCheck?.status ?? '-')
+    }
+    if (changes) {
+      const change = changeOf(arch.architecture)
+      row.push(changeCell(change?.zipped), changeCell(change?.unzipped))
+    }
+    return row
+  })
+  return markdownTable(headers, align, rows)
+}
+
+/** Lambda's limits and this workflow's own, in one paragraph under the table. */
+export function limitsLine(report: RunReport): string {
+  const { maxSize, maxUnzippedSize } = report.limits
+  const parts = [
+    `Lambda takes function + layers up to ${formatExact(LIMITS.unzippedBytes)} unzipped; zips up to ${formatExact(LIMITS.directUploadBytes)} upload directly, bigger ones through S3 (${code(INPUT.s3Bucket)}).`
+  ]
+  if (maxUnzippedSize !== LIMITS.unzippedBytes) {
+    parts.push(`${code(INPUT.maxUnzippedSize)}: ${formatExact(maxUnzippedSize)}.`)
+  }
+  if (maxSize !== undefined) parts.push(`${code(INPUT.maxSize)}: ${formatExact(maxSize)} per zip.`)
+  return `Limits: ${parts.join(' ')}`
+}
+
+function gateSection(failures: GateFailure[]): string {
+  if (failures.length === 0) return '**✅ Size gate passed.**'
+  return ['**❌ Size gate failed:**', '', ...failures.map((f) => `- ${f.message}`)].join('\n')
+}
+
+function architectureHeaders(archs: readonly { architecture: Architecture }[]): string[] {
+  return archs.map((a) => a.architecture)
+}
+
+/** The biggest distributions by unzipped size, with their share of function + layer. */
+export function biggestTable(report: RunReport, limit = BIGGEST_LISTED): string {
+  const archs = report.build.architectures
+  const biggestOf = new Map<string, { version: string; size: number }>()
+  for (const arch of archs) {
+    for (const d of arch.distributions) {
+      const seen = biggestOf.get(d.name)
+      if (!seen || d.unzippedSize > seen.size) {
+        biggestOf.set(d.name, { version: seen?.version ?? d.version, size: d.unzippedSize })
+      }
+    }
+  }
+  const ranked = [...biggestOf.entries()].sort(
+    (a, b) => b[1].size - a[1].size || a[0].localeCompare(b[0])
+  )
+  const listed = ranked.slice(0, limit)
+  const rest = ranked.slice(limit).map(([name]) => name)
+  const share = (arch: ReportArchitecture, bytes: number): string =>
+    `${formatSize(bytes)} (${formatShare(bytes, unzippedTotal(arch))})`
+  const sizeIn = (arch: ReportArchitecture, name: string): string => {
+    const d = arch.distributions.find((x) => x.name === name)
+    return d ? share(arch, d.unzippedSize) : '-'
+  }
+  const rows = listed.map(([name, { version }], index) => [
+    String(index + 1),
+    version ? `${name} ${version}` : name,
+    ...archs.map((arch) => sizeIn(arch, name))
+  ])
+  if (rest.length > 0) {
+    const restNames = new Set(rest)
+    rows.push([
+      '',
+      `_${rest.length} more_`,
+      ...archs.map((arch) =>
+        share(
+          arch,
+          arch.distributions
+            .filter((d) => restNames.has(d.name))
+            .reduce((sum, d) => sum + d.unzippedSize, 0)
+        )
+      )
+    ])
+  }
+  rows.push(['', `_${HANDLER_CODE}_`, ...archs.map((arch) => share(arch, arch.codeUnzippedSize))])
+  return markdownTable(
+    ['#', 'Distribution', ...architectureHeaders(archs)],
+    ['right', 'left', ...archs.map((): Align => 'right')],
+    rows
+  )
+}
+
+function distributionChangeCell(change: ArchitectureChange | undefined, name: string): string {
+  const d = change?.distributions.find((x) => x.name === name)
+  if (!d) return '-'
+  if (d.status === 'added') return `added, ${formatDelta(d.size.delta)}`
+  if (d.status === 'removed') return `removed, ${formatDelta(d.size.delta)}`
+  return changeCell(d.size)
+}
+
+function versionCell(changes: ArchitectureChange[], name: string): string {
+  for (const change of changes) {
+    const d = change.distributions.find((x) => x.name === name)
+    if (!d) continue
+    if (d.status === 'added') return d.headVersion ?? ''
+    if (d.status === 'removed') return d.baseVersion ?? ''
+    return d.baseVersion === d.headVersion
+      ? (d.headVersion ?? '')
+      : `${d.baseVersion} → ${d.headVersion}`
+  }
+  return ''
+}
+
+/** Distributions that changed against the base, merged across architectures, biggest change first. */
+export function changeTable(changes: ArchitectureChange[], limit: number): string {
+  const biggest = new Map<string, number>()
+  for (const change of changes) {
+    for (const d of change.distributions) {
+      biggest.set(d.name, Math.max(biggest.get(d.name) ?? 0, Math.abs(d.size.delta)))
+    }
+  }
+  const codeChanged = changes.some((c) => c.code.delta !== 0)
+  if (biggest.size === 0 && !codeChanged) return 'No distribution changed.'
+  const ranked = [...biggest.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+  const rows = ranked
+    .slice(0, limit)
+    .map(([name]) => [
+      name,
+      versionCell(changes, name),
+      ...changes.map((change) => distributionChangeCell(change, name))
+    ])
+  if (codeChanged) {
+    rows.push([`_${HANDLER_CODE}_`, '', ...changes.map((change) => changeCell(change.code))])
+  }
+  const table = markdownTable(
+    ['Distribution', 'Version', ...changes.map((c) => c.architecture)],
+    ['left', 'left', ...changes.map((): Align => 'right')],
+    rows
+  )
+  const more = ranked.length - limit
+  return more > 0 ? `${table}\n\n${more} more distributions changed.` : table
+}
+
+function changeSection(report: RunReport, limit: number, heading: string): string | undefined {
+  if (!report.baseBranch && !report.base) return undefined
+  const branch = report.baseBranch ?? 'the base branch'
+  const title = `${heading} Change against ${report.baseBranch ? code(report.baseBranch) : branch}`
+  if (!report.base) {
+    return `${title}\n\nNo size report from ${code(branch)} to compare with yet: each run on ${code(branch)} saves one in the Actions cache (an old one may have expired).`
+  }
+  const changes = compareReports(report.build, report.base)
+  const commit = report.baseCommit ? ` (${code(report.baseCommit.slice(0, 7))})` : ''
+  const lines = [title, '', `Compared with the latest report saved on ${code(branch)}${commit}.`]
+  for (const change of changes) {
+    if (change.status === 'added') lines.push(`${change.architecture} is new in this change.`)
+    if (change.status === 'removed') {
+      lines.push(
+        `${change.architecture} is no longer built (it was ${formatSize(change.zipped.base)} zipped, ${formatSize(change.unzipped.base)} unzipped).`
+      )
+    }
+  }
+  lines.push('', changeTable(changes, limit))
+  return lines.join('\n')
+}
+
+function aliasName(arn: string | undefined): string {
+  if (!arn) return '-'
+  return arn.slice(arn.lastIndexOf(':') + 1)
+}
+
+function deployResultCell(d: FunctionDeployResult): string {
+  if (d.status === 'deployed') return '✅ deployed'
+  if (d.status === 'unchanged') return 'unchanged'
+  return '❌ failed'
+}
+
+function smokeCell(d: FunctionDeployResult): string {
+  if (!d.smoke) return '-'
+  if (d.smoke.status === 'passed') return '✅ passed'
+  if (d.smoke.status === 'failed') return '❌ failed'
+  return 'skipped'
+}
+
+/** Per function: changed or unchanged, version, alias, smoke result; problems listed below. */
+export function deployTable(deploys: FunctionDeployResult[], options: TableOptions): string {
+  const headers = ['Function', 'Architecture', 'Result', 'Version', 'Alias', 'Smoke']
+  const align: Align[] = ['left', 'left', 'left', 'right', 'left', 'left']
+  if (!options.compact) {
+    headers.push('Upload')
+    align.push('left')
+  }
+  const rows = deploys.map((d) => {
+    const row = [
+      code(d.functionName),
+      d.architecture,
+      deployResultCell(d),
+      d.version ?? '-',
+      aliasName(d.aliasArn),
+      smokeCell(d)
+    ]
+    if (!options.compact) row.push(d.upload === 's3' ? 'S3' : (d.upload ?? '-'))
+    return row
+  })
+  const problems = deploys.flatMap((d) => {
+    const lines: string[] = []
+    if (d.status === 'failed' && d.error) lines.push(`- ${code(d.functionName)}: ${d.error}`)
+    if (d.smoke?.status === 'failed' && d.smoke.detail) {
+      lines.push(`- ${code(d.functionName)} smoke: ${d.smoke.detail}`)
+    }
+    return lines
+  })
+  const table = markdownTable(headers, align, rows)
+  return problems.length > 0 ? `${table}\n\n${problems.join('\n')}` : table
+}
+
+/** Time per phase: one column per architecture, then the whole run's phases. */
+export function timingSection(report: RunReport): string | undefined {
+  const archs = report.build.architectures
+  const phases = [...new Set(archs.flatMap((a) => Object.keys(a.timings ?? {})))]
+  const parts: string[] = []
+  if (phases.length > 0) {
+    const rows = phases.map((phase) => [
+      phase,
+      ...archs.map((a) => {
+        const ms = a.timings?.[phase]
+        return ms === undefined ? '-' : formatDuration(ms)
+      })
+    ])
+    parts.push(
+      markdownTable(
+        ['Phase', ...architectureHeaders(archs)],
+        ['left', ...archs.map((): Align => 'right')],
+        rows
+      )
+    )
+  }
+  const run = Object.entries(report.timings ?? {})
+  if (run.length > 0) {
+    parts.push(
+      `Whole run: ${run.map(([name, ms]) => `${name} ${formatDuration(ms)}`).join(' · ')}.`
+    )
+  }
+  return parts.length > 0 ? parts.join('\n\n') : undefined
+}
+
+function heading(report: RunReport): string {
+  return report.title ? `### lambda-python-deploy: ${report.title}` : '### lambda-python-deploy'
+}
+
+function subtitle(report: RunReport): string {
+  const archs = report.build.architectures.map((a) => a.architecture).join(', ')
+  return `${code(report.mode)} mode · ${report.build.runtime} · ${report.build.packageType} package · ${archs}`
+}
+
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`
+}
+
+function importCheckNotes(report: RunReport): string[] {
+  return report.build.architectures
+    .filter((a) => a.importCheck?.status === 'skipped')
+    .map((a) =>
+      sentence(
+        `Import check skipped on ${a.architecture}${a.importCheck?.reason ? `: ${a.importCheck.reason}` : ''}`
+      )
+    )
+}
+
+/** The job summary: every part of the report. */
+export function renderSummary(report: RunReport): string {
+  const failures = checkSizeGates(report.build, report.limits)
+  const sections = [
+    heading(report),
+    subtitle(report),
+    gateSection(failures),
+    sizeTable(report, failures, { compact: false }),
+    [limitsLine(report), ...importCheckNotes(report)].join('\n\n')
+  ]
+  const change = changeSection(report, CHANGES_LISTED_SUMMARY, '####')
+  if (change) sections.push(change)
+  if (report.deploys && report.deploys.length > 0) {
+    sections.push(`#### Deploy\n\n${deployTable(report.deploys, { compact: false })}`)
+  }
+  sections.push(`#### Biggest distributions, unzipped\n\n${biggestTable(report)}`)
+  const timing = timingSection(report)
+  if (timing) sections.push(`#### Time\n\n${timing}`)
+  return sections.join('\n\n') + '\n'
+}
+
+/** The sticky pull-request comment: hidden marker, the size table (compact), the change. */
+export function renderComment(report: RunReport): string {
+  const failures = checkSizeGates(report.build, report.limits)
+  const sections = [
+    commentMarker(report.id),
+    heading(report),
+    gateSection(failures),
+    sizeTable(report, failures, { compact: true }),
+    limitsLine(report)
+  ]
+  const change = changeSection(report, CHANGES_LISTED_COMMENT, '####')
+  if (change) sections.push(change)
+  if (report.deploys && report.deploys.length > 0) {
+    sections.push(`#### Deploy\n\n${deployTable(report.deploys, { compact: true })}`)
+  }
+  const footer = [subtitle(report)]
+  if (report.runUrl) footer.push(`[full report](${report.runUrl})`)
+  sections.push(`<sub>${footer.join(' · ')}</sub>`)
+  return sections.join('\n\n') + '\n'
+}
+
+/** The last line of the log: sizes per architecture, deploy counts, the gate's verdict. */
+export function renderResultLine(report: RunReport): string {
+  const failures = checkSizeGates(report.build, report.limits)
+  const sizes = report.build.architectures
+    .map(
+      (a) =>
+        `${a.architecture} ${formatSize(zippedTotal(a))} zipped, ${formatSize(unzippedTotal(a))} unzipped`
+    )
+    .join('; ')
+  const parts = [sizes]
+  if (report.deploys && report.deploys.length > 0) {
+    const count = (status: FunctionDeployResult['status']): number =>
+      report.deploys!.filter((d) => d.status === status).length
+    parts.push(
+      `${count('deployed')} deployed, ${count('unchanged')} unchanged, ${count('failed')} failed`
+    )
+  }
+  parts.push(failures.length > 0 ? `size gate failed (${failures.length})` : 'size gate passed')
+  return `lambda-python-deploy: ${parts.join('; ')}`
+}

@@ -1,0 +1,86 @@
+// Runs the bundled action exactly as GitHub does: `node dist/index.js`, inputs in INPUT_<NAME>
+// variables (upper-case, hyphens kept), outputs read back from $GITHUB_OUTPUT, the job summary
+// from $GITHUB_STEP_SUMMARY.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export const ROOT = new URL('../..', import.meta.url).pathname
+export const TOOLS_BIN = join(ROOT, '.tools', 'venv', 'bin')
+
+export interface ActionRun {
+  code: number
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+  /** `::error::` lines (workflow commands) the action printed. */
+  errors: string[]
+}
+
+/** Parses `name<<DELIM\nvalue\nDELIM` blocks, the format @actions/core writes. */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<]+)<<(.+)$/.exec(lines[i]!)
+    if (!match) continue
+    const [, name, delimiter] = match
+    const value: string[] = []
+    for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i]!)
+    outputs[name!] = value.join('\n')
+  }
+  return outputs
+}
+
+export interface RunOptions {
+  inputs: Record<string, string>
+  env?: Record<string, string | undefined>
+  cwd?: string
+}
+
+export async function runAction({ inputs, env = {}, cwd = ROOT }: RunOptions): Promise<ActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'lpd-run-'))
+  const outputFile = join(dir, 'output')
+  const summaryFile = join(dir, 'summary')
+  writeFileSync(outputFile, '')
+  writeFileSync(summaryFile, '')
+  const childEnv: Record<string, string> = {}
+  // A clean environment like a runner's: nothing from a GitHub job or this shell's AWS setup.
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined) continue
+    if (/^(INPUT_|GITHUB_|ACTIONS_|RUNNER_|AWS_)/.test(key)) continue
+    childEnv[key] = value
+  }
+  Object.assign(childEnv, {
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: join(dir, 'runner-temp'),
+    RUNNER_TOOL_CACHE: join(dir, 'tool-cache')
+  })
+  for (const [name, value] of Object.entries(inputs))
+    childEnv[`INPUT_${name.toUpperCase()}`] = value
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) delete childEnv[key]
+    else childEnv[key] = value
+  }
+
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'index.js')], { cwd, env: childEnv })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)))
+  return {
+    code,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+    errors: stdout
+      .split('\n')
+      .filter((line) => line.startsWith('::error'))
+      .map((line) => line.replace(/^::error[^:]*::/, ''))
+  }
+}

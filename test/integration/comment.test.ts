@@ -1,0 +1,364 @@
+// The sticky comment against a fake GitHub REST API on 127.0.0.1: created once, then edited.
+import * as core from '@actions/core'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { upsertComment } from '../../src/report/comment.js'
+import { publishComment } from '../../src/report/report.js'
+import { commentMarker } from '../../src/report/summary.js'
+import { runReport } from '../helpers/report-fixtures.js'
+
+vi.mock('@actions/core', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('@actions/core')>()),
+  debug: vi.fn(),
+  info: vi.fn(),
+  notice: vi.fn(),
+  warning: vi.fn(),
+  error: vi.fn(),
+  setFailed: vi.fn(),
+  setSecret: vi.fn()
+}))
+
+const TOKEN = 'ghs_fakeTokenForTheTestOnly0123456789'
+
+interface Recorded {
+  method: string
+  path: string
+  authorization?: string
+  body?: { body?: string }
+}
+
+interface StoredComment {
+  id: number
+  body: string
+  user: { login: string; type: string }
+  html_url: string
+}
+
+/** Issue comments of one repository, as much of the REST API as the action uses. */
+class FakeGitHub {
+  readonly requests: Recorded[] = []
+  comments = new Map<number, StoredComment[]>()
+  /** Status to answer writes with (403 for a fork's read-only token). */
+  failWrites?: number
+  failAll?: number
+  /** Where the Link header of the first page points, to test the origin check. */
+  foreignNextPage?: string
+  private nextId = 1000
+  private server?: Server
+  url = ''
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res))
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()))
+  }
+
+  reset(): void {
+    this.requests.length = 0
+    this.comments.clear()
+    this.failWrites = undefined
+    this.failAll = undefined
+    this.foreignNextPage = undefined
+  }
+
+  seed(issue: number, count: number, body = (i: number) => `a review comment ${i}`): void {
+    const list = this.comments.get(issue) ?? []
+    for (let i = 0; i < count; i++) list.push(this.comment(issue, body(i), 'a-reviewer', 'User'))
+    this.comments.set(issue, list)
+  }
+
+  comment(issue: number, body: string, login: string, type: string): StoredComment {
+    const id = this.nextId++
+    return {
+      id,
+      body,
+      user: { login, type },
+      html_url: `https://github.com/acme/shop/pull/${issue}#issuecomment-${id}`
+    }
+  }
+
+  posts(): Recorded[] {
+    return this.requests.filter((r) => r.method === 'POST')
+  }
+
+  patches(): Recorded[] {
+    return this.requests.filter((r) => r.method === 'PATCH')
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, headers = {}): void {
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers })
+    res.end(JSON.stringify(body))
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let text = ''
+    for await (const chunk of req) text += chunk
+    const url = new URL(req.url ?? '/', this.url)
+    const recorded: Recorded = {
+      method: req.method ?? '',
+      path: url.pathname + url.search,
+      authorization: req.headers.authorization,
+      ...(text ? { body: JSON.parse(text) as { body?: string } } : {})
+    }
+    this.requests.push(recorded)
+    if (this.failAll) return this.send(res, this.failAll, { message: 'Server Error' })
+
+    const list = /^\/repos\/acme\/shop\/issues\/(\d+)\/comments$/.exec(url.pathname)
+    const one = /^\/repos\/acme\/shop\/issues\/comments\/(\d+)$/.exec(url.pathname)
+    if (req.method !== 'GET' && this.failWrites) {
+      return this.send(res, this.failWrites, { message: 'Resource not accessible by integration' })
+    }
+    if (list && req.method === 'GET') {
+      const all = this.comments.get(Number(list[1])) ?? []
+      const perPage = Number(url.searchParams.get('per_page') ?? 30)
+      const page = Number(url.searchParams.get('page') ?? 1)
+      const last = Math.max(1, Math.ceil(all.length / perPage))
+      const links: string[] = []
+      if (page < last) {
+        links.push(`<${this.url}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"`)
+        links.push(`<${this.url}${url.pathname}?per_page=${perPage}&page=${last}>; rel="last"`)
+      }
+      if (this.foreignNextPage && page === 1) links.push(`<${this.foreignNextPage}>; rel="next"`)
+      const headers = links.length > 0 ? { Link: links.join(', ') } : {}
+      return this.send(res, 200, all.slice((page - 1) * perPage, page * perPage), headers)
+    }
+    if (list && req.method === 'POST') {
+      const issue = Number(list[1])
+      const created = this.comment(issue, recorded.body?.body ?? '', 'github-actions[bot]', 'Bot')
+      this.comments.set(issue, [...(this.comments.get(issue) ?? []), created])
+      return this.send(res, 201, created)
+    }
+    if (one && req.method === 'PATCH') {
+      for (const comments of this.comments.values()) {
+        const found = comments.find((c) => c.id === Number(one[1]))
+        if (found) {
+          found.body = recorded.body?.body ?? ''
+          return this.send(res, 200, found)
+        }
+      }
+    }
+    return this.send(res, 404, { message: 'Not Found' })
+  }
+}
+
+const github = new FakeGitHub()
+let eventDir: string
+
+function pullRequestEnv(number: number): Record<string, string> {
+  const eventPath = join(eventDir, `event-${number}.json`)
+  writeFileSync(eventPath, JSON.stringify({ action: 'synchronize', pull_request: { number } }))
+  return {
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_REPOSITORY: 'acme/shop',
+    GITHUB_API_URL: github.url
+  }
+}
+
+function loggedText(): string {
+  const calls = [core.info, core.notice, core.warning, core.debug, core.error].flatMap(
+    (fn) => vi.mocked(fn).mock.calls
+  )
+  return calls.map((args) => args.map(String).join(' ')).join('\n')
+}
+
+beforeAll(async () => {
+  await github.start()
+  eventDir = mkdtempSync(join(tmpdir(), 'comment-test-'))
+})
+
+afterAll(async () => {
+  await github.stop()
+  rmSync(eventDir, { recursive: true, force: true })
+})
+
+beforeEach(() => github.reset())
+afterEach(() => vi.clearAllMocks())
+
+describe('sticky pull-request comment', () => {
+  const marker = commentMarker('orders')
+
+  it('is created on the first run and edited, not duplicated, on the next', async () => {
+    const env = pullRequestEnv(7)
+    const first = await upsertComment({ body: `${marker}\nv1`, marker, token: TOKEN, env })
+    expect(first.status).toBe('created')
+    expect(first.url).toMatch(/^https:\/\/github\.com\/acme\/shop\/pull\/7#issuecomment-\d+$/)
+    expect(github.posts().map((r) => r.path)).toEqual(['/repos/acme/shop/issues/7/comments'])
+
+    const second = await upsertComment({ body: `${marker}\nv2`, marker, token: TOKEN, env })
+    expect(second).toEqual({ status: 'updated', url: first.url })
+    expect(github.posts()).toHaveLength(1)
+    expect(github.patches()).toHaveLength(1)
+    expect(github.patches()[0]!.path).toBe(
+      `/repos/acme/shop/issues/comments/${first.url!.split('-').at(-1)}`
+    )
+    expect(github.comments.get(7)!.map((c) => c.body)).toEqual([`${marker}\nv2`])
+  })
+
+  it('is left alone when nothing changed', async () => {
+    const env = pullRequestEnv(7)
+    await upsertComment({ body: `${marker}\nsame`, marker, token: TOKEN, env })
+    const again = await upsertComment({ body: `${marker}\nsame`, marker, token: TOKEN, env })
+    expect(again.status).toBe('unchanged')
+    expect(github.patches()).toHaveLength(0)
+    expect(github.posts()).toHaveLength(1)
+  })
+
+  it('gives another function set its own comment', async () => {
+    const env = pullRequestEnv(7)
+    const billing = commentMarker('billing')
+    await upsertComment({ body: `${marker}\norders`, marker, token: TOKEN, env })
+    const other = await upsertComment({
+      body: `${billing}\nbilling`,
+      marker: billing,
+      token: TOKEN,
+      env
+    })
+    expect(other.status).toBe('created')
+    await upsertComment({ body: `${billing}\nbilling v2`, marker: billing, token: TOKEN, env })
+    expect(github.comments.get(7)!.map((c) => c.body)).toEqual([
+      `${marker}\norders`,
+      `${billing}\nbilling v2`
+    ])
+    expect(github.posts()).toHaveLength(2)
+  })
+
+  it('follows pagination to find its comment among many', async () => {
+    const env = pullRequestEnv(8)
+    github.seed(8, 230)
+    github.comments.get(8)!.push(github.comment(8, `${marker}\nold`, 'github-actions[bot]', 'Bot'))
+    github.seed(8, 10)
+    const result = await upsertComment({ body: `${marker}\nnew`, marker, token: TOKEN, env })
+    expect(result.status).toBe('updated')
+    expect(github.requests.filter((r) => r.method === 'GET').map((r) => r.path)).toEqual([
+      '/repos/acme/shop/issues/8/comments?per_page=100',
+      '/repos/acme/shop/issues/8/comments?per_page=100&page=2',
+      '/repos/acme/shop/issues/8/comments?per_page=100&page=3'
+    ])
+    expect(github.posts()).toHaveLength(0)
+  })
+
+  it('prefers the comment a bot wrote over a person quoting the marker', async () => {
+    const env = pullRequestEnv(9)
+    github.comments.set(9, [
+      github.comment(9, `> ${marker}\nwhy is it bigger?`, 'a-reviewer', 'User'),
+      github.comment(9, `${marker}\nold`, 'github-actions[bot]', 'Bot')
+    ])
+    await upsertComment({ body: `${marker}\nnew`, marker, token: TOKEN, env })
+    expect(github.comments.get(9)!.map((c) => c.body)).toEqual([
+      `> ${marker}\nwhy is it bigger?`,
+      `${marker}\nnew`
+    ])
+  })
+
+  it('never edits a reply that quotes the marker', async () => {
+    const env = pullRequestEnv(10)
+    github.comments.set(10, [
+      github.comment(10, `> ${marker}\n> old\n\nwhy?`, 'a-reviewer', 'User')
+    ])
+    expect(
+      (await upsertComment({ body: `${marker}\nnew`, marker, token: TOKEN, env })).status
+    ).toBe('created')
+    expect(github.patches()).toEqual([])
+  })
+
+  it('carries the token in the Authorization header and never logs it', async () => {
+    const env = pullRequestEnv(7)
+    await upsertComment({ body: `${marker}\nv1`, marker, token: TOKEN, env })
+    await upsertComment({ body: `${marker}\nv2`, marker, token: TOKEN, env })
+    github.failWrites = 403
+    await upsertComment({ body: `${marker}\nv3`, marker, token: TOKEN, env })
+    expect(github.requests.length).toBeGreaterThanOrEqual(5)
+    for (const request of github.requests) expect(request.authorization).toBe(`Bearer ${TOKEN}`)
+    expect(vi.mocked(core.setSecret)).toHaveBeenCalledWith(TOKEN)
+    expect(loggedText()).not.toContain(TOKEN)
+  })
+
+  it.each([403, 404])('turns a %d (fork, read-only token) into a notice', async (status) => {
+    github.failWrites = status
+    const result = await upsertComment({
+      body: `${marker}\nv1`,
+      marker,
+      token: TOKEN,
+      env: pullRequestEnv(7)
+    })
+    expect(result.status).toBe('skipped')
+    expect(vi.mocked(core.notice)).toHaveBeenCalledTimes(1)
+    expect(String(vi.mocked(core.notice).mock.calls[0]![0])).toBe(
+      `Pull-request comment skipped: the token cannot write to acme/shop#7 (POST /repos/acme/shop/issues/7/comments returned ${status}: Resource not accessible by integration). Pull requests from forks get a read-only token; elsewhere give the job \`permissions: pull-requests: write\`.`
+    )
+    expect(vi.mocked(core.warning)).not.toHaveBeenCalled()
+    expect(vi.mocked(core.setFailed)).not.toHaveBeenCalled()
+  })
+
+  it('turns a server error into a warning, never a failure', async () => {
+    github.failAll = 502
+    const result = await upsertComment({
+      body: marker,
+      marker,
+      token: TOKEN,
+      env: pullRequestEnv(7)
+    })
+    expect(result.status).toBe('skipped')
+    expect(String(vi.mocked(core.warning).mock.calls[0]![0])).toContain('returned 502')
+    expect(vi.mocked(core.setFailed)).not.toHaveBeenCalled()
+  })
+
+  it('turns an unreachable API into a warning', async () => {
+    const env = { ...pullRequestEnv(7), GITHUB_API_URL: 'http://127.0.0.1:1' }
+    const result = await upsertComment({ body: marker, marker, token: TOKEN, env })
+    expect(result.status).toBe('skipped')
+    expect(vi.mocked(core.warning)).toHaveBeenCalledTimes(1)
+  })
+
+  it('does not send the token to a next page on another host', async () => {
+    const foreign = new FakeGitHub()
+    await foreign.start()
+    try {
+      github.foreignNextPage = `${foreign.url}/repos/acme/shop/issues/7/comments?page=2`
+      const result = await upsertComment({
+        body: marker,
+        marker,
+        token: TOKEN,
+        env: pullRequestEnv(7)
+      })
+      expect(result.status).toBe('created')
+      expect(foreign.requests).toEqual([])
+    } finally {
+      await foreign.stop()
+    }
+  })
+
+  it('does nothing outside pull requests, or without a token', async () => {
+    const push = { ...pullRequestEnv(7), GITHUB_EVENT_NAME: 'push' }
+    expect(await upsertComment({ body: marker, marker, token: TOKEN, env: push })).toEqual({
+      status: 'skipped',
+      reason: 'not a pull request'
+    })
+    const noToken = await upsertComment({
+      body: marker,
+      marker,
+      token: undefined,
+      env: pullRequestEnv(7)
+    })
+    expect(noToken.status).toBe('skipped')
+    expect(github.requests).toEqual([])
+  })
+
+  it('posts the rendered report with its marker (publishComment)', async () => {
+    const report = runReport('pull-request', { id: 'f00dfeed0001', baseBranch: 'main' })
+    const result = await publishComment(report, TOKEN, pullRequestEnv(11))
+    expect(result.status).toBe('created')
+    const body = github.comments.get(11)![0]!.body
+    expect(body.startsWith('<!-- lambda-python-deploy:f00dfeed0001 -->\n')).toBe(true)
+    expect(body).toContain('| ✅ arm64 | 17.3 MB | 47.7 MB | 214.4 MB (81.8% free) |')
+  })
+})

@@ -1,0 +1,126 @@
+// The import check with a real interpreter of this machine's CPython, on zips laid out as the
+// build writes them (function at the root, layer under python/).
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { hostArchitecture, runImportCheck, splitHandler } from '../../src/build/import-check.js'
+import { runtimeFacts, type Architecture } from '../../src/lambda-facts.js'
+import type { PackageFile } from '../../src/types.js'
+
+const hostMinor = execFileSync('python3', [
+  '-c',
+  'import sys; print("%d.%d" % sys.version_info[:2])'
+])
+  .toString()
+  .trim()
+const runtime = runtimeFacts(`python${hostMinor}`)!
+const host = hostArchitecture()!
+const other: Architecture = host === 'arm64' ? 'x86_64' : 'arm64'
+const dir = mkdtempSync(join(tmpdir(), 'lpd-import-check-'))
+
+/** A zip made with Python's zipfile from {name: content}. */
+function zipOf(name: string, files: Record<string, string>): PackageFile {
+  const path = join(dir, name)
+  execFileSync('python3', [
+    '-c',
+    'import json, sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w") as z:\n    [z.writestr(k, v) for k, v in json.loads(sys.argv[2]).items()]',
+    path,
+    JSON.stringify(files)
+  ])
+  return { path, size: 0, unzippedSize: 0, codeSha256: '' }
+}
+
+const check = (
+  files: Record<string, string>,
+  handler = 'app.handler',
+  layer?: Record<string, string>
+) =>
+  runImportCheck({
+    handler,
+    enabled: true,
+    runtime,
+    architecture: host,
+    packages: {
+      function: zipOf(`f-${Math.random()}.zip`, files),
+      ...(layer ? { layer: zipOf(`l-${Math.random()}.zip`, layer) } : {})
+    }
+  })
+
+describe('import check', () => {
+  it('passes when the handler imports what the package holds', async () => {
+    await expect(
+      check({ 'app.py': 'import helper\ndef handler(e, c): return helper.X', 'helper.py': 'X = 1' })
+    ).resolves.toEqual({ status: 'passed' })
+  })
+
+  it('finds dependencies in the layer under python/', async () => {
+    await expect(
+      check({ 'app.py': 'import dep\ndef handler(e, c): return dep.X' }, 'app.handler', {
+        'python/dep/__init__.py': 'X = 2'
+      })
+    ).resolves.toEqual({ status: 'passed' })
+  })
+
+  it('fails like Runtime.ImportModuleError when a dependency is missing from the package', async () => {
+    // pip itself is on the host but not in the package: the check must not see the host's.
+    await expect(check({ 'app.py': 'import pip\ndef handler(e, c): pass' })).rejects.toThrow(
+      /Runtime\.ImportModuleError[\s\S]*No module named 'pip'/
+    )
+  })
+
+  it('fails when the handler function is missing', async () => {
+    await expect(check({ 'app.py': 'def other(e, c): pass' })).rejects.toThrow(
+      /has no function 'handler'/
+    )
+  })
+
+  it('lets boto3, which Lambda provides, come from the host when the host has it', async () => {
+    let hostHasBoto3 = true
+    try {
+      execFileSync('python3', ['-c', 'import boto3'])
+    } catch {
+      hostHasBoto3 = false
+    }
+    const result = check({ 'app.py': 'import boto3\ndef handler(e, c): pass' })
+    if (hostHasBoto3) await expect(result).resolves.toEqual({ status: 'passed' })
+    else await expect(result).rejects.toThrow(/No module named 'boto3'/)
+  })
+
+  it('imports handlers in folders (pkg/app.handler)', async () => {
+    await expect(
+      check({ 'pkg/__init__.py': '', 'pkg/app.py': 'def handler(e, c): pass' }, 'pkg/app.handler')
+    ).resolves.toEqual({ status: 'passed' })
+  })
+
+  it.each([
+    ['another architecture', { architecture: other }, /runner is .*, the package is/],
+    [
+      'another Python minor',
+      { runtime: runtimeFacts(hostMinor === '3.14' ? 'python3.9' : 'python3.14')! },
+      /no Python 3\.\d+ on this runner/
+    ],
+    ['no handler', { handler: undefined }, /no handler given/],
+    ['import-check false', { enabled: false }, /import-check is false/]
+  ])('is skipped, saying why, for %s', async (_, change, reason) => {
+    const result = await runImportCheck({
+      handler: 'app.handler',
+      enabled: true,
+      runtime,
+      architecture: host,
+      packages: { function: zipOf(`s-${Math.random()}.zip`, { 'app.py': 'import nothing_here' }) },
+      ...change
+    })
+    expect(result.status).toBe('skipped')
+    expect(result.reason).toMatch(reason)
+  })
+
+  it.each([
+    ['app.handler', 'app', 'handler'],
+    ['pkg/app.handler', 'pkg.app', 'handler'],
+    ['pkg.sub.mod.fn', 'pkg.sub.mod', 'fn']
+  ])('splits %s', (handler, module, fn) => {
+    expect(splitHandler(handler)).toEqual({ module, function: fn })
+  })
+})

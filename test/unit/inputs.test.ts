@@ -1,0 +1,131 @@
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { getInputs, splitList } from '../../src/inputs.js'
+
+const source = mkdtempSync(join(tmpdir(), 'lpd-inputs-'))
+writeFileSync(join(source, 'app.py'), 'def handler(e, c): return e\n')
+writeFileSync(join(source, 'requirements.txt'), 'six==1.16.0\n')
+const emptySource = mkdtempSync(join(tmpdir(), 'lpd-inputs-empty-'))
+const unreadable = join(source, 'secret-reqs.txt')
+writeFileSync(unreadable, 'six\n')
+chmodSync(unreadable, 0o000)
+mkdirSync(join(source, 'a-dir'))
+
+const buildBase = { mode: 'build', runtime: 'python3.12', architectures: 'arm64', source }
+const reader = (values: Record<string, string>) => (name: string) =>
+  values[name]?.trim() || undefined
+const parse = (values: Record<string, string>) =>
+  getInputs(reader(values), { RUNNER_TEMP: '/tmp/rt' })
+
+describe('getInputs', () => {
+  it('reads a build with defaults filled', () => {
+    const inputs = parse(buildBase)
+    expect(inputs).toMatchObject({
+      mode: 'build',
+      runtime: { name: 'python3.12', glibcMinor: 34 },
+      architectures: ['arm64'],
+      requirements: join(source, 'requirements.txt'),
+      packageType: 'zip',
+      installer: 'auto',
+      importCheck: true,
+      cache: true,
+      slim: false,
+      publish: true,
+      maxUnzippedSize: 262_144_000,
+      s3Prefix: 'lambda-python-deploy/',
+      outputDir: '/tmp/rt/lambda-python-deploy'
+    })
+  })
+
+  it('has no requirements when the source has none and none is given', () => {
+    expect(parse({ ...buildBase, source: emptySource }).requirements).toBeUndefined()
+  })
+
+  it('reads both architectures from a comma or newline list, without duplicates', () => {
+    expect(parse({ ...buildBase, architectures: 'arm64,\n x86_64, arm64' }).architectures).toEqual([
+      'arm64',
+      'x86_64'
+    ])
+  })
+
+  it('reads several function names for deploy', () => {
+    const inputs = parse({
+      'function-name': 'one, two\narn:aws:lambda:eu-west-1:123456789012:function:three',
+      source
+    })
+    expect(inputs.mode).toBe('deploy')
+    expect(inputs.functionNames).toEqual([
+      'one',
+      'two',
+      'arn:aws:lambda:eu-west-1:123456789012:function:three'
+    ])
+    expect(inputs.runtime).toBeUndefined()
+  })
+
+  it('parses sizes and JSON', () => {
+    const inputs = parse({
+      ...buildBase,
+      'max-size': '45MB',
+      'max-unzipped-size': '200MiB',
+      'smoke-payload': '{"id":"a"}',
+      'smoke-expect': '{"ok":true}'
+    })
+    expect(inputs.maxSize).toBe(45_000_000)
+    expect(inputs.maxUnzippedSize).toBe(200 * 1024 * 1024)
+    expect(inputs.smokeExpect).toEqual({ ok: true })
+  })
+
+  // Each malformed value fails naming its input (and so before any work or AWS request).
+  it.each([
+    ['mode', { ...buildBase, mode: 'ship' }],
+    ['function-name', { mode: 'deploy', source }],
+    ['function-name', { 'function-name': 'my function', source }],
+    ['function-name', { 'function-name': 'fn:live', source }],
+    ['runtime', { ...buildBase, runtime: 'python3.8' }],
+    ['runtime', { ...buildBase, runtime: 'python3' }],
+    ['runtime', { ...buildBase, runtime: 'nodejs20.x' }],
+    ['runtime', { mode: 'build', architectures: 'arm64', source }],
+    ['architectures', { ...buildBase, architectures: 'aarch64' }],
+    ['architectures', { ...buildBase, architectures: 'arm64, amd64' }],
+    ['architectures', { mode: 'build', runtime: 'python3.12', source }],
+    ['source', { ...buildBase, source: join(source, 'missing') }],
+    ['source', { ...buildBase, source: join(source, 'app.py') }],
+    ['requirements', { ...buildBase, requirements: join(source, 'missing.txt') }],
+    ['requirements', { ...buildBase, requirements: join(source, 'a-dir') }],
+    ['handler', { ...buildBase, handler: 'app' }],
+    ['handler', { ...buildBase, handler: 'app.handler()' }],
+    ['import-check', { ...buildBase, 'import-check': 'maybe' }],
+    ['package-type', { ...buildBase, 'package-type': 'image' }],
+    ['layer-name', { ...buildBase, 'layer-name': 'deps layer' }],
+    ['slim', { ...buildBase, slim: 'yes please' }],
+    ['installer', { ...buildBase, installer: 'poetry' }],
+    ['cache', { ...buildBase, cache: '2' }],
+    ['max-size', { ...buildBase, 'max-size': 'fifty megabytes' }],
+    ['max-size', { ...buildBase, 'max-size': '-5MB' }],
+    ['max-unzipped-size', { ...buildBase, 'max-unzipped-size': '300MB' }],
+    ['s3-bucket', { ...buildBase, 's3-bucket': 'My_Bucket' }],
+    ['publish', { ...buildBase, publish: 'sometimes' }],
+    ['alias', { ...buildBase, alias: '42' }],
+    ['alias', { ...buildBase, alias: 'live now' }],
+    ['smoke-payload', { ...buildBase, 'smoke-payload': '{id: 1}' }],
+    ['smoke-expect', { ...buildBase, 'smoke-payload': '{}', 'smoke-expect': '[1,' }],
+    ['smoke-expect', { ...buildBase, 'smoke-expect': '{"ok":true}' }],
+    ['comment', { ...buildBase, comment: 'loud' }],
+    ['allow-linux-wheels', { ...buildBase, 'allow-linux-wheels': 'si' }]
+  ])('refuses a bad %s', (input, values) => {
+    expect(() => parse(values as Record<string, string>)).toThrow(new RegExp(`^${input}: `))
+  })
+
+  it.skipIf(process.getuid?.() === 0)('refuses an unreadable requirements file', () => {
+    expect(() => parse({ ...buildBase, requirements: unreadable })).toThrow(
+      /^requirements: .*cannot be read/
+    )
+  })
+
+  it('splits lists on commas and newlines', () => {
+    expect(splitList(' a,b\n\nc , a ')).toEqual(['a', 'b', 'c'])
+    expect(splitList(undefined)).toEqual([])
+  })
+})
