@@ -1,0 +1,366 @@
+// Assemble: wheels + handler code → function.zip (and layer.zip). A pure plan decides every
+// output entry and its name; the writer then copies wheel entries compressed as they are and
+// deflates only the handler code.
+//
+// The dependency part holds what `pip install --target DIR --no-compile` puts in DIR from the
+// same wheels, minus what never runs on Lambda:
+// - `<dist>.data/purelib/X`, `.data/platlib/X` and `.data/data/X` become `X`, as with pip;
+// - `.data/scripts/` (console scripts, pip's `bin/`) and `.data/headers/` (C headers for
+//   building extensions, pip's `include/`) are dropped: nothing imports them;
+// - bytecode (`__pycache__/`, `*.pyc`) and installer bookkeeping (`INSTALLER`, `REQUESTED`,
+//   `direct_url.json`) are dropped; `*.dist-info/` stays, with the wheel's own RECORD, because
+//   importlib.metadata reads it.
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { UserError } from '../errors.js'
+import type { DistributionSize, PackageFile } from '../types.js'
+import { listSourceFiles, type SourceFile } from './source-files.js'
+import { isExecutableEntry, readZipEntriesFrom, ZipWriter, type ZipEntry } from './zip-format.js'
+
+export interface AssembleRequest {
+  /** Absolute .whl paths. */
+  wheels: string[]
+  sourceDir: string
+  /** User globs. */
+  exclude: string[]
+  /** Absolute paths to leave out (e.g. output-dir inside source). */
+  excludePaths?: string[]
+  slim: boolean
+  packageType: 'zip' | 'layer'
+  /** function.zip (and layer.zip) are written here; created if missing. */
+  outputDir: string
+  /** Seconds; the caller reads SOURCE_DATE_EPOCH. */
+  sourceDateEpoch?: number
+}
+
+export interface AssembleResult {
+  function: PackageFile
+  layer?: PackageFile
+  /** Biggest first. */
+  distributions: DistributionSize[]
+  codeUnzippedSize: number
+  excludedByDefault: string[]
+  warnings: string[]
+}
+
+export const FUNCTION_ZIP = 'function.zip'
+export const LAYER_ZIP = 'layer.zip'
+/** Lambda adds /opt/python to sys.path for every Python runtime. */
+export const LAYER_PREFIX = 'python/'
+
+/** What planning needs of a wheel entry; `ZipEntry` has it. */
+export type WheelEntryInput = Pick<ZipEntry, 'name' | 'uncompressedSize' | 'externalAttributes'>
+
+export interface WheelContents<E extends WheelEntryInput = ZipEntry> {
+  /** Path of the .whl; its base name gives distribution and version. */
+  wheel: string
+  entries: readonly E[]
+}
+
+export type PlannedEntry<E extends WheelEntryInput = ZipEntry> =
+  | { name: string; from: 'wheel'; wheel: string; entry: E; size: number; executable: boolean }
+  | { name: string; from: 'source'; file: SourceFile; size: number; executable: boolean }
+
+export interface PlanRequest<E extends WheelEntryInput = ZipEntry> {
+  wheels: readonly WheelContents<E>[]
+  sourceFiles: readonly SourceFile[]
+  slim: boolean
+  packageType: 'zip' | 'layer'
+}
+
+export interface PackagePlan<E extends WheelEntryInput = ZipEntry> {
+  /** Sorted by the UTF-8 bytes of the name. */
+  function: PlannedEntry<E>[]
+  /** Only with `package-type: layer`; names start with `python/`. */
+  layer?: PlannedEntry<E>[]
+  distributions: DistributionSize[]
+  codeUnzippedSize: number
+  warnings: string[]
+}
+
+/** Distribution name (normalised, `pydantic_core`) and version from a wheel file name. */
+export function parseWheelFileName(wheel: string): { name: string; version: string } {
+  const fileName = basename(wheel)
+  const parts = fileName.replace(/\.whl$/, '').split('-')
+  const [name, version] = parts
+  if (
+    !fileName.endsWith('.whl') ||
+    (parts.length !== 5 && parts.length !== 6) ||
+    !name ||
+    !version
+  ) {
+    throw new UserError(
+      `${fileName}: not a wheel file name (name-version[-build]-python-abi-platform.whl).`
+    )
+  }
+  return { name: name.toLowerCase().replace(/[-_.]+/g, '_'), version }
+}
+
+const BOOKKEEPING = new Set(['INSTALLER', 'REQUESTED', 'direct_url.json'])
+const SLIM_DIRECTORIES = new Set(['tests', 'test'])
+const SLIM_EXTENSIONS = ['.pyi', '.c', '.h', '.cpp', '.hpp', '.pyx', '.pxd', '.pxi']
+/** pip's scheme keys under `<dist>.data/`; the first three land in the target directory. */
+const INSTALLED_SCHEMES = new Set(['purelib', 'platlib', 'data'])
+const DROPPED_SCHEMES = new Set(['scripts', 'headers'])
+
+function unsafeEntry(wheel: string, entry: string, problem: string): UserError {
+  return new UserError(
+    `${basename(wheel)}: entry ${JSON.stringify(entry)} ${problem}; refusing to install this wheel. Check where it comes from.`
+  )
+}
+
+/** Refuses names that could land outside the package when extracted anywhere. */
+function checkEntryName(wheel: string, name: string): void {
+  if (name.startsWith('/') || name.startsWith('\\') || /^[A-Za-z]:/.test(name)) {
+    throw unsafeEntry(wheel, name, 'is an absolute path')
+  }
+  if (name.includes('\0')) throw unsafeEntry(wheel, name, 'contains a NUL byte')
+  // Backslashes are separators on Windows and to some unzip tools: `..\x` escapes there.
+  if (name.includes('..') && name.split(/[/\\]/).includes('..')) {
+    throw unsafeEntry(wheel, name, "has a '..' segment")
+  }
+}
+
+/** The wheel's `.dist-info` folder: exactly one at the top, as the wheel spec requires. */
+function distInfoDirectory(wheel: string, entries: readonly WheelEntryInput[]): string {
+  const found = new Set<string>()
+  for (const { name } of entries) {
+    const slash = name.indexOf('/')
+    if (slash > 0 && name.lastIndexOf('.dist-info', slash) === slash - '.dist-info'.length) {
+      found.add(name.slice(0, slash))
+    }
+  }
+  const [only, ...others] = [...found]
+  if (only === undefined || others.length > 0) {
+    throw new UserError(
+      `${basename(wheel)}: not a valid wheel (${found.size === 0 ? 'no' : 'more than one'} .dist-info folder). Delete it so that it is downloaded again.`
+    )
+  }
+  return only
+}
+
+/**
+ * Where pip --target would put a wheel entry, relative to the target, or undefined when the
+ * package leaves it out. `distInfo` is the wheel's `.dist-info` folder name.
+ */
+export function installedName(
+  wheel: string,
+  distInfo: string,
+  entryName: string,
+  slim: boolean
+): string | undefined {
+  checkEntryName(wheel, entryName)
+  if (entryName.endsWith('/')) return undefined
+  let name = entryName
+  const dataDirectory = `${distInfo.slice(0, -'.dist-info'.length)}.data/`
+  if (name.startsWith(dataDirectory)) {
+    const rest = name.slice(dataDirectory.length)
+    const slash = rest.indexOf('/')
+    const scheme = slash < 0 ? rest : rest.slice(0, slash)
+    if (DROPPED_SCHEMES.has(scheme)) return undefined
+    if (!INSTALLED_SCHEMES.has(scheme) || slash < 0) {
+      throw new UserError(
+        `${basename(wheel)}: entry ${entryName} uses an unknown install scheme '${scheme}' (pip refuses it too).`
+      )
+    }
+    name = rest.slice(slash + 1)
+    if (name === '') return undefined
+  }
+  const segments = name.split('/')
+  const fileName = segments[segments.length - 1] ?? ''
+  if (segments.includes('__pycache__') || fileName.endsWith('.pyc')) return undefined
+  if (segments.length === 2 && segments[0] === distInfo && BOOKKEEPING.has(fileName)) {
+    return undefined
+  }
+  if (slim && !segments[0]?.endsWith('.dist-info')) {
+    // Folders named tests/test below a top-level package; never the top level itself.
+    if (segments.slice(1, -1).some((segment) => SLIM_DIRECTORIES.has(segment))) return undefined
+    if (SLIM_EXTENSIONS.some((extension) => fileName.endsWith(extension))) return undefined
+  }
+  return name
+}
+
+function sortByName<T extends { name: string }>(entries: T[]): T[] {
+  return entries
+    .map((entry) => ({ entry, key: Buffer.from(entry.name, 'utf8') }))
+    .sort((a, b) => Buffer.compare(a.key, b.key))
+    .map(({ entry }) => entry)
+}
+
+/** Decides every entry of the function zip (and layer zip): pure, no I/O. */
+export function planPackages<E extends WheelEntryInput>(request: PlanRequest<E>): PackagePlan<E> {
+  const warnings: string[] = []
+  // Later wheels overwrite earlier ones, as pip's installs in sequence do; sorting by file name
+  // makes "later" the same on every run.
+  const wheels = [...request.wheels].sort((a, b) =>
+    Buffer.compare(Buffer.from(basename(a.wheel)), Buffer.from(basename(b.wheel)))
+  )
+  const dependencies = new Map<string, PlannedEntry<E> & { from: 'wheel' }>()
+  for (const { wheel, entries } of wheels) {
+    const distInfo = distInfoDirectory(wheel, entries)
+    for (const entry of entries) {
+      const name = installedName(wheel, distInfo, entry.name, request.slim)
+      if (name === undefined) continue
+      const previous = dependencies.get(name)
+      if (previous) {
+        warnings.push(
+          previous.wheel === wheel
+            ? `${name} appears twice in ${basename(wheel)}; the last copy is kept, as pip does.`
+            : `${name} is installed by both ${basename(previous.wheel)} and ${basename(wheel)}; the file from ${basename(wheel)} is kept, as pip would.`
+        )
+      }
+      dependencies.set(name, {
+        name,
+        from: 'wheel',
+        wheel,
+        entry,
+        size: entry.uncompressedSize,
+        executable: isExecutableEntry(entry)
+      })
+    }
+  }
+
+  const code: PlannedEntry<E>[] = request.sourceFiles.map((file) => ({
+    name: file.relativePath,
+    from: 'source',
+    file,
+    size: file.size,
+    executable: file.executable
+  }))
+  if (request.packageType === 'zip') {
+    for (const file of code) {
+      const dependency = dependencies.get(file.name)
+      if (dependency) {
+        warnings.push(
+          `${file.name} in source replaces the file of the same name from ${basename(dependency.wheel)}; the handler code wins.`
+        )
+        dependencies.delete(file.name)
+      }
+    }
+  }
+
+  const sizes = new Map<string, DistributionSize>()
+  for (const { wheel } of wheels) {
+    const { name, version } = parseWheelFileName(wheel)
+    sizes.set(wheel, { name, version, unzippedSize: 0, files: 0 })
+  }
+  for (const dependency of dependencies.values()) {
+    const size = sizes.get(dependency.wheel)
+    if (size) {
+      size.unzippedSize += dependency.size
+      size.files += 1
+    }
+  }
+  const distributions = [...sizes.values()].sort(
+    (a, b) => b.unzippedSize - a.unzippedSize || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  )
+  const codeUnzippedSize = code.reduce((total, file) => total + file.size, 0)
+
+  if (request.packageType === 'layer') {
+    const layer = [...dependencies.values()].map((entry) => ({
+      ...entry,
+      name: LAYER_PREFIX + entry.name
+    }))
+    return {
+      function: sortByName(code),
+      layer: sortByName(layer),
+      distributions,
+      codeUnzippedSize,
+      warnings
+    }
+  }
+  return {
+    function: sortByName([...code, ...dependencies.values()]),
+    distributions,
+    codeUnzippedSize,
+    warnings
+  }
+}
+
+async function writePackage(
+  path: string,
+  entries: readonly PlannedEntry[],
+  wheelHandles: ReadonlyMap<string, FileHandle>,
+  sourceDateEpoch: number | undefined
+): Promise<PackageFile> {
+  // Written beside the final name, renamed at the end: a failed build never leaves a zip that
+  // looks complete.
+  const partial = `${path}.partial`
+  const writer = await ZipWriter.create(partial, { sourceDateEpoch })
+  try {
+    for (const entry of entries) {
+      if (entry.from === 'source') {
+        await writer.addFile(entry.name, entry.file.absolutePath, entry.executable)
+      } else {
+        const handle = wheelHandles.get(entry.wheel)
+        if (!handle) throw new Error(`no open handle for ${entry.wheel}`)
+        await writer.addRaw(entry.name, handle, entry.entry, entry.executable)
+      }
+    }
+    const written = await writer.finish()
+    await rename(partial, path)
+    return {
+      path,
+      size: written.size,
+      unzippedSize: written.unzippedSize,
+      codeSha256: written.codeSha256
+    }
+  } catch (error) {
+    await writer.abort()
+    throw error
+  }
+}
+
+/** Lists, plans and writes the packages of one architecture. */
+export async function assemblePackages(request: AssembleRequest): Promise<AssembleResult> {
+  const source = await listSourceFiles(request.sourceDir, {
+    exclude: request.exclude,
+    excludePaths: [...(request.excludePaths ?? []), request.outputDir]
+  })
+  const handles = new Map<string, FileHandle>()
+  try {
+    const wheels: WheelContents[] = []
+    for (const wheel of new Set(request.wheels)) {
+      let handle: FileHandle
+      try {
+        handle = await open(wheel, 'r')
+      } catch (error) {
+        throw new UserError(`${wheel}: cannot be read (${(error as Error).message}).`)
+      }
+      handles.set(wheel, handle)
+      wheels.push({ wheel, entries: await readZipEntriesFrom(handle, wheel) })
+    }
+    const plan = planPackages({
+      wheels,
+      sourceFiles: source.files,
+      slim: request.slim,
+      packageType: request.packageType
+    })
+
+    await mkdir(request.outputDir, { recursive: true })
+    const functionPath = join(request.outputDir, FUNCTION_ZIP)
+    const layerPath = join(request.outputDir, LAYER_ZIP)
+    // A stale layer.zip from an earlier `layer` build must not sit next to a `zip` build.
+    if (!plan.layer) await rm(layerPath, { force: true })
+    const results = await Promise.allSettled([
+      writePackage(functionPath, plan.function, handles, request.sourceDateEpoch),
+      ...(plan.layer ? [writePackage(layerPath, plan.layer, handles, request.sourceDateEpoch)] : [])
+    ])
+    const failed = results.find((result) => result.status === 'rejected')
+    if (failed) throw failed.reason
+    const [functionZip, layerZip] = results.map(
+      (result) => (result as PromiseFulfilledResult<PackageFile>).value
+    )
+    if (!functionZip) throw new Error('function zip missing')
+    return {
+      function: functionZip,
+      ...(layerZip ? { layer: layerZip } : {}),
+      distributions: plan.distributions,
+      codeUnzippedSize: plan.codeUnzippedSize,
+      excludedByDefault: source.excludedByDefault,
+      warnings: [...source.warnings, ...plan.warnings]
+    }
+  } finally {
+    await Promise.all([...handles.values()].map((handle) => handle.close()))
+  }
+}

@@ -1,0 +1,299 @@
+import { describe, expect, it } from 'vitest'
+import {
+  installedName,
+  parseWheelFileName,
+  planPackages,
+  type PlanRequest,
+  type WheelEntryInput
+} from '../../src/build/assemble.js'
+import type { SourceFile } from '../../src/build/source-files.js'
+import { UserError } from '../../src/errors.js'
+
+const FILE = (0o100644 << 16) >>> 0
+const EXECUTABLE = (0o100755 << 16) >>> 0
+
+function entry(name: string, uncompressedSize = 10, externalAttributes = FILE): WheelEntryInput {
+  return { name, uncompressedSize, externalAttributes }
+}
+
+function wheel(file: string, names: string[]) {
+  return { wheel: `/wheels/${file}`, entries: names.map((name) => entry(name)) }
+}
+
+function source(relativePath: string, size = 5, executable = false): SourceFile {
+  return { relativePath, absolutePath: `/src/${relativePath}`, size, executable }
+}
+
+function plan(request: Partial<PlanRequest<WheelEntryInput>>) {
+  return planPackages<WheelEntryInput>({
+    wheels: [],
+    sourceFiles: [],
+    slim: false,
+    packageType: 'zip',
+    ...request
+  })
+}
+
+const names = (entries: { name: string }[]) => entries.map((e) => e.name)
+
+describe('parseWheelFileName', () => {
+  it.each([
+    ['numpy-2.1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl', 'numpy', '2.1.0'],
+    ['/abs/pydantic_core-2.27.1-cp311-cp311-manylinux_2_17_aarch64.whl', 'pydantic_core', '2.27.1'],
+    ['Foo.Bar-1.0-1build-py3-none-any.whl', 'foo_bar', '1.0'],
+    ['typing_extensions-4.12.2-py3-none-any.whl', 'typing_extensions', '4.12.2']
+  ])('%s → %s %s', (file, name, version) => {
+    expect(parseWheelFileName(file)).toEqual({ name, version })
+  })
+
+  it.each(['numpy.tar.gz', 'numpy-2.1.0.whl', 'a-b-c-d-e-f-g.whl'])('refuses %s', (file) => {
+    expect(() => parseWheelFileName(file)).toThrow(UserError)
+  })
+})
+
+describe('installedName: where pip --target puts a wheel entry', () => {
+  const distInfo = 'demo-1.0.dist-info'
+  it.each<[string, boolean, string | undefined]>([
+    ['demo/__init__.py', false, 'demo/__init__.py'],
+    [
+      'demo/_core.cpython-311-x86_64-linux-gnu.so',
+      false,
+      'demo/_core.cpython-311-x86_64-linux-gnu.so'
+    ],
+    ['demo-1.0.dist-info/METADATA', false, 'demo-1.0.dist-info/METADATA'],
+    ['demo-1.0.dist-info/RECORD', false, 'demo-1.0.dist-info/RECORD'],
+    ['demo-1.0.dist-info/licenses/LICENSE', false, 'demo-1.0.dist-info/licenses/LICENSE'],
+    ['demo-1.0.data/purelib/demo_extra/x.py', false, 'demo_extra/x.py'],
+    ['demo-1.0.data/platlib/demo/_c.so', false, 'demo/_c.so'],
+    ['demo-1.0.data/data/share/demo/config.json', false, 'share/demo/config.json'],
+    ['demo-1.0.data/scripts/demo-cli', false, undefined],
+    ['demo-1.0.data/headers/demo.h', false, undefined],
+    ['demo/', false, undefined],
+    ['demo/__pycache__/x.cpython-311.pyc', false, undefined],
+    ['demo/old.pyc', false, undefined],
+    ['demo-1.0.dist-info/INSTALLER', false, undefined],
+    ['demo-1.0.dist-info/REQUESTED', false, undefined],
+    ['demo-1.0.dist-info/direct_url.json', false, undefined],
+    // Bookkeeping names elsewhere are ordinary files.
+    ['demo/INSTALLER', false, 'demo/INSTALLER'],
+    // A folder merely ending in .data is not the wheel's data folder.
+    ['other-2.0.data/purelib/x.py', false, 'other-2.0.data/purelib/x.py'],
+    // slim
+    ['demo/tests/test_x.py', false, 'demo/tests/test_x.py'],
+    ['demo/tests/test_x.py', true, undefined],
+    ['demo/sub/test/data.csv', true, undefined],
+    ['demo/testing/helpers.py', true, 'demo/testing/helpers.py'],
+    ['demo/tests.py', true, 'demo/tests.py'],
+    ['demo/test', true, 'demo/test'],
+    ['tests/__init__.py', true, 'tests/__init__.py'],
+    ['demo-1.0.data/purelib/demo/tests/t.py', true, undefined],
+    ['demo/__init__.pyi', true, undefined],
+    ['demo/py.typed', true, 'demo/py.typed'],
+    ['demo/src/fast.c', true, undefined],
+    ['demo/include/demo.h', true, undefined],
+    ['demo/src/fast.cpp', true, undefined],
+    ['demo/src/fast.hpp', true, undefined],
+    ['demo/_fast.pyx', true, undefined],
+    ['demo/_fast.pxd', true, undefined],
+    ['demo/_fast.pxi', true, undefined],
+    ['demo/_fast.pyx', false, 'demo/_fast.pyx'],
+    ['demo-1.0.dist-info/tests/x.pyi', true, 'demo-1.0.dist-info/tests/x.pyi']
+  ])('%s (slim %s) → %s', (name, slim, expected) => {
+    expect(installedName('demo-1.0-py3-none-any.whl', distInfo, name, slim)).toBe(expected)
+  })
+
+  it.each([
+    ['/etc/passwd', 'absolute path'],
+    ['\\windows\\x.py', 'absolute path'],
+    ['C:/x.py', 'absolute path'],
+    ['../outside.py', "'..' segment"],
+    ['demo/../../outside.py', "'..' segment"],
+    ['demo\\..\\..\\outside.py', "'..' segment"],
+    ['demo-1.0.data/purelib/../../x.py', "'..' segment"]
+  ])('refuses %s (%s), naming wheel and entry', (name, problem) => {
+    const call = () => installedName('/w/demo-1.0-py3-none-any.whl', distInfo, name, false)
+    expect(call).toThrow(UserError)
+    expect(call).toThrow(problem)
+    expect(call).toThrow(`demo-1.0-py3-none-any.whl: entry ${JSON.stringify(name)}`)
+  })
+
+  it('keeps names with harmless dots', () => {
+    expect(installedName('w.whl', distInfo, 'demo/..hidden/x..py', false)).toBe(
+      'demo/..hidden/x..py'
+    )
+  })
+
+  it('refuses an unknown scheme under .data/', () => {
+    expect(() => installedName('w.whl', distInfo, 'demo-1.0.data/lib/x.py', false)).toThrow(
+      /unknown install scheme 'lib'/
+    )
+  })
+})
+
+describe('planPackages', () => {
+  const numpy = wheel('numpy-2.1.0-cp311-cp311-manylinux2014_x86_64.whl', [
+    'numpy/__init__.py',
+    'numpy/core/tests/test_a.py',
+    'numpy/core/include/numpy/x.h',
+    'numpy-2.1.0.dist-info/METADATA',
+    'numpy-2.1.0.dist-info/RECORD',
+    'numpy-2.1.0.data/scripts/f2py'
+  ])
+  const six = wheel('six-1.16.0-py2.py3-none-any.whl', [
+    'six.py',
+    'six-1.16.0.dist-info/METADATA',
+    'six-1.16.0.dist-info/RECORD',
+    'six-1.16.0.dist-info/INSTALLER'
+  ])
+
+  it('puts code and dependencies at the root of one zip, sorted by UTF-8 bytes', () => {
+    const result = plan({ wheels: [six, numpy], sourceFiles: [source('app.py'), source('Zed.py')] })
+    expect(names(result.function)).toEqual([
+      'Zed.py',
+      'app.py',
+      'numpy-2.1.0.dist-info/METADATA',
+      'numpy-2.1.0.dist-info/RECORD',
+      'numpy/__init__.py',
+      'numpy/core/include/numpy/x.h',
+      'numpy/core/tests/test_a.py',
+      'six-1.16.0.dist-info/METADATA',
+      'six-1.16.0.dist-info/RECORD',
+      'six.py'
+    ])
+    expect(result.layer).toBeUndefined()
+    expect(result.codeUnzippedSize).toBe(10)
+    expect(result.warnings).toEqual([])
+  })
+
+  it('layer: dependencies under python/ in the layer, code alone in the function zip', () => {
+    const result = plan({
+      wheels: [numpy, six],
+      sourceFiles: [source('app.py')],
+      packageType: 'layer'
+    })
+    expect(names(result.function)).toEqual(['app.py'])
+    expect(names(result.layer ?? [])).toEqual([
+      'python/numpy-2.1.0.dist-info/METADATA',
+      'python/numpy-2.1.0.dist-info/RECORD',
+      'python/numpy/__init__.py',
+      'python/numpy/core/include/numpy/x.h',
+      'python/numpy/core/tests/test_a.py',
+      'python/six-1.16.0.dist-info/METADATA',
+      'python/six-1.16.0.dist-info/RECORD',
+      'python/six.py'
+    ])
+  })
+
+  it('slim drops dependency tests and C headers, never the handler code', () => {
+    const result = plan({
+      wheels: [numpy],
+      sourceFiles: [source('tests/test_app.py'), source('app.pyi'), source('lib/tests/x.py')],
+      slim: true
+    })
+    expect(names(result.function)).toEqual([
+      'app.pyi',
+      'lib/tests/x.py',
+      'numpy-2.1.0.dist-info/METADATA',
+      'numpy-2.1.0.dist-info/RECORD',
+      'numpy/__init__.py',
+      'tests/test_app.py'
+    ])
+  })
+
+  it('takes the executable bit from the wheel entry and from the source file', () => {
+    const tool = {
+      wheel: '/w/tool-1.0-py3-none-any.whl',
+      entries: [
+        entry('tool/run.sh', 10, EXECUTABLE),
+        entry('tool/lib.py'),
+        entry('tool-1.0.dist-info/RECORD')
+      ]
+    }
+    const result = plan({ wheels: [tool], sourceFiles: [source('start.sh', 5, true)] })
+    expect(result.function.map((e) => [e.name, e.executable])).toEqual([
+      ['start.sh', true],
+      ['tool-1.0.dist-info/RECORD', false],
+      ['tool/lib.py', false],
+      ['tool/run.sh', true]
+    ])
+  })
+
+  it('resolves a file two distributions install as pip would: the later wheel by file name wins', () => {
+    const a = {
+      wheel: '/w/aaa-1.0-py3-none-any.whl',
+      entries: [entry('shared/x.py', 1), entry('aaa-1.0.dist-info/RECORD', 1)]
+    }
+    const b = {
+      wheel: '/w/bbb-1.0-py3-none-any.whl',
+      entries: [entry('shared/x.py', 2), entry('bbb-1.0.dist-info/RECORD', 1)]
+    }
+    for (const order of [
+      [a, b],
+      [b, a]
+    ]) {
+      const result = plan({ wheels: order })
+      const shared = result.function.find((e) => e.name === 'shared/x.py')
+      expect(shared?.from === 'wheel' && shared.wheel).toBe('/w/bbb-1.0-py3-none-any.whl')
+      expect(result.warnings).toEqual([
+        'shared/x.py is installed by both aaa-1.0-py3-none-any.whl and bbb-1.0-py3-none-any.whl; the file from bbb-1.0-py3-none-any.whl is kept, as pip would.'
+      ])
+      expect(result.distributions).toEqual([
+        { name: 'bbb', version: '1.0', unzippedSize: 3, files: 2 },
+        { name: 'aaa', version: '1.0', unzippedSize: 1, files: 1 }
+      ])
+    }
+  })
+
+  it('lets handler code win over a dependency file of the same name, with a warning', () => {
+    const result = plan({ wheels: [six], sourceFiles: [source('six.py', 99)] })
+    const six_ = result.function.filter((e) => e.name === 'six.py')
+    expect(six_).toHaveLength(1)
+    expect(six_[0]?.from).toBe('source')
+    expect(result.warnings).toEqual([
+      'six.py in source replaces the file of the same name from six-1.16.0-py2.py3-none-any.whl; the handler code wins.'
+    ])
+  })
+
+  it('reports each distribution’s size, biggest first, and the code’s own size', () => {
+    const big = {
+      wheel: '/w/big-2.0-cp311-cp311-manylinux2014_x86_64.whl',
+      entries: [
+        entry('big/a.so', 1000),
+        entry('big-2.0.dist-info/RECORD', 50),
+        entry('big/__pycache__/a.pyc', 7)
+      ]
+    }
+    const result = plan({
+      wheels: [six, big],
+      sourceFiles: [source('app.py', 7), source('b.py', 8)]
+    })
+    expect(result.distributions).toEqual([
+      { name: 'big', version: '2.0', unzippedSize: 1050, files: 2 },
+      { name: 'six', version: '1.16.0', unzippedSize: 30, files: 3 }
+    ])
+    expect(result.codeUnzippedSize).toBe(15)
+  })
+
+  it('refuses a wheel without exactly one .dist-info folder', () => {
+    expect(() => plan({ wheels: [wheel('x-1.0-py3-none-any.whl', ['x.py'])] })).toThrow(
+      /x-1.0-py3-none-any.whl: not a valid wheel \(no .dist-info folder\)/
+    )
+    expect(() =>
+      plan({
+        wheels: [
+          wheel('x-1.0-py3-none-any.whl', ['x-1.0.dist-info/RECORD', 'y-1.0.dist-info/RECORD'])
+        ]
+      })
+    ).toThrow(/more than one .dist-info folder/)
+  })
+
+  it('refuses an unsafe entry anywhere in a wheel', () => {
+    expect(() =>
+      plan({
+        wheels: [
+          wheel('x-1.0-py3-none-any.whl', ['x-1.0.dist-info/RECORD', 'x/../../../etc/cron.d/x'])
+        ]
+      })
+    ).toThrow(/x-1.0-py3-none-any.whl: entry "x\/..\/..\/..\/etc\/cron.d\/x" has a '..' segment/)
+  })
+})
