@@ -71,6 +71,8 @@ export interface FunctionDeployResult {
   version?: string
   versionArn?: string
   aliasArn?: string
+  /** Version the alias pointed to before it moved (a rollback target); absent when created. */
+  previousAliasVersion?: string
   layerVersionArn?: string
   smoke?: { status: 'passed' | 'failed' | 'skipped'; detail?: string }
   /** Set when status is `failed`. */

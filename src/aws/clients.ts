@@ -1,0 +1,59 @@
+// The one place AWS SDK clients are made. Credentials and region come from the SDK's default
+// chain (configure-aws-credentials in workflows, plain environment variables in tests);
+// AWS_ENDPOINT_URL, read by the SDK itself, points them at a local emulator.
+import { LambdaClient } from '@aws-sdk/client-lambda'
+import { S3Client } from '@aws-sdk/client-s3'
+import { USER_AGENT } from '../constants.js'
+
+export interface AwsClients {
+  lambda: LambdaClient
+  s3: S3Client
+}
+
+export interface AwsClientOptions {
+  /** Overrides the default chain (AWS_REGION, profile). Normally left out. */
+  region?: string
+  /** Attempts per call, first included, for throttling and 5xx (standard retry mode). */
+  maxAttempts?: number
+  /** Environment to read endpoint overrides from; process.env by default. */
+  env?: NodeJS.ProcessEnv
+}
+
+/** Throttling and 5xx are retried by the SDK; Lambda's conflicts by our own retry (retry.ts). */
+const DEFAULT_MAX_ATTEMPTS = 5
+
+/**
+ * An endpoint override means an emulator (moto, LocalStack, MinIO): those serve buckets by
+ * path, not as `<bucket>.<host>` names that a loopback address cannot resolve.
+ */
+export function usesEndpointOverride(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return false
+  return Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3)
+}
+
+/** `name/version` → the SDK's user-agent pair, so requests name the action in CloudTrail. */
+function userAgentPair(): [string, string] {
+  const [name = USER_AGENT, version = ''] = USER_AGENT.split('/')
+  return [name, version]
+}
+
+export function createClients(options: AwsClientOptions = {}): AwsClients {
+  const common: {
+    region?: string
+    retryMode: string
+    maxAttempts: number
+    customUserAgent: [string, string][]
+  } = {
+    ...(options.region ? { region: options.region } : {}),
+    retryMode: 'standard',
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    customUserAgent: [userAgentPair()]
+  }
+  return {
+    lambda: new LambdaClient({ ...common }),
+    s3: new S3Client({
+      ...common,
+      forcePathStyle: usesEndpointOverride(options.env ?? process.env)
+    })
+  }
+}

@@ -1,0 +1,84 @@
+// What a function is now: read once before building (runtime, architecture and handler default
+// to the function's own) and again before each deployment.
+import type { FunctionConfiguration } from '@aws-sdk/client-lambda'
+import { UserError } from '../errors.js'
+import { ARCHITECTURES } from '../lambda-facts.js'
+import type { Architecture } from '../lambda-facts.js'
+import type { DeployContext } from './context.js'
+import { waitForUpdate } from './wait.js'
+
+export interface FunctionTarget {
+  /** As the user gave it (name or ARN). */
+  functionName: string
+  /** Unqualified ARN: every later call uses it. */
+  functionArn: string
+  runtime?: string
+  architecture: Architecture
+  handler?: string
+  codeSha256: string
+  /** Layer version ARNs attached, in order. */
+  layers: string[]
+}
+
+/** `arn:aws:lambda:eu-west-1:123456789012:function:orders` → `orders`. */
+export function functionNameOf(functionArn: string): string {
+  const marker = ':function:'
+  const at = functionArn.indexOf(marker)
+  if (at < 0) return functionArn
+  return functionArn.slice(at + marker.length).split(':')[0] ?? functionArn
+}
+
+/** Drops a `:$LATEST` qualifier; a version or alias qualifier is refused by toFunctionTarget. */
+function unqualified(functionArn: string): string {
+  return functionArn.endsWith(':$LATEST') ? functionArn.slice(0, -':$LATEST'.length) : functionArn
+}
+
+function architectureOf(config: FunctionConfiguration, functionName: string): Architecture {
+  // Lambda leaves Architectures out for functions created before arm64 existed: x86_64.
+  const given = config.Architectures?.[0] ?? 'x86_64'
+  const known = ARCHITECTURES.find((a) => a === given)
+  if (!known) throw new UserError(`${functionName}: unknown architecture "${given}"`)
+  return known
+}
+
+export function toFunctionTarget(
+  functionName: string,
+  config: FunctionConfiguration
+): FunctionTarget {
+  if (config.PackageType === 'Image') {
+    throw new UserError(
+      `${functionName} is a container image function; this action ships zip packages. ` +
+        'Give a zip-packaged function in function-name.'
+    )
+  }
+  if (config.Version && config.Version !== '$LATEST') {
+    throw new UserError(
+      `function-name: "${functionName}" names version or alias ${config.Version}, not the ` +
+        'function. Give the name without a qualifier and use the alias input to move an alias.'
+    )
+  }
+  if (!config.FunctionArn || !config.CodeSha256) {
+    throw new UserError(`${functionName}: GetFunctionConfiguration returned no ARN or CodeSha256`)
+  }
+  return {
+    functionName,
+    functionArn: unqualified(config.FunctionArn),
+    ...(config.Runtime ? { runtime: config.Runtime } : {}),
+    architecture: architectureOf(config, functionName),
+    ...(config.Handler ? { handler: config.Handler } : {}),
+    codeSha256: config.CodeSha256,
+    layers: (config.Layers ?? []).flatMap((layer) => (layer.Arn ? [layer.Arn] : []))
+  }
+}
+
+/** GetFunctionConfiguration, waiting out an update in progress. */
+export async function readTarget(
+  ctx: DeployContext,
+  functionName: string
+): Promise<FunctionTarget> {
+  const config = await waitForUpdate(ctx, functionName, {
+    afterChange: false,
+    what: 'an update in progress'
+  })
+  return toFunctionTarget(functionName, config)
+}

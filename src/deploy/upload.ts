@@ -1,0 +1,189 @@
+// Gets a zip to Lambda: in the request (ZipFile) up to the direct-upload limit, above it through
+// S3 with a multipart upload streamed from disk. S3 keys are content-addressed, so an object
+// that is already there is never uploaded again; buckets are never created.
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
+import { HeadObjectCommand } from '@aws-sdk/client-s3'
+import { Upload } from '@aws-sdk/lib-storage'
+import { awsFailure, httpStatus, isNotFound } from '../aws/aws-error.js'
+import { UserError } from '../errors.js'
+import { LIMITS } from '../lambda-facts.js'
+import type { PackageFile } from '../types.js'
+import type { DeployContext } from './context.js'
+
+/** What UpdateFunctionCode and PublishLayerVersion's Content take. */
+export type CodeSource = { ZipFile: Uint8Array } | { S3Bucket: string; S3Key: string }
+
+export type UploadPlan = { method: 'direct' } | { method: 's3'; bucket: string; key: string }
+
+export interface UploadWhere {
+  s3Bucket?: string
+  s3Prefix: string
+  /** Function or layer name: the folder of the key. */
+  owner: string
+  /** `function orders`, `layer orders-deps`: names the package in messages. */
+  label: string
+}
+
+/** Parts of 8 MiB, four in flight: at most 32 MiB of the zip is in memory at a time. */
+export const MULTIPART = { partSize: 8 * 1024 * 1024, queueSize: 4 } as const
+
+const MiB = 1024 * 1024
+
+export function formatSize(bytes: number): string {
+  return `${bytes.toLocaleString('en-US')} bytes (${(bytes / MiB).toFixed(1)} MiB)`
+}
+
+/** Lambda's CodeSha256 is base64; keys use the hex form. */
+export function sha256Hex(codeSha256: string): string {
+  return Buffer.from(codeSha256, 'base64').toString('hex')
+}
+
+/** `<s3-prefix><owner>/<sha256hex>.zip` */
+export function s3KeyFor(s3Prefix: string, owner: string, codeSha256: string): string {
+  return `${s3Prefix}${owner}/${sha256Hex(codeSha256)}.zip`
+}
+
+/** Direct or S3; above the limit without a bucket fails here, before any request. */
+export function planUpload(size: number, codeSha256: string, where: UploadWhere): UploadPlan {
+  if (size <= LIMITS.directUploadBytes) return { method: 'direct' }
+  if (!where.s3Bucket) {
+    throw new UserError(
+      `s3-bucket: the ${where.label} package is ${formatSize(size)}, over Lambda's ` +
+        `${LIMITS.directUploadBytes.toLocaleString('en-US')}-byte limit for a direct upload. ` +
+        "Set s3-bucket to an existing bucket in the function's region; the package goes there " +
+        `as ${s3KeyFor(where.s3Prefix, where.owner, codeSha256)}.`
+    )
+  }
+  return {
+    method: 's3',
+    bucket: where.s3Bucket,
+    key: s3KeyFor(where.s3Prefix, where.owner, codeSha256)
+  }
+}
+
+/** Size on disk; a missing file or one that changed since the build fails before any request. */
+export async function checkPackageFile(pkg: PackageFile, label: string): Promise<number> {
+  let size: number
+  try {
+    size = (await stat(pkg.path)).size
+  } catch (error) {
+    throw new UserError(`The ${label} package ${pkg.path} cannot be read: it must exist.`, {
+      cause: error
+    })
+  }
+  if (size !== pkg.size) {
+    throw new UserError(
+      `The ${label} package ${pkg.path} is ${size} bytes on disk but was built as ${pkg.size}: ` +
+        'it changed after the build. Rebuild, or deploy the untouched output-dir.'
+    )
+  }
+  return size
+}
+
+function checkSha(pkg: PackageFile, actual: string, label: string): void {
+  if (actual !== pkg.codeSha256) {
+    throw new UserError(
+      `The ${label} package ${pkg.path} has CodeSha256 ${actual} but was built as ` +
+        `${pkg.codeSha256}: it changed after the build. Rebuild, or deploy the untouched output-dir.`
+    )
+  }
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('base64')
+}
+
+/** True when the content-addressed object is there already, with the package's size. */
+async function objectExists(
+  ctx: DeployContext,
+  bucket: string,
+  key: string,
+  size: number
+): Promise<boolean> {
+  try {
+    const head = await ctx.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+    return head.ContentLength === size
+  } catch (error) {
+    if (isNotFound(error)) return false
+    // Without s3:ListBucket, S3 answers 403 for a missing key: upload, and let PutObject say
+    // whether writing is allowed.
+    if (httpStatus(error) === 403) {
+      ctx.log.info(
+        `s3://${bucket}/${key}: HeadObject was denied (grant s3:ListBucket and s3:GetObject ` +
+          'to skip uploads of unchanged packages); uploading'
+      )
+      return false
+    }
+    throw awsFailure(error, 's3:GetObject', `s3://${bucket}/${key}`)
+  }
+}
+
+async function uploadToS3(
+  ctx: DeployContext,
+  path: string,
+  size: number,
+  bucket: string,
+  key: string,
+  label: string
+): Promise<void> {
+  const body = createReadStream(path)
+  const upload = new Upload({
+    client: ctx.s3,
+    params: {
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ContentLength: size,
+      ContentType: 'application/zip'
+    },
+    partSize: MULTIPART.partSize,
+    queueSize: MULTIPART.queueSize,
+    // A failed upload sends AbortMultipartUpload: no orphaned parts billed in the bucket.
+    leavePartsOnError: false
+  })
+  let reported = 0
+  upload.on('httpUploadProgress', (progress) => {
+    const loaded = progress.loaded ?? 0
+    const percent = Math.floor((loaded / size) * 100)
+    if (percent >= reported + 10 || loaded === size) {
+      reported = percent - (percent % 10)
+      ctx.log.info(
+        `${label}: uploaded ${(loaded / MiB).toFixed(1)} of ${(size / MiB).toFixed(1)} MiB ` +
+          `(${percent}%) to s3://${bucket}/${key}`
+      )
+    }
+  })
+  try {
+    await upload.done()
+  } catch (error) {
+    throw awsFailure(error, 's3:PutObject', `s3://${bucket}/${key}`)
+  } finally {
+    body.destroy()
+  }
+}
+
+/** Reads or uploads the package and returns what Lambda's code fields take. */
+export async function stageCode(
+  ctx: DeployContext,
+  pkg: PackageFile,
+  plan: UploadPlan,
+  label: string
+): Promise<CodeSource> {
+  if (plan.method === 'direct') {
+    const zip = await readFile(pkg.path)
+    checkSha(pkg, createHash('sha256').update(zip).digest('base64'), label)
+    return { ZipFile: zip }
+  }
+  checkSha(pkg, await sha256OfFile(pkg.path), label)
+  if (await objectExists(ctx, plan.bucket, plan.key, pkg.size)) {
+    ctx.log.info(`${label}: s3://${plan.bucket}/${plan.key} is already there; not uploading`)
+  } else {
+    ctx.log.info(`${label}: uploading ${formatSize(pkg.size)} to s3://${plan.bucket}/${plan.key}`)
+    await uploadToS3(ctx, pkg.path, pkg.size, plan.bucket, plan.key, label)
+  }
+  return { S3Bucket: plan.bucket, S3Key: plan.key }
+}

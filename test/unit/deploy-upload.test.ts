@@ -1,0 +1,197 @@
+// Direct or S3, and what a failed multipart upload leaves behind (nothing: it is aborted).
+import { createHash } from 'node:crypto'
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand
+} from '@aws-sdk/client-s3'
+import { mockClient } from 'aws-sdk-client-mock'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createClients } from '../../src/aws/clients.js'
+import { deployContext } from '../../src/deploy/context.js'
+import { MULTIPART, planUpload, s3KeyFor, sha256Hex, stageCode } from '../../src/deploy/upload.js'
+import { LIMITS } from '../../src/lambda-facts.js'
+import type { PackageFile } from '../../src/types.js'
+import { awsError, fakeTime, recordingLog } from '../helpers/deploy-fixtures.js'
+
+const clients = createClients({ region: 'eu-west-1' })
+const s3 = mockClient(clients.s3)
+let dir: string
+
+/** A file of `size` zero bytes (sparse: nothing is written) described as a package. */
+async function zeroPackage(name: string, size: number): Promise<PackageFile> {
+  const path = join(dir, name)
+  await writeFile(path, '')
+  await truncate(path, size)
+  const hash = createHash('sha256')
+  hash.update(Buffer.alloc(size))
+  return { path, size, unzippedSize: size, codeSha256: hash.digest('base64') }
+}
+
+function setup() {
+  const log = recordingLog()
+  return { log, ctx: deployContext(clients, { ...fakeTime(), log }) }
+}
+
+const SHA = Buffer.alloc(32, 0xab).toString('base64')
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lpd-upload-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+beforeEach(() => s3.reset())
+
+describe('planUpload', () => {
+  const where = { s3Prefix: 'lambda-python-deploy/', owner: 'orders', label: 'function orders' }
+
+  it.each([
+    [1, undefined, 'direct'],
+    [LIMITS.directUploadBytes, undefined, 'direct'],
+    [LIMITS.directUploadBytes, 'artifacts', 'direct'],
+    [LIMITS.directUploadBytes + 1, 'artifacts', 's3']
+  ] as const)('%i bytes with s3-bucket %s goes %s', (size, bucket, method) => {
+    expect(
+      planUpload(size, SHA, { ...where, ...(bucket ? { s3Bucket: bucket } : {}) }).method
+    ).toBe(method)
+  })
+
+  it('uses the content-addressed key <s3-prefix><function>/<sha256hex>.zip', () => {
+    expect(planUpload(60_000_000, SHA, { ...where, s3Bucket: 'artifacts' })).toEqual({
+      method: 's3',
+      bucket: 'artifacts',
+      key: `lambda-python-deploy/orders/${'ab'.repeat(32)}.zip`
+    })
+    expect(sha256Hex(SHA)).toBe('ab'.repeat(32))
+    expect(s3KeyFor('', 'deps', SHA)).toBe(`deps/${'ab'.repeat(32)}.zip`)
+  })
+
+  it('above the limit without a bucket, names s3-bucket and the size', () => {
+    expect(() => planUpload(60_000_000, SHA, where)).toThrow(
+      "s3-bucket: the function orders package is 60,000,000 bytes (57.2 MiB), over Lambda's " +
+        '52,428,800-byte limit for a direct upload. Set s3-bucket to an existing bucket'
+    )
+  })
+})
+
+describe('stageCode', () => {
+  it('sends a small package in the request, after checking its CodeSha256', async () => {
+    const pkg = await zeroPackage('small.zip', 1000)
+    const { ctx } = setup()
+    const source = await stageCode(ctx, pkg, { method: 'direct' }, 'function orders')
+    expect(source).toEqual({ ZipFile: Buffer.alloc(1000) })
+    expect(s3.calls()).toHaveLength(0)
+  })
+
+  it('refuses a package that changed since the build', async () => {
+    const pkg = await zeroPackage('changed.zip', 1000)
+    const { ctx } = setup()
+    await expect(
+      stageCode(ctx, { ...pkg, codeSha256: SHA }, { method: 'direct' }, 'function orders')
+    ).rejects.toThrow(/has CodeSha256 .* but was built as q6ur.*: it changed after the build/)
+  })
+
+  it('skips the upload when the content-addressed object exists', async () => {
+    const pkg = await zeroPackage('exists.zip', 2000)
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 2000 })
+    const { log, ctx } = setup()
+    const source = await stageCode(
+      ctx,
+      pkg,
+      { method: 's3', bucket: 'artifacts', key: 'p/orders/x.zip' },
+      'function orders'
+    )
+    expect(source).toEqual({ S3Bucket: 'artifacts', S3Key: 'p/orders/x.zip' })
+    expect(s3.calls().map((c) => c.args[0].constructor.name)).toEqual(['HeadObjectCommand'])
+    expect(log.lines).toContain(
+      'function orders: s3://artifacts/p/orders/x.zip is already there; not uploading'
+    )
+  })
+
+  it('uploads in parts, streamed, and logs progress', async () => {
+    const size = 2 * MULTIPART.partSize + 1024
+    const pkg = await zeroPackage('parts.zip', size)
+    s3.on(HeadObjectCommand).rejects(awsError('NotFound', 'NotFound', 404))
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' })
+    s3.on(UploadPartCommand).callsFake((input: { PartNumber?: number }) => ({
+      ETag: `"etag-${input.PartNumber}"`
+    }))
+    s3.on(CompleteMultipartUploadCommand).resolves({})
+    const { log, ctx } = setup()
+    await stageCode(
+      ctx,
+      pkg,
+      { method: 's3', bucket: 'artifacts', key: 'k.zip' },
+      'function orders'
+    )
+    expect(
+      s3
+        .commandCalls(UploadPartCommand)
+        .map((c) => c.args[0].input.PartNumber)
+        .sort()
+    ).toEqual([1, 2, 3])
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)[0]?.args[0].input).toMatchObject({
+      Bucket: 'artifacts',
+      Key: 'k.zip',
+      UploadId: 'up-1',
+      MultipartUpload: {
+        Parts: [
+          { PartNumber: 1, ETag: '"etag-1"' },
+          { PartNumber: 2, ETag: '"etag-2"' },
+          { PartNumber: 3, ETag: '"etag-3"' }
+        ]
+      }
+    })
+    expect(log.lines.filter((l) => l.includes('uploaded')).at(-1)).toBe(
+      'function orders: uploaded 16.0 of 16.0 MiB (100%) to s3://artifacts/k.zip'
+    )
+  })
+
+  it('aborts the multipart upload when a part fails: no orphaned parts', async () => {
+    const pkg = await zeroPackage('fails.zip', 2 * MULTIPART.partSize + 1024)
+    s3.on(HeadObjectCommand).rejects(awsError('NotFound', 'NotFound', 404))
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-2' })
+    s3.on(UploadPartCommand).callsFake((input: { PartNumber?: number }) => {
+      if (input.PartNumber === 2) {
+        return Promise.reject(awsError('InternalError', 'We encountered an internal error', 500))
+      }
+      return Promise.resolve({ ETag: `"etag-${input.PartNumber}"` })
+    })
+    s3.on(AbortMultipartUploadCommand).resolves({})
+    const { ctx } = setup()
+    await expect(
+      stageCode(ctx, pkg, { method: 's3', bucket: 'artifacts', key: 'k.zip' }, 'function orders')
+    ).rejects.toThrow(
+      's3:PutObject on s3://artifacts/k.zip failed: InternalError: We encountered an internal error'
+    )
+    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'artifacts', Key: 'k.zip', UploadId: 'up-2' }
+    ])
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0)
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0)
+  })
+
+  it('uploads when HeadObject is denied (no s3:ListBucket), and says which grant skips it', async () => {
+    const pkg = await zeroPackage('denied.zip', 2 * MULTIPART.partSize)
+    s3.on(HeadObjectCommand).rejects(awsError('Forbidden', 'Forbidden', 403))
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-3' })
+    s3.on(UploadPartCommand).resolves({ ETag: '"e"' })
+    s3.on(CompleteMultipartUploadCommand).resolves({})
+    const { log, ctx } = setup()
+    await stageCode(
+      ctx,
+      pkg,
+      { method: 's3', bucket: 'artifacts', key: 'k.zip' },
+      'function orders'
+    )
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(1)
+    expect(log.lines[0]).toMatch(/HeadObject was denied \(grant s3:ListBucket and s3:GetObject/)
+  })
+})
