@@ -1,0 +1,587 @@
+// Reads a pip requirements file the way pip does (includes, continuations, comments, options,
+// `${VAR}` expansion), for the cache key, the marker warnings and the hash check. Pure: the
+// file system comes in as a `RequirementsReader`.
+import { dirname, isAbsolute, join, relative } from 'node:path'
+import { UserError } from '../errors.js'
+import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../lambda-facts.js'
+import { normalizeProjectName } from './wheel-tags.js'
+
+export interface RequirementsReader {
+  /** Text of an absolute path, `undefined` when it cannot be read. */
+  readText(path: string): string | undefined
+  isDirectory(path: string): boolean
+}
+
+export interface RequirementEntry {
+  kind: 'requirement' | 'constraint'
+  /** Absolute path of the file that holds it. */
+  file: string
+  /** 1-based line where the (possibly continued) line starts. */
+  line: number
+  /** As written, whitespace collapsed, options removed, credentials masked. */
+  text: string
+  /** PEP 503 name; `undefined` for a bare URL. */
+  project?: string
+  /** `--hash` values, `sha256:<hex>` lower case. */
+  hashes: string[]
+  /** Environment-marker variables the line depends on (`platform_machine`, ...). */
+  markerVariables: string[]
+}
+
+export interface RequirementOption {
+  file: string
+  line: number
+  /** Long form: `--index-url`. */
+  option: string
+  /** Credentials masked; local find-links made absolute. */
+  value?: string
+}
+
+export interface ParsedRequirements {
+  /** The top-level file, absolute. */
+  root: string
+  /** Every file read, in order. */
+  files: string[]
+  requirements: RequirementEntry[]
+  constraints: RequirementEntry[]
+  options: RequirementOption[]
+  /**
+   * pip arguments for where to fetch from (index URLs, find-links, trusted hosts, `--pre`),
+   * credentials included: pass to a child process, never log.
+   */
+  fetchArgs: string[]
+  /** Local `--find-links` directories, absolute: their listing belongs in the cache key. */
+  localFindLinks: string[]
+  /** Credentials found in URLs: give each to `core.setSecret`. */
+  secrets: string[]
+  /** pip's hash-checking mode: `--require-hashes` or any `--hash`. */
+  hashMode: boolean
+}
+
+/** Options pip accepts on their own line, long form, and whether they take a value. */
+const LINE_OPTIONS: Record<string, boolean> = {
+  '--requirement': true,
+  '--constraint': true,
+  '--editable': true,
+  '--index-url': true,
+  '--extra-index-url': true,
+  '--no-index': false,
+  '--find-links': true,
+  '--no-binary': true,
+  '--only-binary': true,
+  '--prefer-binary': false,
+  '--require-hashes': false,
+  '--pre': false,
+  '--trusted-host': true,
+  '--use-feature': true
+}
+
+/** Options pip accepts after a requirement. */
+const REQUIREMENT_OPTIONS: Record<string, boolean> = {
+  '--hash': true,
+  '--config-settings': true,
+  '--global-option': true
+}
+
+const SHORT_OPTIONS: Record<string, string> = {
+  '-r': '--requirement',
+  '-c': '--constraint',
+  '-e': '--editable',
+  '-i': '--index-url',
+  '-f': '--find-links',
+  '-C': '--config-settings'
+}
+
+/** Options that say where packages come from: handed on to every pip run. */
+const FETCH_OPTIONS = new Set([
+  '--index-url',
+  '--extra-index-url',
+  '--no-index',
+  '--find-links',
+  '--trusted-host',
+  '--pre'
+])
+
+/**
+ * Environment-marker variables whose value depends on the interpreter or the machine that
+ * evaluates them (PEP 508), with the legacy dotted spellings pip still accepts.
+ */
+export const ENVIRONMENT_MARKERS = [
+  'python_version',
+  'python_full_version',
+  'implementation_name',
+  'implementation_version',
+  'platform_python_implementation',
+  'platform_machine',
+  'platform_system',
+  'platform_release',
+  'platform_version',
+  'sys_platform',
+  'os_name'
+] as const
+
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^/@\s"']+)@/gi
+
+/** `https://user:pass@host` → `https://***@host`, anywhere in `text`. */
+export function maskCredentials(text: string): string {
+  return text.replace(URL_CREDENTIALS, '$1***@')
+}
+
+/** The credentials in every URL of `text`: the user-info, and its password part alone. */
+export function findCredentials(text: string): string[] {
+  const found = new Set<string>()
+  for (const match of text.matchAll(URL_CREDENTIALS)) {
+    const userInfo = match[2] as string
+    found.add(userInfo)
+    const colon = userInfo.indexOf(':')
+    if (colon >= 0 && colon < userInfo.length - 1) found.add(userInfo.slice(colon + 1))
+    for (const secret of [...found]) {
+      try {
+        const decoded = decodeURIComponent(secret)
+        if (decoded !== secret) found.add(decoded)
+      } catch {
+        // Not percent-encoded.
+      }
+    }
+  }
+  return [...found]
+}
+
+/** pip expands `${NAME}` (upper case, digits, `_`) when the variable is set. */
+export function expandEnvironment(
+  text: string,
+  env: Readonly<Record<string, string | undefined>>
+): string {
+  return text.replace(/\$\{([A-Z0-9_]+)\}/g, (whole, name: string) => env[name] ?? whole)
+}
+
+interface LogicalLine {
+  line: number
+  text: string
+}
+
+/** Joins `\` continuations and drops comments and blank lines, as pip does. */
+export function logicalLines(content: string): LogicalLine[] {
+  const physical = content.split(/\r?\n/)
+  const lines: LogicalLine[] = []
+  let pending: LogicalLine | undefined
+  physical.forEach((raw, index) => {
+    const isComment = /^\s*#/.test(raw)
+    if (pending && isComment) {
+      lines.push(pending)
+      pending = undefined
+    }
+    const continued = !isComment && raw.endsWith('\\')
+    const piece = continued ? raw.slice(0, -1) : raw
+    if (pending) pending.text += piece
+    else pending = { line: index + 1, text: piece }
+    if (!continued) {
+      lines.push(pending)
+      pending = undefined
+    }
+  })
+  if (pending) lines.push(pending)
+  return lines
+    .map((l) => ({ line: l.line, text: l.text.replace(/(^|\s+)#.*$/, '').trim() }))
+    .filter((l) => l.text.length > 0)
+}
+
+/** Whitespace split that keeps quoted runs together (enough of shlex for option values). */
+function splitWords(text: string): string[] {
+  const words: string[] = []
+  for (const match of text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) {
+    words.push(match[1] ?? match[2] ?? match[3] ?? '')
+  }
+  return words
+}
+
+interface ParsedOption {
+  option: string
+  value?: string
+}
+
+function parseOptions(
+  words: string[],
+  allowed: Record<string, boolean>,
+  where: string
+): ParsedOption[] {
+  const options: ParsedOption[] = []
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as string
+    let name: string
+    let value: string | undefined
+    if (word.startsWith('--')) {
+      const eq = word.indexOf('=')
+      name = eq >= 0 ? word.slice(0, eq) : word
+      value = eq >= 0 ? word.slice(eq + 1) : undefined
+    } else if (word.startsWith('-') && word.length >= 2) {
+      name = SHORT_OPTIONS[word.slice(0, 2)] ?? word.slice(0, 2)
+      value = word.length > 2 ? word.slice(2).replace(/^=/, '') : undefined
+    } else {
+      throw new UserError(`${where}: unexpected "${word}" (one requirement or option per line)`)
+    }
+    const takesValue = allowed[name]
+    if (takesValue === undefined) {
+      throw new UserError(
+        `${where}: option ${name} is not supported in a requirements file here ` +
+          `(supported: ${Object.keys(allowed).join(', ')})`
+      )
+    }
+    if (takesValue && value === undefined) {
+      value = words[++i]
+      if (value === undefined) throw new UserError(`${where}: option ${name} needs a value`)
+    }
+    if (!takesValue && value !== undefined) {
+      throw new UserError(`${where}: option ${name} takes no value`)
+    }
+    options.push(value === undefined ? { option: name } : { option: name, value })
+  }
+  return options
+}
+
+const ARCHIVE = /\.(whl|tar\.gz|tgz|tar\.bz2|tar\.xz|tar|zip)$/i
+const VCS = /^(git|hg|svn|bzr)\+/i
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
+const NAME = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?=$|[[(<>=!~;@\s])/
+
+function splitMarker(requirement: string): { spec: string; marker: string } {
+  // In `name @ url ; marker` pip needs whitespace before `;`: URLs may hold one.
+  const separator = requirement.includes('://') ? /\s;/ : /;/
+  const match = separator.exec(requirement)
+  if (!match) return { spec: requirement.trim(), marker: '' }
+  return {
+    spec: requirement.slice(0, match.index).trim(),
+    marker: requirement.slice(match.index + match[0].length).trim()
+  }
+}
+
+function markerVariables(marker: string): string[] {
+  const found = new Set<string>()
+  for (const match of marker.matchAll(/\b([a-z_]+(?:\.[a-z_]+)?)\b/g)) {
+    const name = (match[1] as string).replace('.', '_')
+    if ((ENVIRONMENT_MARKERS as readonly string[]).includes(name)) found.add(name)
+  }
+  return [...found].sort()
+}
+
+const UNCACHEABLE_FIX =
+  'publish it to an index, or build its wheel and point `--find-links` at that directory ' +
+  'with `name==version` in the requirements'
+
+function localPathError(spec: string, where: string): UserError {
+  return new UserError(
+    `${where}: "${spec}" is a local path: its content is not in the cache key and it may need ` +
+      `building on this machine; ${UNCACHEABLE_FIX}`
+  )
+}
+
+/** Classifies the requirement part of a line; throws for what cannot be cached or cross-built. */
+function requirementProject(spec: string, where: string): string | undefined {
+  if (VCS.test(spec) || /@\s*(git|hg|svn|bzr)\+/i.test(spec)) {
+    throw new UserError(
+      `${where}: "${maskCredentials(spec)}" is a VCS requirement: it cannot be cached by ` +
+        `content or cross-built for Lambda; ${UNCACHEABLE_FIX}`
+    )
+  }
+  if (/^file:/i.test(spec) || /@\s*file:/i.test(spec)) throw localPathError(spec, where)
+  if (URL_SCHEME.test(spec)) return undefined
+  const name = NAME.exec(spec)
+  if (!name) throw localPathError(spec, where)
+  const rest = spec.slice(name[0].length)
+  if (rest.startsWith('@')) {
+    if (!URL_SCHEME.test(rest.slice(1).trim())) throw localPathError(spec, where)
+  } else if (ARCHIVE.test(spec)) {
+    throw localPathError(spec, where)
+  }
+  return normalizeProjectName(name[1] as string)
+}
+
+/**
+ * Reads `file` and everything it includes (`-r` as requirements, `-c` as constraints, paths
+ * relative to the including file). Throws a UserError naming the file and line for a missing
+ * or cyclic include, an editable, a local path or a VCS URL.
+ */
+export function parseRequirements(
+  file: string,
+  reader: RequirementsReader,
+  env: Readonly<Record<string, string | undefined>>
+): ParsedRequirements {
+  const root = file
+  const result: ParsedRequirements = {
+    root,
+    files: [],
+    requirements: [],
+    constraints: [],
+    options: [],
+    fetchArgs: [],
+    localFindLinks: [],
+    secrets: [],
+    hashMode: false
+  }
+  const secrets = new Set<string>()
+  const display = (path: string) => relative(dirname(root), path) || path
+
+  const readFile = (path: string, kind: RequirementEntry['kind'], stack: string[]) => {
+    result.files.push(path)
+    const content = reader.readText(path)
+    if (content === undefined) throw new UserError(`requirements: cannot read ${path}`)
+    for (const { line, text: raw } of logicalLines(content)) {
+      const where = `${display(path)}:${line}`
+      const text = expandEnvironment(raw, env)
+      for (const secret of findCredentials(text)) secrets.add(secret)
+      const words = text.split(/\s+/)
+      const firstOption = words.findIndex((w) => w.startsWith('-'))
+      const requirement = (firstOption < 0 ? words : words.slice(0, firstOption)).join(' ')
+      const optionText = firstOption < 0 ? '' : words.slice(firstOption).join(' ')
+
+      if (requirement === '') {
+        const options = parseOptions(splitWords(optionText), LINE_OPTIONS, where)
+        for (const { option, value } of options) {
+          if (option === '--editable') {
+            throw new UserError(
+              `${where}: "-e ${maskCredentials(value ?? '')}" is an editable install: it cannot be ` +
+                `cached or cross-built for Lambda; ${UNCACHEABLE_FIX}`
+            )
+          }
+          if (option === '--requirement' || option === '--constraint') {
+            const include = value as string
+            if (URL_SCHEME.test(include)) {
+              throw new UserError(
+                `${where}: ${option} ${maskCredentials(include)}: includes by URL are not ` +
+                  `supported; keep the file in the repository`
+              )
+            }
+            const target = isAbsolute(include) ? include : join(dirname(path), include)
+            if (stack.includes(target)) {
+              const chain = [...stack, target].map(display).join(' → ')
+              throw new UserError(`${where}: ${option} ${include} makes a cycle: ${chain}`)
+            }
+            if (reader.readText(target) === undefined) {
+              throw new UserError(
+                `${where}: ${option} ${include}: cannot read ${target}; create it or fix the path`
+              )
+            }
+            // As in pip, `-r` inside a constraints file still reads requirements.
+            const nested = option === '--constraint' ? 'constraint' : 'requirement'
+            readFile(target, nested, [...stack, target])
+            continue
+          }
+          let shown = value === undefined ? undefined : maskCredentials(value)
+          let passed = value
+          if (
+            option === '--find-links' &&
+            value !== undefined &&
+            !/^[a-z][a-z0-9+.-]*:/i.test(value)
+          ) {
+            // pip reads a relative find-links path relative to the requirements file when
+            // that directory exists there, else relative to the working directory.
+            const beside = isAbsolute(value) ? value : join(dirname(path), value)
+            if (reader.isDirectory(beside)) {
+              passed = beside
+              shown = beside
+              result.localFindLinks.push(beside)
+            }
+          }
+          if (option === '--require-hashes') result.hashMode = true
+          result.options.push({
+            file: path,
+            line,
+            option,
+            ...(shown === undefined ? {} : { value: shown })
+          })
+          if (FETCH_OPTIONS.has(option)) {
+            result.fetchArgs.push(option, ...(passed === undefined ? [] : [passed]))
+          }
+        }
+        continue
+      }
+
+      const options = parseOptions(splitWords(optionText), REQUIREMENT_OPTIONS, where)
+      const { spec, marker } = splitMarker(requirement)
+      const project = requirementProject(spec, where)
+      const hashes = options
+        .filter((o) => o.option === '--hash')
+        .map((o) => (o.value as string).toLowerCase())
+      for (const hash of hashes) {
+        if (!/^(sha256|sha384|sha512):[0-9a-f]+$/.test(hash)) {
+          throw new UserError(
+            `${where}: --hash=${hash} is not a sha256, sha384 or sha512 digest (algorithm:hex)`
+          )
+        }
+      }
+      if (hashes.length > 0) result.hashMode = true
+      const others = options
+        .filter((o) => o.option !== '--hash')
+        .map((o) => `${o.option}=${o.value ?? ''}`)
+      const entry: RequirementEntry = {
+        kind,
+        file: path,
+        line,
+        text: maskCredentials([requirement.replace(/\s+/g, ' ').trim(), ...others].join(' ')),
+        ...(project === undefined ? {} : { project }),
+        hashes: [...hashes].sort(),
+        markerVariables: markerVariables(marker)
+      }
+      if (kind === 'constraint') result.constraints.push(entry)
+      else result.requirements.push(entry)
+    }
+  }
+
+  if (reader.readText(file) === undefined) {
+    throw new UserError(`requirements: cannot read ${file}; check the path`)
+  }
+  readFile(file, 'requirement', [file])
+  result.secrets = [...secrets]
+  return result
+}
+
+/**
+ * The requirements as one text for the cache key: includes inlined, comments and layout
+ * gone, hashes sorted, credentials masked (a rotated token does not change the wheels).
+ */
+export function normalizedRequirements(parsed: ParsedRequirements): string {
+  const lines: string[] = []
+  for (const option of parsed.options) {
+    lines.push(`option ${option.option}${option.value === undefined ? '' : ` ${option.value}`}`)
+  }
+  for (const entry of [...parsed.requirements, ...parsed.constraints]) {
+    const hashes = entry.hashes.map((h) => ` --hash=${h}`).join('')
+    lines.push(`${entry.kind} ${entry.text}${hashes}`)
+  }
+  return lines.join('\n')
+}
+
+/** What an environment marker sees on the machine that evaluates it. */
+export interface MarkerEnvironment {
+  /** `3.11` */
+  pythonVersion: string
+  /** `platform.machine()`: `x86_64`, `aarch64`, `arm64` (macOS). */
+  machine: string
+  /** `platform.system()`: `Linux`, `Darwin`, `Windows`. */
+  system: string
+  /** `sys.implementation.name`: `cpython`. */
+  implementation: string
+}
+
+/** What markers see on Lambda for (runtime, architecture). */
+export function targetMarkerEnvironment(
+  runtime: RuntimeFacts,
+  architecture: Architecture
+): MarkerEnvironment {
+  return {
+    pythonVersion: runtime.pythonVersion,
+    machine: WHEEL_ARCH[architecture],
+    system: 'Linux',
+    implementation: 'cpython'
+  }
+}
+
+/** Marker variables whose value differs between the host and the target. */
+export function differingMarkerVariables(
+  host: MarkerEnvironment,
+  target: MarkerEnvironment
+): Set<string> {
+  const differ = new Set<string>(['platform_release', 'platform_version'])
+  if (host.pythonVersion !== target.pythonVersion) {
+    for (const v of ['python_version', 'python_full_version', 'implementation_version'])
+      differ.add(v)
+  }
+  if (host.machine !== target.machine) differ.add('platform_machine')
+  if (host.system !== target.system) {
+    for (const v of ['platform_system', 'sys_platform', 'os_name']) differ.add(v)
+  }
+  if (host.implementation !== target.implementation) {
+    for (const v of ['implementation_name', 'platform_python_implementation']) differ.add(v)
+  }
+  return differ
+}
+
+/**
+ * One warning per requirement line whose markers pip will evaluate with this machine's values
+ * rather than the target's (pypa/pip#11664).
+ */
+export function hostMarkerWarnings(
+  parsed: ParsedRequirements,
+  host: MarkerEnvironment,
+  runtime: RuntimeFacts,
+  architecture: Architecture
+): string[] {
+  const target = targetMarkerEnvironment(runtime, architecture)
+  const differ = differingMarkerVariables(host, target)
+  const display = (path: string) => relative(dirname(parsed.root), path) || path
+  const warnings: string[] = []
+  for (const entry of [...parsed.requirements, ...parsed.constraints]) {
+    const affected = entry.markerVariables.filter((v) => differ.has(v))
+    if (affected.length === 0) continue
+    warnings.push(
+      `${display(entry.file)}:${entry.line}: "${entry.text}" depends on ${affected.join(', ')}; ` +
+        `pip evaluates markers on this machine (Python ${host.pythonVersion}, ${host.machine}), ` +
+        `not on ${runtime.name} ${architecture} (Python ${target.pythonVersion}, ${target.machine}) ` +
+        `(pypa/pip#11664). Use installer: uv, which evaluates them for the target.`
+    )
+  }
+  return warnings
+}
+
+/** Hash algorithms named by `--hash` values. */
+export function hashAlgorithms(parsed: ParsedRequirements): string[] {
+  const algorithms = new Set<string>()
+  for (const entry of [...parsed.requirements, ...parsed.constraints]) {
+    for (const hash of entry.hashes) algorithms.add(hash.split(':')[0] as string)
+  }
+  return [...algorithms].sort()
+}
+
+export interface DownloadedWheel {
+  file: string
+  project: string
+  /** Hex digest per algorithm (`sha256`). */
+  digests: Readonly<Record<string, string>>
+}
+
+/**
+ * pip's hash-checking rules applied to the wheels we kept: a wheel whose project has
+ * `--hash` values must match one; in hash-checking mode every wheel needs one. uv ignores
+ * `--hash` when it compiles, so this check is what honours them on that path.
+ */
+export function hashProblems(
+  parsed: ParsedRequirements,
+  wheels: readonly DownloadedWheel[]
+): string[] {
+  const display = (path: string) => relative(dirname(parsed.root), path) || path
+  const byProject = new Map<string, RequirementEntry[]>()
+  for (const entry of [...parsed.requirements, ...parsed.constraints]) {
+    if (entry.project === undefined || entry.hashes.length === 0) continue
+    byProject.set(entry.project, [...(byProject.get(entry.project) ?? []), entry])
+  }
+  const problems: string[] = []
+  for (const wheel of wheels) {
+    const entries = byProject.get(wheel.project)
+    if (!entries) {
+      if (parsed.hashMode) {
+        problems.push(
+          `${wheel.project} (${wheel.file}) has no --hash: in hash-checking mode every package, ` +
+            `dependencies included, needs a pinned version and a hash`
+        )
+      }
+      continue
+    }
+    const matches = entries.some((entry) =>
+      entry.hashes.some((hash) => {
+        const [algorithm, hex] = hash.split(':') as [string, string]
+        return wheel.digests[algorithm] === hex
+      })
+    )
+    if (!matches) {
+      const where = entries.map((e) => `${display(e.file)}:${e.line}`).join(', ')
+      const got = Object.entries(wheel.digests)
+        .map(([algorithm, hex]) => `${algorithm}:${hex}`)
+        .join(', ')
+      problems.push(
+        `${wheel.project} (${wheel.file}) has ${got}, which is not among the --hash values at ` +
+          `${where}; update the hash if you changed the version, else check where the file came from`
+      )
+    }
+  }
+  return problems
+}

@@ -1,0 +1,583 @@
+// Resolve stage: requirements → wheels that load on (runtime, architecture), through the
+// wheel store and the Actions cache. The decisions live in the pure modules beside this one.
+import * as core from '@actions/core'
+import { readFileSync, statSync } from 'node:fs'
+import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { isAbsolute, join, resolve as resolvePath } from 'node:path'
+import { UserError } from '../errors.js'
+import { RUNTIMES, WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../lambda-facts.js'
+import { restoreStoreEntry, saveStoreEntry } from './actions-cache.js'
+import { cacheKey, cacheKeyMaterial, parsePipConfigList, resolutionSettings } from './cache-key.js'
+import {
+  findInstaller,
+  lastLines,
+  pipConfigList,
+  runTool,
+  ToolFailure,
+  type Installer,
+  type ToolResult
+} from './installer.js'
+import {
+  pipDownloadArgs,
+  pipIndexArgsFromUvEnv,
+  pipProbeArgs,
+  pipSdistDownloadArgs,
+  pipWheelArgs,
+  platformTags,
+  uvCompileArgs,
+  uvPythonPlatform
+} from './platform.js'
+import {
+  findCredentials,
+  hashAlgorithms,
+  hashProblems,
+  hostMarkerWarnings,
+  maskCredentials,
+  normalizedRequirements,
+  parseRequirements,
+  type ParsedRequirements,
+  type RequirementsReader
+} from './requirements.js'
+import {
+  missingWheelFromPip,
+  missingWheelFromUv,
+  nativeSources,
+  newestListed,
+  type MissingWheel
+} from './sdist.js'
+import {
+  commitEntry,
+  createStaging,
+  defaultStoreRoot,
+  entryDir,
+  fileDigests,
+  listWheels,
+  readEntry,
+  removeEntry
+} from './wheel-store.js'
+import {
+  checkWheels,
+  isPurePythonWheel,
+  parseWheelName,
+  wheelLoads,
+  wheelProblems
+} from './wheel-tags.js'
+
+type Env = Readonly<Record<string, string | undefined>>
+
+export interface ResolveRequest {
+  /** Absolute; undefined = no dependencies (resolve nothing, cacheHit true). */
+  requirementsFile?: string
+  runtime: RuntimeFacts
+  architecture: Architecture
+  installer: 'pip' | 'uv' | 'auto'
+  useActionsCache: boolean
+  allowLinuxWheels: boolean
+  /** Defaults to `$RUNNER_TOOL_CACHE/lambda-python-deploy`, else `~/.cache/lambda-python-deploy`. */
+  storeRoot?: string
+  /** Environment for the installers and settings; defaults to `process.env`. */
+  env?: Env
+}
+
+export interface ResolvedWheels {
+  /** Absolute .whl paths inside the store, sorted by file name. */
+  wheels: string[]
+  /** Empty when there is nothing to resolve. */
+  cacheKey: string
+  /** True: no resolver and no network ran. */
+  cacheHit: boolean
+  /** `version` is empty when nothing was resolved (no requirements). */
+  installer: { name: 'pip' | 'uv'; version: string }
+  /**
+   * Things the user should act on, for the caller to show (`core.warning`, summary): today,
+   * requirement lines whose markers pip evaluated on this host rather than the target.
+   * Operational problems (a corrupt store entry, a cache-service failure) are logged here as
+   * `core.warning` directly.
+   */
+  warnings: string[]
+  /** Credentials found in index URLs; already passed to `core.setSecret`. */
+  secrets: string[]
+}
+
+const fsReader: RequirementsReader = {
+  readText(path) {
+    try {
+      return readFileSync(path, 'utf8')
+    } catch {
+      return undefined
+    }
+  },
+  isDirectory(path) {
+    try {
+      return statSync(path).isDirectory()
+    } catch {
+      return false
+    }
+  }
+}
+
+/** Most sdist-only dependencies of one project are a handful; more means a loop. */
+const MAX_SOURCE_BUILDS = 10
+
+function target(request: ResolveRequest): string {
+  return `${request.runtime.name} ${request.architecture}`
+}
+
+/** Local directories among find-links values (`/opt/wheels`, `file:///x`), absolute. */
+function localDirectories(values: readonly string[]): string[] {
+  const dirs: string[] = []
+  for (const value of values) {
+    const path = value.startsWith('file://')
+      ? decodeURIComponent(value.slice('file://'.length))
+      : value
+    if (isAbsolute(path) && fsReader.isDirectory(path)) dirs.push(path)
+  }
+  return dirs
+}
+
+/** `<dir>/<file> <size>` for every file in each directory: what find-links offers pip. */
+async function listFindLinks(dirs: readonly string[]): Promise<string[]> {
+  const lines: string[] = []
+  for (const dir of [...new Set(dirs)]) {
+    for (const name of (await readdir(dir)).sort()) {
+      try {
+        const info = await stat(join(dir, name))
+        if (info.isFile()) lines.push(`${join(dir, name)} ${info.size}`)
+      } catch {
+        // Vanished while listing.
+      }
+    }
+  }
+  return lines
+}
+
+/** Prints a tool's whole output in one group, at once (two architectures run concurrently). */
+function logGroup(title: string, output: string): void {
+  core.startGroup(title)
+  core.info(maskCredentials(output).trimEnd() || '(no output)')
+  core.endGroup()
+}
+
+async function run(
+  command: string,
+  args: readonly string[],
+  what: string,
+  env: Env
+): Promise<ToolResult> {
+  try {
+    const result = await runTool(command, args, { env, what })
+    logGroup(what, result.output)
+    return result
+  } catch (error) {
+    if (error instanceof ToolFailure) logGroup(`${what} (failed)`, error.result.output)
+    throw error
+  }
+}
+
+export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWheels> {
+  const env = request.env ?? process.env
+  const file =
+    request.requirementsFile === undefined ? undefined : resolvePath(request.requirementsFile)
+  const nothing = (name: 'pip' | 'uv'): ResolvedWheels => ({
+    wheels: [],
+    cacheKey: '',
+    cacheHit: true,
+    installer: { name, version: '' },
+    warnings: [],
+    secrets: []
+  })
+  if (file === undefined) return nothing(request.installer === 'uv' ? 'uv' : 'pip')
+
+  const parsed = parseRequirements(file, fsReader, env)
+  const secrets = new Set(parsed.secrets)
+  for (const secret of parsed.secrets) core.setSecret(secret)
+  if (parsed.requirements.length === 0) {
+    core.info(`${file} lists no requirements: no dependencies to resolve`)
+    return { ...nothing(request.installer === 'uv' ? 'uv' : 'pip'), secrets: [...secrets] }
+  }
+
+  const installer = await findInstaller(request.installer, env)
+  const configText = await pipConfigList(installer.host.python, env)
+  for (const secret of [
+    ...findCredentials(configText),
+    ...Object.entries(env).flatMap(([name, value]) =>
+      /^(PIP|UV)_/.test(name) && value !== undefined ? findCredentials(value) : []
+    )
+  ]) {
+    if (!secrets.has(secret)) core.setSecret(secret)
+    secrets.add(secret)
+  }
+
+  const pipFindLinks = parsePipConfigList(configText)
+    .filter(([key]) => key.endsWith('.find-links'))
+    .flatMap(([, value]) => value.split(/\s+/))
+  const uvFindLinks = installer.name === 'uv' ? (env.UV_FIND_LINKS ?? '').split(/[\s,]+/) : []
+  const findLinksListing = await listFindLinks([
+    ...parsed.localFindLinks,
+    ...localDirectories([...pipFindLinks, ...uvFindLinks].filter(Boolean))
+  ])
+
+  const { host } = installer
+  const ladder = platformTags(request.runtime, request.architecture)
+  const keyInput = {
+    requirements: normalizedRequirements(parsed),
+    runtime: request.runtime,
+    architecture: request.architecture,
+    platformTags: ladder,
+    ...(installer.name === 'uv'
+      ? { uvPlatform: uvPythonPlatform(request.runtime, request.architecture) }
+      : {
+          hostMarkers: `${host.pythonVersion} ${host.machine} ${host.system} ${host.implementation}`
+        }),
+    installer: { name: installer.name, version: installer.version },
+    pipVersion: host.pipVersion,
+    settings: resolutionSettings(installer.name, env, configText),
+    localFindLinks: findLinksListing,
+    allowLinuxWheels: request.allowLinuxWheels
+  }
+  const key = cacheKey(keyInput)
+  core.debug(`cache key ${key} covers:\n${cacheKeyMaterial(keyInput)}`)
+
+  const warnings =
+    installer.name === 'pip'
+      ? hostMarkerWarnings(parsed, host, request.runtime, request.architecture)
+      : []
+  const result = (wheels: string[], cacheHit: boolean): ResolvedWheels => ({
+    wheels,
+    cacheKey: key,
+    cacheHit,
+    installer: { name: installer.name, version: installer.version },
+    warnings,
+    secrets: [...secrets]
+  })
+
+  const root = request.storeRoot ?? defaultStoreRoot(env)
+  const stored = await usableEntry(root, key, request)
+  if (stored) {
+    core.info(`${target(request)}: ${stored.length} wheel(s) from the wheel store (${key})`)
+    return result(stored, true)
+  }
+  if (request.useActionsCache && (await restoreStoreEntry(entryDir(root, key), key))) {
+    const restored = await usableEntry(root, key, request)
+    if (restored) {
+      core.info(`${target(request)}: ${restored.length} wheel(s) from the Actions cache (${key})`)
+      return result(restored, true)
+    }
+  }
+
+  const wheels = await resolveFresh(request, parsed, installer, root, key, env)
+  if (request.useActionsCache) await saveStoreEntry(entryDir(root, key), key)
+  return result(wheels, false)
+}
+
+/** The stored wheels for `key` when the entry is whole and every wheel loads; else undefined. */
+async function usableEntry(
+  root: string,
+  key: string,
+  request: ResolveRequest
+): Promise<string[] | undefined> {
+  const entry = await readEntry(root, key)
+  if (entry.state === 'missing') return undefined
+  if (entry.state === 'corrupt') {
+    core.warning(`Wheel store entry ${key} is damaged (${entry.reason}); resolving again`)
+    await removeEntry(root, key)
+    return undefined
+  }
+  const problems = wheelProblems(entry.wheels, request.runtime, request.architecture, request)
+  if (problems.length > 0) {
+    core.warning(`Wheel store entry ${key} holds wheels that do not load; resolving again`)
+    await removeEntry(root, key)
+    return undefined
+  }
+  return entry.wheels
+}
+
+async function resolveFresh(
+  request: ResolveRequest,
+  parsed: ParsedRequirements,
+  installer: Installer,
+  root: string,
+  key: string,
+  env: Env
+): Promise<string[]> {
+  const work = await mkdtemp(join(tmpdir(), 'lambda-python-deploy-'))
+  const staging = await createStaging(root, key)
+  const built = join(work, 'built')
+  await mkdir(built)
+  const attempted = new Set<string>()
+  const python = installer.host.python
+  const label = target(request)
+  try {
+    for (;;) {
+      const findLinks = (await listWheels(built)).length > 0 ? [built] : []
+      let failure: ToolFailure
+      try {
+        if (installer.name === 'uv') {
+          const pinned = join(work, 'pinned.txt')
+          const compile = uvCompileArgs({
+            runtime: request.runtime,
+            architecture: request.architecture,
+            requirementsFile: parsed.root,
+            outputFile: pinned,
+            findLinks
+          })
+          await run(installer.uvPath as string, compile, `uv pip compile (${label})`, env)
+          const download = pipDownloadArgs({
+            runtime: request.runtime,
+            architecture: request.architecture,
+            destination: staging,
+            requirementsFile: pinned,
+            noDeps: true,
+            findLinks
+          })
+          await run(python, ['-m', 'pip', ...download], `pip download (${label})`, env)
+        } else {
+          const download = pipDownloadArgs({
+            runtime: request.runtime,
+            architecture: request.architecture,
+            destination: staging,
+            requirementsFile: parsed.root,
+            findLinks
+          })
+          await run(python, ['-m', 'pip', ...download], `pip download (${label})`, env)
+        }
+        break
+      } catch (error) {
+        if (!(error instanceof ToolFailure)) throw error
+        failure = error
+      }
+      const fromUv = failure.command === installer.uvPath
+      let missing = fromUv
+        ? missingWheelFromUv(failure.result.output)
+        : missingWheelFromPip(failure.result.output)
+      if (!missing) throw failure
+      if (missing.notFound) {
+        throw new UserError(
+          `${missing.project} was not found on the package index uv used for ${label}; check ` +
+            `its name and the index settings (UV_INDEX_URL, --index-url in the requirements)`
+        )
+      }
+      if (attempted.has(missing.project) || attempted.size >= MAX_SOURCE_BUILDS) {
+        throw new UserError(
+          `${missing.project}: the wheel built from its source distribution did not satisfy ` +
+            `${missing.requirement} for ${label}:\n${failure.message}`
+        )
+      }
+      attempted.add(missing.project)
+      if (fromUv) missing = await probeWithPip(missing, request, parsed, python, work, env)
+      await buildPureWheel(missing, request, parsed, installer, work, built, env)
+      // A new wheel on find-links may change the whole resolution: start from an empty store.
+      await rm(staging, { recursive: true, force: true })
+      await mkdir(staging)
+    }
+
+    const files = await listWheels(staging)
+    checkWheels(files, request.runtime, request.architecture, request)
+    await checkHashes(parsed, staging, files)
+    const wheels = await commitEntry(root, key, staging)
+    core.info(`${label}: resolved ${wheels.length} wheel(s) into the wheel store (${key})`)
+    return wheels
+  } finally {
+    await rm(work, { recursive: true, force: true })
+    await rm(staging, { recursive: true, force: true })
+  }
+}
+
+async function checkHashes(parsed: ParsedRequirements, dir: string, files: string[]) {
+  if (!parsed.hashMode && hashAlgorithms(parsed).length === 0) return
+  const algorithms = [...new Set(['sha256', ...hashAlgorithms(parsed)])]
+  const wheels = await Promise.all(
+    files.map(async (file) => ({
+      file,
+      project: parseWheelName(file)?.project ?? file,
+      digests: await fileDigests(join(dir, file), algorithms)
+    }))
+  )
+  const problems = hashProblems(parsed, wheels)
+  if (problems.length > 0) {
+    throw new UserError(
+      `${problems.length} wheel(s) fail the --hash check:\n${problems.map((p) => `  - ${p}`).join('\n')}`
+    )
+  }
+}
+
+/** Where to fetch from, as requirements-file lines (credentials stay out of argv and logs). */
+function fetchOptionLines(parsed: ParsedRequirements, installer: 'pip' | 'uv', env: Env): string {
+  const args = [...parsed.fetchArgs, ...(installer === 'uv' ? pipIndexArgsFromUvEnv(env) : [])]
+  const lines: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const option = args[i] as string
+    const value = args[i + 1]
+    if (value !== undefined && !value.startsWith('--')) {
+      lines.push(`${option} ${value}`)
+      i++
+    } else {
+      lines.push(option)
+    }
+  }
+  return lines.map((line) => `${line}\n`).join('')
+}
+
+function wayOut(request: ResolveRequest): string {
+  const { runtime, architecture } = request
+  const newer = RUNTIMES.find((r) => r.glibcMinor > runtime.glibcMinor)
+  const move = newer
+    ? `, move to ${newer.name} or later (${newer.os}, glibc 2.${newer.glibcMinor}),`
+    : ''
+  return (
+    `pin a version that ships manylinux wheels for ${architecture} ` +
+    `(${WHEEL_ARCH[architecture]}, glibc 2.${runtime.glibcMinor} or older)${move} build on a ` +
+    `runner that matches the target (CPython ${runtime.pythonVersion}, ${architecture}, ` +
+    `${runtime.os}), or build the wheel in a container ` +
+    `(public.ecr.aws/sam/build-${runtime.name}) and point \`--find-links\` at it`
+  )
+}
+
+/** uv does not say which versions have wheels; pip with the whole ladder does. */
+async function probeWithPip(
+  missing: MissingWheel,
+  request: ResolveRequest,
+  parsed: ParsedRequirements,
+  python: string,
+  work: string,
+  env: Env
+): Promise<MissingWheel> {
+  const dir = await mkdtemp(join(work, 'probe-'))
+  const requirements = join(dir, 'requirement.txt')
+  await writeFile(requirements, `${fetchOptionLines(parsed, 'uv', env)}${missing.requirement}\n`)
+  const args = pipProbeArgs({
+    runtime: request.runtime,
+    architecture: request.architecture,
+    destination: join(dir, 'wheels'),
+    requirementsFile: requirements
+  })
+  try {
+    await runTool(python, ['-m', 'pip', ...args], {
+      env,
+      what: `pip download ${missing.requirement}`
+    })
+  } catch (error) {
+    if (!(error instanceof ToolFailure)) throw error
+    return missingWheelFromPip(error.result.output) ?? missing
+  }
+  throw new UserError(
+    `${missing.project}: ${missing.requirement} has a wheel for ${target(request)} only between ` +
+      `manylinux_2_18 and manylinux_2_${request.runtime.glibcMinor}, and uv cannot target that ` +
+      `range (its nearest platform is ${uvPythonPlatform(request.runtime, request.architecture)}); ` +
+      'set installer: pip'
+  )
+}
+
+/** Lists the members of a source archive with the host Python (tar.gz, zip). */
+async function sdistMembers(python: string, path: string, env: Env): Promise<string[]> {
+  const script = [
+    'import sys, tarfile, zipfile',
+    'p = sys.argv[1]',
+    'names = zipfile.ZipFile(p).namelist() if zipfile.is_zipfile(p) else tarfile.open(p).getnames()',
+    "print('\\n'.join(names))"
+  ].join('\n')
+  const result = await runTool(python, ['-c', script, path], { env, what: `list ${path}` })
+  return result.stdout.split(/\r?\n/).filter(Boolean)
+}
+
+/**
+ * A dependency with no wheel for the target: build its source distribution on this machine
+ * and keep the result only if it is pure Python, which loads anywhere.
+ */
+async function buildPureWheel(
+  missing: MissingWheel,
+  request: ResolveRequest,
+  parsed: ParsedRequirements,
+  installer: Installer,
+  work: string,
+  built: string,
+  env: Env
+): Promise<void> {
+  const label = target(request)
+  const newest = newestListed(missing.versionsWithWheels)
+  if (newest !== undefined) {
+    throw new UserError(
+      `${missing.project}: no version matching ${missing.requirement} has a wheel that loads on ` +
+        `${label}; the newest that has one is ${newest}. Pin ${missing.project}==${newest}, or ` +
+        wayOut(request).replace(/^pin a version that ships/, 'choose a version that ships')
+    )
+  }
+  const python = installer.host.python
+  const dir = await mkdtemp(join(work, 'sdist-'))
+  const options = join(dir, 'options.txt')
+  const requirement = join(dir, 'requirement.txt')
+  const fetchLines = fetchOptionLines(parsed, installer.name, env)
+  await writeFile(options, fetchLines)
+  await writeFile(requirement, `${fetchLines}${missing.requirement}\n`)
+  const sdists = join(dir, 'sdist')
+  try {
+    await run(
+      python,
+      [
+        '-m',
+        'pip',
+        ...pipSdistDownloadArgs({
+          runtime: request.runtime,
+          destination: sdists,
+          requirementsFile: requirement
+        })
+      ],
+      `pip download ${missing.requirement} (source, ${label})`,
+      env
+    )
+  } catch (error) {
+    if (!(error instanceof ToolFailure)) throw error
+    throw new UserError(
+      `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and no source ` +
+        `distribution could be fetched either. Check the name and version, or ${wayOut(request)}.\n` +
+        lastLines(error.result.stderr, 8)
+    )
+  }
+  const [sdist] = await readdir(sdists)
+  if (sdist === undefined) {
+    throw new UserError(`${missing.project}: pip reported success but saved no source distribution`)
+  }
+  const native = nativeSources(await sdistMembers(python, join(sdists, sdist), env))
+  if (native.length > 0) {
+    const shown = native.slice(0, 3).join(', ') + (native.length > 3 ? ', ...' : '')
+    throw new UserError(
+      `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and its source ` +
+        `distribution ${sdist} has compiled code (${shown}): a build on this machine would not ` +
+        `load on Lambda. ${capitalize(wayOut(request))}.`
+    )
+  }
+  const out = join(dir, 'wheel')
+  try {
+    await run(
+      python,
+      ['-m', 'pip', ...pipWheelArgs(join(sdists, sdist), out, ['-r', options])],
+      `pip wheel ${sdist} (${label})`,
+      env
+    )
+  } catch (error) {
+    if (!(error instanceof ToolFailure)) throw error
+    throw new UserError(
+      `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and building ` +
+        `${sdist} failed. ${capitalize(wayOut(request))}.\n${lastLines(error.result.stderr, 8)}`
+    )
+  }
+  const [wheelFile] = await listWheels(out)
+  const wheel = wheelFile === undefined ? undefined : parseWheelName(wheelFile)
+  if (wheelFile === undefined || wheel === undefined) {
+    throw new UserError(`${missing.project}: building ${sdist} produced no wheel`)
+  }
+  const loads = wheelLoads(wheel, request.runtime, request.architecture, request)
+  if (!isPurePythonWheel(wheel) || !loads.loads) {
+    throw new UserError(
+      `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and building ` +
+        `${sdist} here gave ${wheelFile}, which is not pure Python. ${capitalize(wayOut(request))}.`
+    )
+  }
+  await copyFile(join(out, wheelFile), join(built, wheelFile))
+  core.info(`${label}: built ${wheelFile} from ${sdist} (pure Python, loads on any platform)`)
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}

@@ -1,0 +1,84 @@
+// What to do when a dependency has no wheel for the target: find which one from the
+// installer's message, and judge its source distribution. Pure: no I/O.
+import { normalizeProjectName } from './wheel-tags.js'
+
+export interface MissingWheel {
+  /** The requirement as the installer printed it: `docopt==0.6.2`, `numpy>=2.3`, `docopt`. */
+  requirement: string
+  /** PEP 503 name. */
+  project: string
+  /**
+   * Versions that do have a wheel loading on the target (pip's "from versions: ..."), newest
+   * last; empty when none does; `undefined` when the installer did not say.
+   */
+  versionsWithWheels?: string[]
+  /** The index does not know the project at all: nothing to build. */
+  notFound: boolean
+}
+
+/**
+ * pip: `Could not find a version that satisfies the requirement docopt==0.6.2 (from foo)
+ * (from versions: none)`.
+ */
+export function missingWheelFromPip(output: string): MissingWheel | undefined {
+  const match =
+    /Could not find a version that satisfies the requirement (.+?) \(from versions: ([^)]*)\)/.exec(
+      output
+    )
+  if (!match) return undefined
+  const requirement = (match[1] as string)
+    .replace(/ \(from [^)]*\)$/, '')
+    .split(';')[0]
+    ?.trim() as string
+  const listed = (match[2] as string).trim()
+  const versionsWithWheels =
+    listed === 'none' || listed === '' ? [] : listed.split(',').map((v) => v.trim())
+  const name = /^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(requirement)?.[0] ?? requirement
+  return {
+    requirement,
+    project: normalizeProjectName(name),
+    versionsWithWheels,
+    notFound: false
+  }
+}
+
+/**
+ * uv: `Because docopt==0.6.2 has no usable wheels ...` with the hint
+ * ``Wheels are required for `docopt` ...``; `... was not found in the package registry`.
+ */
+export function missingWheelFromUv(output: string): MissingWheel | undefined {
+  const notFound = /Because (\S+?) was not found in the package registry/.exec(output)
+  if (notFound) {
+    const name = notFound[1] as string
+    return { requirement: name, project: normalizeProjectName(name), notFound: true }
+  }
+  const hinted = /Wheels are required for `([^`]+)`/.exec(output)?.[1]
+  const ranged =
+    /Because (?:only )?([A-Za-z0-9][A-Za-z0-9._-]*)([<>=!~][^\s]*)? (?:has|have) no (?:usable )?wheels/.exec(
+      output
+    )
+  const all = /all versions of ([A-Za-z0-9][A-Za-z0-9._-]*) have no (?:usable )?wheels/.exec(output)
+  const name = hinted ?? ranged?.[1] ?? all?.[1]
+  if (name === undefined) return undefined
+  const project = normalizeProjectName(name)
+  const requirement =
+    ranged && normalizeProjectName(ranged[1] as string) === project && ranged[2]
+      ? `${ranged[1]}${ranged[2]}`
+      : name
+  return { requirement, project, notFound: false }
+}
+
+/**
+ * Files in a source distribution that mean compiled code: building it here would give a
+ * wheel for this machine, not for Lambda.
+ */
+export function nativeSources(memberNames: readonly string[]): string[] {
+  const native =
+    /\.(c|cc|cpp|cxx|pyx|f|f90|f95|rs|go|cu)$|(^|\/)(Cargo\.toml|CMakeLists\.txt|meson\.build|binding\.gyp)$/i
+  return memberNames.filter((name) => native.test(name))
+}
+
+/** The newest version pip listed, for "pin X==<version>". */
+export function newestListed(versions: readonly string[] | undefined): string | undefined {
+  return versions && versions.length > 0 ? versions.at(-1) : undefined
+}

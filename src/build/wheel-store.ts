@@ -1,0 +1,180 @@
+// The local wheel store: `<root>/<cacheKey>/` holds the wheels, a manifest (name, size,
+// sha256 of each) and a completion marker written last. Entries are assembled in a staging
+// directory beside them and renamed into place, so a half-written entry never counts.
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { CACHE_FORMAT_VERSION } from '../constants.js'
+
+export const MANIFEST_FILE = 'manifest.json'
+/** Written after the manifest: an entry without it is incomplete. */
+export const COMPLETE_MARKER = '.complete'
+
+/** `$RUNNER_TOOL_CACHE/lambda-python-deploy` on a runner, else `~/.cache/lambda-python-deploy`. */
+export function defaultStoreRoot(env: Readonly<Record<string, string | undefined>>): string {
+  const toolCache = env.RUNNER_TOOL_CACHE
+  if (toolCache !== undefined && toolCache !== '') return join(toolCache, 'lambda-python-deploy')
+  return join(homedir(), '.cache', 'lambda-python-deploy')
+}
+
+export function entryDir(root: string, key: string): string {
+  return join(root, key)
+}
+
+export interface ManifestWheel {
+  file: string
+  size: number
+  sha256: string
+}
+
+export interface Manifest {
+  format: string
+  cacheKey: string
+  wheels: ManifestWheel[]
+}
+
+export type EntryState =
+  | { state: 'complete'; dir: string; wheels: string[] }
+  | { state: 'missing' }
+  | { state: 'corrupt'; reason: string }
+
+/** Hex digests of a file, one per algorithm (`sha256`, `sha384`, `sha512`), in one read. */
+export async function fileDigests(
+  path: string,
+  algorithms: readonly string[]
+): Promise<Record<string, string>> {
+  const hashes = algorithms.map((algorithm) => [algorithm, createHash(algorithm)] as const)
+  for await (const chunk of createReadStream(path)) {
+    for (const [, hash] of hashes) hash.update(chunk as Buffer)
+  }
+  return Object.fromEntries(hashes.map(([algorithm, hash]) => [algorithm, hash.digest('hex')]))
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function parseManifest(text: string, key: string): Manifest | string {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return 'its manifest is not JSON'
+  }
+  const manifest = value as Partial<Manifest>
+  if (manifest.format !== CACHE_FORMAT_VERSION)
+    return `its manifest format is ${String(manifest.format)}`
+  if (manifest.cacheKey !== key) return 'its manifest names another cache key'
+  if (!Array.isArray(manifest.wheels)) return 'its manifest lists no wheels'
+  for (const wheel of manifest.wheels as unknown[]) {
+    const w = wheel as Partial<ManifestWheel>
+    if (
+      typeof w.file !== 'string' ||
+      typeof w.size !== 'number' ||
+      typeof w.sha256 !== 'string' ||
+      w.file.includes('/') ||
+      w.file.includes('\\')
+    ) {
+      return 'its manifest has a malformed wheel entry'
+    }
+  }
+  return manifest as Manifest
+}
+
+/**
+ * The entry for `key`, verified: the marker exists and every wheel has the size and sha256
+ * the manifest recorded. A truncated or altered wheel makes the entry `corrupt`.
+ */
+export async function readEntry(root: string, key: string): Promise<EntryState> {
+  const dir = entryDir(root, key)
+  if (!(await exists(dir))) return { state: 'missing' }
+  if (!(await exists(join(dir, COMPLETE_MARKER)))) {
+    return { state: 'corrupt', reason: 'it has no completion marker (a write was interrupted)' }
+  }
+  let text: string
+  try {
+    text = await readFile(join(dir, MANIFEST_FILE), 'utf8')
+  } catch {
+    return { state: 'corrupt', reason: 'its manifest is missing' }
+  }
+  const manifest = parseManifest(text, key)
+  if (typeof manifest === 'string') return { state: 'corrupt', reason: manifest }
+  const problems = await Promise.all(
+    manifest.wheels.map(async (wheel) => {
+      const path = join(dir, wheel.file)
+      let size: number
+      try {
+        size = (await stat(path)).size
+      } catch {
+        return `${wheel.file} is missing`
+      }
+      if (size !== wheel.size)
+        return `${wheel.file} has ${size} bytes, the manifest says ${wheel.size}`
+      const { sha256 } = await fileDigests(path, ['sha256'])
+      if (sha256 !== wheel.sha256) return `${wheel.file} does not match its sha256`
+      return undefined
+    })
+  )
+  const problem = problems.find((p) => p !== undefined)
+  if (problem !== undefined) return { state: 'corrupt', reason: problem }
+  return { state: 'complete', dir, wheels: manifest.wheels.map((w) => join(dir, w.file)) }
+}
+
+export async function removeEntry(root: string, key: string): Promise<void> {
+  await rm(entryDir(root, key), { recursive: true, force: true })
+}
+
+/** A fresh directory beside the entries (same file system, so the final rename is atomic). */
+export async function createStaging(root: string, key: string): Promise<string> {
+  await mkdir(root, { recursive: true })
+  return mkdtemp(join(root, `.staging-${key}-`))
+}
+
+/** Wheel file names in `dir`, sorted. */
+export async function listWheels(dir: string): Promise<string[]> {
+  const names = await readdir(dir)
+  return names.filter((name) => name.endsWith('.whl')).sort()
+}
+
+/**
+ * Turns a staging directory holding the wheels into the entry for `key`: manifest, then the
+ * marker, then the rename. When another process committed the same key first, its complete
+ * entry wins and the staging directory is removed. Returns the wheels' absolute paths.
+ */
+export async function commitEntry(root: string, key: string, staging: string): Promise<string[]> {
+  const files = await listWheels(staging)
+  const wheels = await Promise.all(
+    files.map(async (file) => {
+      const path = join(staging, file)
+      const [{ size }, { sha256 }] = await Promise.all([stat(path), fileDigests(path, ['sha256'])])
+      return { file, size, sha256: sha256 as string }
+    })
+  )
+  const manifest: Manifest = { format: CACHE_FORMAT_VERSION, cacheKey: key, wheels }
+  await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
+  await writeFile(join(staging, COMPLETE_MARKER), `${key}\n`)
+  const dir = entryDir(root, key)
+  const current = await readEntry(root, key)
+  if (current.state === 'complete') {
+    await rm(staging, { recursive: true, force: true })
+    return current.wheels
+  }
+  if (current.state === 'corrupt') await removeEntry(root, key)
+  try {
+    await rename(staging, dir)
+  } catch (error) {
+    // Lost a race with a concurrent commit of the same key: keep theirs if it is whole.
+    const raced = await readEntry(root, key)
+    await rm(staging, { recursive: true, force: true })
+    if (raced.state === 'complete') return raced.wheels
+    throw error
+  }
+  return files.map((file) => join(dir, file))
+}
