@@ -1,6 +1,7 @@
 // Writes the README's inputs and outputs tables from action.yml (the source of truth), between
 // the `<!-- inputs -->` / `<!-- outputs -->` markers. `--check` exits 1 when they differ.
 import { readFileSync, writeFileSync } from 'node:fs'
+import * as prettier from 'prettier'
 import { parse } from 'yaml'
 
 const root = new URL('..', import.meta.url).pathname
@@ -29,21 +30,24 @@ export function outputsTable() {
 export function withTables(readme) {
   const put = (text, marker, table) =>
     text.replace(
-      new RegExp(`(<!-- ${marker} -->\\n)[\\s\\S]*?(\\n<!-- /${marker} -->)`),
-      `$1${table}$2`
+      new RegExp(`<!-- ${marker} -->[\\s\\S]*?<!-- /${marker} -->`),
+      () => `<!-- ${marker} -->\n${table}\n<!-- /${marker} -->`
     )
   return put(put(readme, 'inputs', inputsTable()), 'outputs', outputsTable())
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const readme = readFileSync(`${root}README.md`, 'utf8')
-  const wanted = withTables(readme)
+  const path = `${root}README.md`
+  const readme = readFileSync(path, 'utf8')
+  // Formatted as `npm run format` would, so the two never disagree.
+  const options = (await prettier.resolveConfig(path)) ?? {}
+  const wanted = await prettier.format(withTables(readme), { ...options, filepath: path })
   if (process.argv.includes('--check')) {
     if (wanted !== readme) {
       console.error('README.md tables differ from action.yml: run node scripts/readme-tables.mjs')
       process.exit(1)
     }
   } else {
-    writeFileSync(`${root}README.md`, wanted)
+    writeFileSync(path, wanted)
   }
 }

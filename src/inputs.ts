@@ -5,6 +5,7 @@ import { accessSync, constants as fsConstants, existsSync, statSync } from 'node
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { INPUT } from './constants.js'
+import { functionNameOf } from './deploy/function-config.js'
 import { InputError } from './errors.js'
 import {
   ARCHITECTURES,
@@ -128,8 +129,9 @@ export function parseArchitectures(value: string | undefined): Architecture[] | 
   return items as Architecture[]
 }
 
+// A function's own name is at most 64 characters; only the whole ARN may reach 140.
 const FUNCTION_NAME =
-  /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?[A-Za-z0-9_-]{1,140}$/
+  /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?[A-Za-z0-9_-]{1,64}$/
 const HANDLER = /^([A-Za-z_][\w-]*[./])*[A-Za-z_]\w*\.[A-Za-z_]\w*$/
 const ALIAS = /^(?!\d+$)[A-Za-z0-9_-]{1,128}$/
 const LAYER_NAME = /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:)?[A-Za-z0-9_-]{1,140}$/
@@ -155,6 +157,15 @@ function readableFile(input: string, path: string): string {
     throw new InputError(input, `${path} cannot be read (permissions).`)
   }
   return path
+}
+
+/** Created by the build if missing; an existing file there would only fail after AWS reads. */
+function outputDir(value: string): string {
+  const dir = resolve(value)
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new InputError(INPUT.outputDir, `${dir} exists and is not a directory.`)
+  }
+  return dir
 }
 
 function packageDir(value: string | undefined): string | undefined {
@@ -225,12 +236,16 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     ['zip', 'layer'] as const,
     'zip'
   )
-  const layerName = matching(
-    INPUT.layerName,
-    read(INPUT.layerName),
-    LAYER_NAME,
-    'use letters, digits, - and _ (up to 140), or a layer ARN'
-  )
+  const layerName =
+    matching(
+      INPUT.layerName,
+      read(INPUT.layerName),
+      LAYER_NAME,
+      'use letters, digits, - and _ (up to 140), or a layer ARN'
+    ) ??
+    (packageType === 'layer' && functionNames[0] !== undefined
+      ? `${functionNameOf(functionNames[0])}-deps`
+      : undefined)
 
   const maxSizeText = read(INPUT.maxSize)
   const maxUnzippedText = read(INPUT.maxUnzippedSize)
@@ -253,6 +268,17 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
       INPUT.smokeExpect,
       'needs smoke-payload: without a smoke invocation there is no response to check.'
     )
+  }
+
+  const publish = parseBoolean(INPUT.publish, read(INPUT.publish), true)
+  const alias = matching(
+    INPUT.alias,
+    read(INPUT.alias),
+    ALIAS,
+    'use letters, digits, - and _ (up to 128), not only digits'
+  )
+  if (alias !== undefined && !publish) {
+    throw new InputError(INPUT.alias, 'points to a published version; set publish: true.')
   }
 
   return {
@@ -281,7 +307,7 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     ),
     allowLinuxWheels: parseBoolean(INPUT.allowLinuxWheels, read(INPUT.allowLinuxWheels), false),
     cache: parseBoolean(INPUT.cache, read(INPUT.cache), true),
-    outputDir: resolve(
+    outputDir: outputDir(
       read(INPUT.outputDir) ?? join(env.RUNNER_TEMP || tmpdir(), 'lambda-python-deploy')
     ),
     packageDir: packageDir(read(INPUT.packageDir)),
@@ -294,13 +320,8 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
       'give an existing S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)'
     ),
     s3Prefix: read(INPUT.s3Prefix) ?? 'lambda-python-deploy/',
-    publish: parseBoolean(INPUT.publish, read(INPUT.publish), true),
-    alias: matching(
-      INPUT.alias,
-      read(INPUT.alias),
-      ALIAS,
-      'use letters, digits, - and _ (up to 128), not only digits'
-    ),
+    publish,
+    alias,
     smokePayload: smokePayloadText,
     smokeExpect,
     comment: parseBoolean(INPUT.comment, read(INPUT.comment), true),

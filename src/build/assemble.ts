@@ -13,6 +13,7 @@
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { UserError } from '../errors.js'
+import { parseWheelName } from './wheel-tags.js'
 import type { DistributionSize, PackageFile } from '../types.js'
 import { listSourceFiles, type SourceFile } from './source-files.js'
 import { isExecutableEntry, readZipEntriesFrom, ZipWriter, type ZipEntry } from './zip-format.js'
@@ -80,20 +81,13 @@ export interface PackagePlan<E extends WheelEntryInput = ZipEntry> {
 
 /** Distribution name (normalised, `pydantic_core`) and version from a wheel file name. */
 export function parseWheelFileName(wheel: string): { name: string; version: string } {
-  const fileName = basename(wheel)
-  const parts = fileName.replace(/\.whl$/, '').split('-')
-  const [name, version] = parts
-  if (
-    !fileName.endsWith('.whl') ||
-    (parts.length !== 5 && parts.length !== 6) ||
-    !name ||
-    !version
-  ) {
+  const parsed = parseWheelName(wheel)
+  if (!parsed) {
     throw new UserError(
-      `${fileName}: not a wheel file name (name-version[-build]-python-abi-platform.whl).`
+      `${basename(wheel)}: not a wheel file name (name-version[-build]-python-abi-platform.whl).`
     )
   }
-  return { name: name.toLowerCase().replace(/[-_.]+/g, '_'), version }
+  return { name: parsed.project.replaceAll('-', '_'), version: parsed.version }
 }
 
 const BOOKKEEPING = new Set(['INSTALLER', 'REQUESTED', 'direct_url.json'])

@@ -138,8 +138,30 @@ const PROBE = [
   'print(sys.implementation.name); print(v)'
 ].join('\n')
 
+/**
+ * The host's answers are the same for every architecture of one run: ask once per interpreter
+ * and environment (each probe starts Python, about a second through pyenv-style shims).
+ */
+const hostAnswers = new Map<string, Promise<unknown>>()
+
+function askHostOnce<T>(what: string, env: Env, ask: () => Promise<T>): Promise<T> {
+  const settings = Object.entries(env).filter(([name]) => /^(PATH|PYTHON|PIP_.*|UV_.*)$/.test(name))
+  const key = `${what}\0${JSON.stringify(settings.sort())}`
+  let answer = hostAnswers.get(key) as Promise<T> | undefined
+  if (!answer) {
+    answer = ask()
+    hostAnswers.set(key, answer)
+    answer.catch(() => hostAnswers.delete(key))
+  }
+  return answer
+}
+
 /** The host interpreter's facts and pip's version, in one child process. */
-export async function probePython(env: Env): Promise<HostPython> {
+export function probePython(env: Env): Promise<HostPython> {
+  return askHostOnce('probe', env, () => probeHostPython(env))
+}
+
+async function probeHostPython(env: Env): Promise<HostPython> {
   const python = pythonCommand(env)
   let result: ToolResult
   try {
@@ -187,10 +209,12 @@ export async function findInstaller(choice: InstallerChoice, env: Env): Promise<
 }
 
 /** `pip config list`: pip's settings from every config file and `PIP_*` variable. */
-export async function pipConfigList(python: string, env: Env): Promise<string> {
-  const result = await runTool(python, ['-m', 'pip', 'config', 'list'], {
-    env,
-    what: 'pip config list'
+export function pipConfigList(python: string, env: Env): Promise<string> {
+  return askHostOnce(`pip config list ${python}`, env, async () => {
+    const result = await runTool(python, ['-m', 'pip', 'config', 'list'], {
+      env,
+      what: 'pip config list'
+    })
+    return result.stdout
   })
-  return result.stdout
 }

@@ -13,6 +13,7 @@ import {
   findInstaller,
   lastLines,
   pipConfigList,
+  pythonCommand,
   runTool,
   ToolFailure,
   type Installer,
@@ -197,8 +198,10 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     return { ...nothing(request.installer === 'uv' ? 'uv' : 'pip'), secrets: [...secrets] }
   }
 
-  const installer = await findInstaller(request.installer, env)
-  const configText = await pipConfigList(installer.host.python, env)
+  const [installer, configText] = await Promise.all([
+    findInstaller(request.installer, env),
+    pipConfigList(pythonCommand(env), env)
+  ])
   for (const secret of [
     ...findCredentials(configText),
     ...Object.entries(env).flatMap(([name, value]) =>

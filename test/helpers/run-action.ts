@@ -1,7 +1,7 @@
 // Runs the bundled action exactly as GitHub does: `node dist/index.js`, inputs in INPUT_<NAME>
 // variables (upper-case, hyphens kept), outputs read back from $GITHUB_OUTPUT, the job summary
 // from $GITHUB_STEP_SUMMARY.
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -38,9 +38,19 @@ export interface RunOptions {
   inputs: Record<string, string>
   env?: Record<string, string | undefined>
   cwd?: string
+  /** Also show the action's log live on this process's stdout (the demo). */
+  echo?: boolean
+  /** Gets the child as soon as it runs: to watch its log live, or kill it part-way. */
+  onSpawn?: (child: ChildProcess) => void
 }
 
-export async function runAction({ inputs, env = {}, cwd = ROOT }: RunOptions): Promise<ActionRun> {
+export async function runAction({
+  inputs,
+  env = {},
+  cwd = ROOT,
+  echo = false,
+  onSpawn
+}: RunOptions): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), 'lpd-run-'))
   const outputFile = join(dir, 'output')
   const summaryFile = join(dir, 'summary')
@@ -67,10 +77,17 @@ export async function runAction({ inputs, env = {}, cwd = ROOT }: RunOptions): P
   }
 
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'index.js')], { cwd, env: childEnv })
+  onSpawn?.(child)
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+    if (echo) process.stdout.write(chunk)
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+    if (echo) process.stderr.write(chunk)
+  })
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)))
   return {
     code,

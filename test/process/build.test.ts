@@ -45,15 +45,13 @@ describe('node dist/index.js, mode: build', () => {
 
     const second = await runAction({
       inputs: { ...inputs, 'output-dir': mkdtempSync(join(tmpdir(), 'lpd-out-')) },
-      // No index reachable: a cache hit must not need one.
-      env: {
-        RUNNER_TOOL_CACHE: toolCache,
-        PIP_INDEX_URL: 'http://127.0.0.1:9/simple',
-        PIP_NO_INDEX: '1'
-      }
+      env: { RUNNER_TOOL_CACHE: toolCache }
     })
     expect(second.code, second.stdout + second.stderr).toBe(0)
     expect(second.outputs['cache-hit']).toBe('true')
+    // A hit runs no resolver (test/integration/resolve.test.ts proves it with failing shims).
+    expect(second.stdout).not.toMatch(/pip download/)
+    expect(first.stdout).toMatch(/pip download/)
     const again = JSON.parse(second.outputs.packages!)
     expect(again.arm64.function.codeSha256).toBe(packages.arm64.function.codeSha256)
     expect(again.x86_64.function.codeSha256).toBe(packages.x86_64.function.codeSha256)

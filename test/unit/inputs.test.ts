@@ -109,6 +109,9 @@ describe('getInputs', () => {
     ['publish', { ...buildBase, publish: 'sometimes' }],
     ['alias', { ...buildBase, alias: '42' }],
     ['alias', { ...buildBase, alias: 'live now' }],
+    ['alias', { ...buildBase, alias: 'live', publish: 'false' }],
+    ['function-name', { 'function-name': 'f'.repeat(65), source }],
+    ['output-dir', { ...buildBase, 'output-dir': join(source, 'app.py') }],
     ['smoke-payload', { ...buildBase, 'smoke-payload': '{id: 1}' }],
     ['smoke-expect', { ...buildBase, 'smoke-payload': '{}', 'smoke-expect': '[1,' }],
     ['smoke-expect', { ...buildBase, 'smoke-expect': '{"ok":true}' }],
@@ -116,6 +119,19 @@ describe('getInputs', () => {
     ['allow-linux-wheels', { ...buildBase, 'allow-linux-wheels': 'si' }]
   ])('refuses a bad %s', (input, values) => {
     expect(() => parse(values as Record<string, string>)).toThrow(new RegExp(`^${input}: `))
+  })
+
+  it('names the layer after the first function when layer-name is empty', () => {
+    const layer = { source, 'package-type': 'layer' }
+    expect(parse({ ...layer, 'function-name': 'orders, refunds' }).layerName).toBe('orders-deps')
+    expect(
+      parse({ ...layer, 'function-name': 'arn:aws:lambda:eu-west-1:123456789012:function:orders' })
+        .layerName
+    ).toBe('orders-deps')
+    expect(parse({ ...layer, 'function-name': 'orders', 'layer-name': 'shared' }).layerName).toBe(
+      'shared'
+    )
+    expect(parse({ source, 'function-name': 'orders' }).layerName).toBeUndefined()
   })
 
   it.skipIf(process.getuid?.() === 0)('refuses an unreadable requirements file', () => {
