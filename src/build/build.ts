@@ -4,7 +4,7 @@ import * as core from '@actions/core'
 import { open, mkdir, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { REPORT_FILE } from '../constants.js'
-import { UserError } from '../errors.js'
+import { UserError, errorMessage } from '../errors.js'
 import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
 import type { ArchBuild, BuildResult, PackageFile } from '../types.js'
 import { assemblePackages } from './assemble.js'
@@ -165,9 +165,19 @@ export function portableReport(result: BuildResult): BuildResult {
 
 export async function buildPackages(request: BuildRequest): Promise<BuildResult> {
   await mkdir(request.outputDir, { recursive: true })
-  const architectures = await Promise.all(
+  // Every architecture finishes (or fails) before the step does: no build left running unseen,
+  // and each distinct failure is reported.
+  const settled = await Promise.allSettled(
     request.architectures.map((architecture) => buildArchitecture(request, architecture))
   )
+  const failures = [
+    ...new Set(settled.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : [])))
+  ]
+  const firstFailure = settled.find((r) => r.status === 'rejected')
+  if (firstFailure) {
+    throw failures.length === 1 ? firstFailure.reason : new UserError(failures.join('\n'))
+  }
+  const architectures = settled.map((r) => (r as PromiseFulfilledResult<ArchBuild>).value)
   const result: BuildResult = {
     runtime: request.runtime.name,
     packageType: request.packageType,

@@ -1,6 +1,7 @@
 // Resolve stage: requirements → wheels that load on (runtime, architecture), through the
 // wheel store and the Actions cache. The decisions live in the pure modules beside this one.
 import * as core from '@actions/core'
+import { logBlock } from '../report/log.js'
 import { readFileSync, statSync } from 'node:fs'
 import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -153,11 +154,9 @@ async function listFindLinks(dirs: readonly string[]): Promise<string[]> {
   return lines
 }
 
-/** Prints a tool's whole output in one group, at once (two architectures run concurrently). */
+/** Prints a tool's whole output at once (two architectures run concurrently). */
 function logGroup(title: string, output: string): void {
-  core.startGroup(title)
-  core.info(maskCredentials(output).trimEnd() || '(no output)')
-  core.endGroup()
+  logBlock(title, maskCredentials(output).trimEnd() || '(no output)')
 }
 
 async function run(

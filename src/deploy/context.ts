@@ -1,6 +1,7 @@
 // What every deploy step needs besides its own arguments: the clients, a log, and time
 // (sleep, clock, randomness) that tests replace so waits and backoffs run instantly.
 import * as core from '@actions/core'
+import { logBlock } from '../report/log.js'
 import type { LambdaClient } from '@aws-sdk/client-lambda'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { AwsClients } from '../aws/clients.js'
@@ -41,11 +42,7 @@ export const DEFAULT_WAIT_TIMEOUT_MS = 5 * 60_000
 export const actionsLog: DeployLog = {
   info: (message) => core.info(message),
   warning: (message) => core.warning(message),
-  group: (title, body) => {
-    core.startGroup(title)
-    core.info(body)
-    core.endGroup()
-  }
+  group: logBlock
 }
 
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))

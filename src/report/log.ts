@@ -37,6 +37,21 @@ export async function phase<T>(name: string, work: () => Promise<T>): Promise<T>
   }
 }
 
+/**
+ * A block of output (a tool's log, a function's log tail): a group of its own, or plain lines
+ * under a heading when a phase group is already open.
+ */
+export function logBlock(title: string, body: string): void {
+  if (groupOpen) {
+    core.info(`── ${title}`)
+    core.info(body)
+    return
+  }
+  core.startGroup(title)
+  core.info(body)
+  core.endGroup()
+}
+
 /** Milliseconds per phase so far, in the order the phases started. */
 export function phaseTimings(): Record<string, number> {
   return Object.fromEntries(durations)

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
+  logBlock,
   phase,
   phaseTimings,
   progressLine,
@@ -101,5 +102,21 @@ describe('transfer progress', () => {
     progress.update(1_000)
     progress.done()
     expect(lines).toEqual([])
+  })
+})
+
+describe('logBlock', () => {
+  it('prints a tool log in a group of its own outside a phase', () => {
+    logBlock('pip download (python3.12 arm64)', 'Saved numpy.whl')
+    expect(vi.mocked(core.startGroup)).toHaveBeenCalledWith('pip download (python3.12 arm64)')
+    expect(vi.mocked(core.info)).toHaveBeenCalledWith('Saved numpy.whl')
+    expect(vi.mocked(core.endGroup)).toHaveBeenCalledTimes(1)
+  })
+
+  it('prints plain lines under a heading inside a phase, never a nested group', async () => {
+    await phase('build', async () => logBlock('pip download', 'Saved numpy.whl'))
+    expect(vi.mocked(core.startGroup)).toHaveBeenCalledTimes(1)
+    const lines = vi.mocked(core.info).mock.calls.map((call) => String(call[0]))
+    expect(lines.slice(0, 2)).toEqual(['── pip download', 'Saved numpy.whl'])
   })
 })

@@ -1,0 +1,136 @@
+// `mode: deploy` end to end through `node dist/index.js` against a real moto on 127.0.0.1,
+// pointed at by AWS_ENDPOINT_URL as a user's emulator would be: no test-only input.
+import {
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  ListVersionsByFunctionCommand
+} from '@aws-sdk/client-lambda'
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { startMoto, type MotoServer } from '../helpers/moto.js'
+import { runAction } from '../helpers/run-action.js'
+
+let moto: MotoServer
+const toolCache = mkdtempSync(join(tmpdir(), 'lpd-deploy-store-'))
+
+/** Handler code with no dependencies: no resolver runs, so each run takes a second or two. */
+function sourceDir(tag: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lpd-deploy-src-'))
+  writeFileSync(
+    join(dir, 'app.py'),
+    `TAG = ${JSON.stringify(tag)}\n\ndef handler(event, context):\n    return {"tag": TAG, **event}\n`
+  )
+  return dir
+}
+
+const deploy = (inputs: Record<string, string>) =>
+  runAction({ inputs, env: { ...moto.env, RUNNER_TOOL_CACHE: toolCache } })
+
+async function versions(name: string): Promise<string[]> {
+  const listed = await moto.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }))
+  return (listed.Versions ?? []).map((v) => v.Version!).filter((v) => v !== '$LATEST')
+}
+
+beforeAll(async () => {
+  moto = await startMoto()
+})
+afterAll(async () => {
+  await moto?.stop()
+})
+beforeEach(async () => {
+  await moto.reset()
+  await moto.createFunction({ name: 'orders', runtime: 'python3.12', architecture: 'arm64' })
+})
+
+describe('node dist/index.js, mode: deploy', () => {
+  it('deploys, publishes, smoke-invokes and moves the alias; a rerun sends nothing', async () => {
+    const inputs = {
+      'function-name': 'orders',
+      source: sourceDir('v1'),
+      alias: 'live',
+      'smoke-payload': '{"id": "smoke-1"}',
+      'smoke-expect': '{"id": "smoke-1"}'
+    }
+    const first = await deploy(inputs)
+    expect(first.code, first.stdout).toBe(0)
+    expect(first.outputs).toMatchObject({ changed: 'true', version: '1' })
+    expect(first.outputs['alias-arn']).toMatch(/:function:orders:live$/)
+    const config = await moto.lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'orders' })
+    )
+    // What runs is what was built, and the runtime and handler were left alone.
+    expect(config.CodeSha256).toBe(first.outputs['code-sha256'])
+    expect(config).toMatchObject({ Runtime: 'python3.12', Handler: 'app.handler' })
+    expect(first.summary).toContain(
+      '| `orders` | arm64 | ✅ deployed | 1 | live | ✅ passed | direct |'
+    )
+
+    const second = await deploy(inputs)
+    expect(second.code, second.stdout).toBe(0)
+    expect(second.outputs).toMatchObject({ changed: 'false', version: '1' })
+    expect(second.outputs['code-sha256']).toBe(first.outputs['code-sha256'])
+    expect(await versions('orders')).toEqual(['1'])
+  })
+
+  it('ships what an earlier mode: build gated, byte for byte, and refuses a changed zip', async () => {
+    const outputDir = mkdtempSync(join(tmpdir(), 'lpd-gated-'))
+    const built = await deploy({
+      mode: 'build',
+      source: sourceDir('gated'),
+      runtime: 'python3.12',
+      architectures: 'arm64, x86_64',
+      'output-dir': outputDir
+    })
+    expect(built.code, built.stdout).toBe(0)
+    const packages = JSON.parse(built.outputs.packages!)
+
+    const shipped = await deploy({ 'function-name': 'orders', 'package-dir': outputDir })
+    expect(shipped.code, shipped.stdout).toBe(0)
+    expect(shipped.stdout).not.toMatch(/Build python/)
+    const config = await moto.lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'orders' })
+    )
+    expect(config.CodeSha256).toBe(packages.arm64.function.codeSha256)
+
+    appendFileSync(packages.arm64.function.path, 'tampered')
+    const refused = await deploy({ 'function-name': 'orders', 'package-dir': outputDir })
+    expect(refused.code).toBe(1)
+    expect(refused.errors[0]).toMatch(
+      /^package-dir: .*function\.zip is not the package that was built/
+    )
+  })
+
+  it('leaves the alias where it was when the smoke invocation fails', async () => {
+    const inputs = { 'function-name': 'orders', alias: 'live', 'smoke-payload': '{}' }
+    expect((await deploy({ ...inputs, source: sourceDir('good') })).code).toBe(0)
+    // moto answers a queued result over 6,000,000 bytes with FunctionError: Unhandled.
+    await moto.queueInvokeResults(['x'.repeat(6_000_001)])
+    const bad = await deploy({ ...inputs, source: sourceDir('bad') })
+    expect(bad.code).toBe(1)
+    expect(bad.errors.join('\n')).toMatch(/orders/)
+    expect(bad.outputs.version).toBe('2')
+    const alias = await moto.lambda.send(
+      new GetAliasCommand({ FunctionName: 'orders', Name: 'live' })
+    )
+    expect(alias.FunctionVersion).toBe('1')
+  })
+
+  it('refuses a runtime that differs from the function, naming both, and changes nothing', async () => {
+    const before = await moto.lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'orders' })
+    )
+    const run = await deploy({
+      'function-name': 'orders',
+      source: sourceDir('x'),
+      runtime: 'python3.13'
+    })
+    expect(run.code).toBe(1)
+    expect(run.errors[0]).toMatch(/python3\.13.*python3\.12/)
+    const after = await moto.lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'orders' })
+    )
+    expect(after.CodeSha256).toBe(before.CodeSha256)
+  })
+})
