@@ -94,7 +94,7 @@ const storeDirs = readdirSync(join(toolCache, 'lambda-python-deploy'), { recursi
   .map((p) => join(toolCache, 'lambda-python-deploy', String(p)))
 let recipe = 0
 for (const [arch, machine] of architectures) {
-  const wheels = storeDirs.filter((p) => p.includes(`_${machine}.`) || p.endsWith('-any.whl'))
+  const wheels = storeDirs.filter((p) => p.includes(`-${runtime.name}-${arch}-`))
   const target = join(work, `recipe-${arch}`)
   const zip = join(work, `recipe-${arch}.zip`)
   const start = performance.now()

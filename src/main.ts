@@ -22,6 +22,7 @@ import {
   type RunReport
 } from './report/report.js'
 import { phase, phaseTimings } from './report/log.js'
+import { maskEnvironmentSecrets } from './secrets.js'
 import type { BuildResult, FunctionDeployResult } from './types.js'
 
 /** What the build needs that deploy mode may read from the functions themselves. */
@@ -132,27 +133,20 @@ export function setBuildOutputs(build: BuildResult, deployedArchitecture?: Archi
   core.setOutput(OUTPUT.cacheHit, String(build.cacheHit))
 }
 
-function setDeployOutputs(results: FunctionDeployResult[]): void {
-  core.setOutput(
+/** `changed` is about the code: a failed function changed it only if a version came of it. */
+const DEPLOY_OUTPUTS: [string, (result: FunctionDeployResult) => string | undefined][] = [
+  [
     OUTPUT.changed,
-    perFunction(results, (r) => String(r.status !== 'unchanged'))
-  )
-  core.setOutput(
-    OUTPUT.version,
-    perFunction(results, (r) => r.version)
-  )
-  core.setOutput(
-    OUTPUT.versionArn,
-    perFunction(results, (r) => r.versionArn)
-  )
-  core.setOutput(
-    OUTPUT.aliasArn,
-    perFunction(results, (r) => r.aliasArn)
-  )
-  core.setOutput(
-    OUTPUT.layerVersionArn,
-    perFunction(results, (r) => r.layerVersionArn)
-  )
+    (r) => String(r.status === 'deployed' || (r.status === 'failed' && r.version !== undefined))
+  ],
+  [OUTPUT.version, (r) => r.version],
+  [OUTPUT.versionArn, (r) => r.versionArn],
+  [OUTPUT.aliasArn, (r) => r.aliasArn],
+  [OUTPUT.layerVersionArn, (r) => r.layerVersionArn]
+]
+
+function setDeployOutputs(results: FunctionDeployResult[]): void {
+  for (const [name, pick] of DEPLOY_OUTPUTS) core.setOutput(name, perFunction(results, pick))
 }
 
 function runUrl(env = process.env): string | undefined {
@@ -170,6 +164,7 @@ async function publishReport(report: RunReport, inputs: Inputs): Promise<void> {
 
 export async function run(): Promise<void> {
   try {
+    maskEnvironmentSecrets()
     const inputs = getInputs()
     if (inputs.githubToken) core.setSecret(inputs.githubToken)
     const epoch = sourceDateEpoch(process.env.SOURCE_DATE_EPOCH)

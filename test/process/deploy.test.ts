@@ -74,6 +74,27 @@ describe('node dist/index.js, mode: deploy', () => {
     expect(await versions('orders')).toEqual(['1'])
   })
 
+  it('publishes the dependency layer, attaches it, and reuses it while the dependencies stay', async () => {
+    const source = sourceDir('layered')
+    writeFileSync(join(source, 'requirements.txt'), 'six==1.17.0\n')
+    const inputs = { 'function-name': 'orders', source, 'package-type': 'layer' }
+    const first = await deploy(inputs)
+    expect(first.code, first.stdout).toBe(0)
+    expect(first.outputs['layer-version-arn']).toMatch(/:layer:orders-deps:1$/)
+    const config = await moto.lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'orders' })
+    )
+    expect((config.Layers ?? []).map((l) => l.Arn)).toEqual([first.outputs['layer-version-arn']])
+    const packages = JSON.parse(first.outputs.packages!)
+    expect(packages.arm64.layer.unzippedSize).toBeGreaterThan(0)
+
+    writeFileSync(join(source, 'app.py'), 'def handler(event, context):\n    return {"v": 2}\n')
+    const second = await deploy(inputs)
+    expect(second.code, second.stdout).toBe(0)
+    expect(second.outputs['layer-version-arn']).toBe(first.outputs['layer-version-arn'])
+    expect(second.outputs.version).toBe('2')
+  })
+
   it('ships what an earlier mode: build gated, byte for byte, and refuses a changed zip', async () => {
     const outputDir = mkdtempSync(join(tmpdir(), 'lpd-gated-'))
     const built = await deploy({

@@ -64,6 +64,19 @@ describe('getInputs', () => {
     expect(inputs.runtime).toBeUndefined()
   })
 
+  it.each([
+    ['orders', 'orders-deps'],
+    ['arn:aws:lambda:eu-west-1:123456789012:function:billing', 'billing-deps']
+  ])('names the dependency layer after the first function (%s)', (name, layer) => {
+    const inputs = parse({ 'function-name': `${name}, other`, source, 'package-type': 'layer' })
+    expect(inputs.layerName).toBe(layer)
+    expect(parse({ 'function-name': name, source }).layerName).toBeUndefined()
+    expect(
+      parse({ 'function-name': name, source, 'package-type': 'layer', 'layer-name': 'mine' })
+        .layerName
+    ).toBe('mine')
+  })
+
   it('parses sizes and JSON', () => {
     const inputs = parse({
       ...buildBase,
@@ -119,19 +132,6 @@ describe('getInputs', () => {
     ['allow-linux-wheels', { ...buildBase, 'allow-linux-wheels': 'si' }]
   ])('refuses a bad %s', (input, values) => {
     expect(() => parse(values as Record<string, string>)).toThrow(new RegExp(`^${input}: `))
-  })
-
-  it('names the layer after the first function when layer-name is empty', () => {
-    const layer = { source, 'package-type': 'layer' }
-    expect(parse({ ...layer, 'function-name': 'orders, refunds' }).layerName).toBe('orders-deps')
-    expect(
-      parse({ ...layer, 'function-name': 'arn:aws:lambda:eu-west-1:123456789012:function:orders' })
-        .layerName
-    ).toBe('orders-deps')
-    expect(parse({ ...layer, 'function-name': 'orders', 'layer-name': 'shared' }).layerName).toBe(
-      'shared'
-    )
-    expect(parse({ source, 'function-name': 'orders' }).layerName).toBeUndefined()
   })
 
   it.skipIf(process.getuid?.() === 0)('refuses an unreadable requirements file', () => {
