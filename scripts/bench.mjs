@@ -135,6 +135,11 @@ for (const [name, time, rss] of rows) {
     `| ${name} | ${time.toFixed(2)} s | ${(recipe / time).toFixed(1)}x | ${rss ? `${mb(rss)} MB` : '-'} |`
   )
 }
+const peak = Math.max(cold.rss, warm.rss)
+const met = recipe / warm.time >= 5 && peak < 300e6
+console.log(
+  `\nbar (warm at least 5x the recipe, peak memory under 300 MB): ${met ? 'met' : 'NOT met'} (${(recipe / warm.time).toFixed(1)}x, ${mb(peak)} MB)`
+)
 console.log('')
 for (const arch of packages.architectures) {
   const f = arch.packages.function
