@@ -1,0 +1,34 @@
+// Secrets the runner must mask before anything can print them. core.setSecret registers a value
+// with `::add-mask::`; the runner then replaces it with *** in every later log line. The AWS
+// credentials are usually masked already by configure-aws-credentials, but not when a workflow
+// sets them as plain environment variables; index passwords in PIP_*/UV_* URLs are masked here
+// too, before any stage runs, and again by the resolve stage for the requirements file.
+import * as core from '@actions/core'
+import { findCredentials } from './build/requirements.js'
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/** Variables whose whole value is a secret. */
+export const SECRET_VARIABLES = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const
+
+/** Variables that may hold URLs with credentials (index URLs, find-links). */
+const URL_VARIABLES = /^(PIP|UV)_/
+
+/** The secret values found in `env`, each once. */
+export function environmentSecrets(env: Env): string[] {
+  const found = new Set<string>()
+  for (const name of SECRET_VARIABLES) {
+    const value = env[name]?.trim()
+    if (value) found.add(value)
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && URL_VARIABLES.test(name)) {
+      for (const secret of findCredentials(value)) found.add(secret)
+    }
+  }
+  return [...found]
+}
+
+export function maskEnvironmentSecrets(env: Env = process.env): void {
+  for (const secret of environmentSecrets(env)) core.setSecret(secret)
+}
