@@ -14,19 +14,21 @@ export const SECRET_VARIABLES = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] a
 /** Variables that may hold URLs with credentials (index URLs, find-links). */
 const URL_VARIABLES = /^(PIP|UV)_/
 
-/** The secret values found in `env`, each once. */
-export function environmentSecrets(env: Env): string[] {
+/** Credentials inside URLs of PIP_ and UV_ variables (index URLs, find-links), each once. */
+export function indexUrlSecrets(env: Env): string[] {
   const found = new Set<string>()
-  for (const name of SECRET_VARIABLES) {
-    const value = env[name]?.trim()
-    if (value) found.add(value)
-  }
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && URL_VARIABLES.test(name)) {
       for (const secret of findCredentials(value)) found.add(secret)
     }
   }
   return [...found]
+}
+
+/** The secret values found in `env`, each once. */
+export function environmentSecrets(env: Env): string[] {
+  const whole = SECRET_VARIABLES.map((name) => env[name]?.trim()).filter((v): v is string => !!v)
+  return [...new Set([...whole, ...indexUrlSecrets(env)])]
 }
 
 export function maskEnvironmentSecrets(env: Env = process.env): void {

@@ -2,6 +2,7 @@
 // wheel store and the Actions cache. The decisions live in the pure modules beside this one.
 import * as core from '@actions/core'
 import { logBlock } from '../report/log.js'
+import { indexUrlSecrets } from '../secrets.js'
 import { readFileSync, statSync } from 'node:fs'
 import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -201,12 +202,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     findInstaller(request.installer, env),
     pipConfigList(pythonCommand(env), env)
   ])
-  for (const secret of [
-    ...findCredentials(configText),
-    ...Object.entries(env).flatMap(([name, value]) =>
-      /^(PIP|UV)_/.test(name) && value !== undefined ? findCredentials(value) : []
-    )
-  ]) {
+  for (const secret of [...findCredentials(configText), ...indexUrlSecrets(env)]) {
     if (!secrets.has(secret)) core.setSecret(secret)
     secrets.add(secret)
   }
