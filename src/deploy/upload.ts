@@ -4,10 +4,14 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
-import { HeadObjectCommand } from '@aws-sdk/client-s3'
+import {
+  AbortMultipartUploadCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand
+} from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { awsFailure, httpStatus, isNotFound } from '../aws/aws-error.js'
-import { UserError } from '../errors.js'
+import { awsErrorName, awsFailure, httpStatus, isNotFound } from '../aws/aws-error.js'
+import { UserError, errorMessage } from '../errors.js'
 import { LIMITS } from '../lambda-facts.js'
 import type { PackageFile } from '../types.js'
 import type { DeployContext } from './context.js'
@@ -122,6 +126,59 @@ async function objectExists(
   }
 }
 
+/**
+ * Aborts unfinished multipart uploads of exactly this key. A run killed mid-upload (SIGKILL, a
+ * lost runner) cannot abort its own, and S3 bills their parts until a lifecycle rule removes
+ * them. The key is content-addressed, so an upload of the same package by another run at this
+ * very moment would be aborted too: that run fails, and its rerun finds the object. Best effort:
+ * a denied or failing cleanup is reported and the upload goes on.
+ */
+async function abortUnfinishedUploads(
+  ctx: DeployContext,
+  bucket: string,
+  key: string,
+  label: string
+): Promise<void> {
+  let uploadIds: string[]
+  try {
+    const answer = await ctx.s3.send(
+      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key })
+    )
+    uploadIds = (answer.Uploads ?? []).flatMap((u) =>
+      u.Key === key && u.UploadId ? [u.UploadId] : []
+    )
+  } catch (error) {
+    if (httpStatus(error) === 403) {
+      ctx.log.info(
+        `s3://${bucket}/${key}: ListMultipartUploads was denied (grant ` +
+          's3:ListBucketMultipartUploads and s3:AbortMultipartUpload to clean up uploads that ' +
+          'a stopped run left)'
+      )
+    } else {
+      ctx.log.warning(
+        `s3://${bucket}/${key}: unfinished uploads not checked: ${errorMessage(error)}`
+      )
+    }
+    return
+  }
+  for (const uploadId of uploadIds) {
+    try {
+      await ctx.s3.send(
+        new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })
+      )
+      ctx.log.info(
+        `${label}: aborted an unfinished upload to s3://${bucket}/${key} that an earlier run left`
+      )
+    } catch (error) {
+      if (awsErrorName(error) === 'NoSuchUpload') continue
+      ctx.log.warning(
+        `s3://${bucket}/${key}: unfinished upload ${uploadId} not aborted ` +
+          `(grant s3:AbortMultipartUpload): ${errorMessage(error)}`
+      )
+    }
+  }
+}
+
 async function uploadToS3(
   ctx: DeployContext,
   path: string,
@@ -182,6 +239,7 @@ export async function stageCode(
   if (await objectExists(ctx, plan.bucket, plan.key, pkg.size)) {
     ctx.log.info(`${label}: s3://${plan.bucket}/${plan.key} is already there; not uploading`)
   } else {
+    await abortUnfinishedUploads(ctx, plan.bucket, plan.key, label)
     ctx.log.info(`${label}: uploading ${formatSize(pkg.size)} to s3://${plan.bucket}/${plan.key}`)
     await uploadToS3(ctx, pkg.path, pkg.size, plan.bucket, plan.key, label)
   }
