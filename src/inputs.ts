@@ -168,8 +168,14 @@ function outputDir(value: string): string {
   return dir
 }
 
-function packageDir(value: string | undefined): string | undefined {
+function packageDir(value: string | undefined, mode: Mode): string | undefined {
   if (value === undefined) return undefined
+  if (mode === 'build') {
+    throw new InputError(
+      INPUT.packageDir,
+      'is for mode: deploy (it ships an earlier build); remove it to build.'
+    )
+  }
   const dir = resolve(value)
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new InputError(
@@ -243,9 +249,8 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
       LAYER_NAME,
       'use letters, digits, - and _ (up to 140), or a layer ARN'
     ) ??
-    (packageType === 'layer' && functionNames[0] !== undefined
-      ? `${functionNameOf(functionNames[0])}-deps`
-      : undefined)
+    // Set whenever there is a function: a package-dir build may be a layer build.
+    (functionNames[0] !== undefined ? `${functionNameOf(functionNames[0])}-deps` : undefined)
 
   const maxSizeText = read(INPUT.maxSize)
   const maxUnzippedText = read(INPUT.maxUnzippedSize)
@@ -310,7 +315,7 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     outputDir: outputDir(
       read(INPUT.outputDir) ?? join(env.RUNNER_TEMP || tmpdir(), 'lambda-python-deploy')
     ),
-    packageDir: packageDir(read(INPUT.packageDir)),
+    packageDir: packageDir(read(INPUT.packageDir), mode),
     maxSize: maxSizeText === undefined ? undefined : parseSize(INPUT.maxSize, maxSizeText),
     maxUnzippedSize,
     s3Bucket: matching(

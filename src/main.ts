@@ -169,12 +169,6 @@ export async function run(): Promise<void> {
     if (inputs.githubToken) core.setSecret(inputs.githubToken)
     const epoch = sourceDateEpoch(process.env.SOURCE_DATE_EPOCH)
 
-    if (inputs.packageDir && inputs.mode === 'build') {
-      throw new InputError(
-        INPUT.packageDir,
-        'is for mode: deploy (it ships an earlier build); remove it to build.'
-      )
-    }
     const prebuilt = inputs.packageDir
       ? await phase('Load built packages', () => loadBuiltPackages(inputs.packageDir!))
       : undefined
@@ -239,7 +233,8 @@ export async function run(): Promise<void> {
           build,
           {
             runtime: plan.runtime.name,
-            packageType: inputs.packageType,
+            // A package-dir build says itself whether it has a layer.
+            packageType: build.packageType,
             layerName: inputs.layerName,
             s3Bucket: inputs.s3Bucket,
             s3Prefix: inputs.s3Prefix,

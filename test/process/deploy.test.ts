@@ -123,6 +123,29 @@ describe('node dist/index.js, mode: deploy', () => {
     )
   })
 
+  it('ships a gated layer build with its layer, told by the build itself', async () => {
+    const source = sourceDir('gated-layer')
+    writeFileSync(join(source, 'requirements.txt'), 'six==1.17.0\n')
+    const outputDir = mkdtempSync(join(tmpdir(), 'lpd-gated-layer-'))
+    const built = await deploy({
+      mode: 'build',
+      source,
+      runtime: 'python3.12',
+      architectures: 'arm64',
+      'package-type': 'layer',
+      'output-dir': outputDir
+    })
+    expect(built.code, built.stdout).toBe(0)
+    // No package-type here: the report in package-dir says the build has a layer.
+    const shipped = await deploy({ 'function-name': 'orders', 'package-dir': outputDir })
+    expect(shipped.code, shipped.stdout).toBe(0)
+    expect(shipped.outputs['layer-version-arn']).toMatch(/:layer:orders-deps:1$/)
+    const config = await moto.lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'orders' })
+    )
+    expect((config.Layers ?? []).map((l) => l.Arn)).toEqual([shipped.outputs['layer-version-arn']])
+  })
+
   it('leaves the alias where it was when the smoke invocation fails', async () => {
     const inputs = { 'function-name': 'orders', alias: 'live', 'smoke-payload': '{}' }
     expect((await deploy({ ...inputs, source: sourceDir('good') })).code).toBe(0)

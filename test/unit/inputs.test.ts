@@ -70,7 +70,9 @@ describe('getInputs', () => {
   ])('names the dependency layer after the first function (%s)', (name, layer) => {
     const inputs = parse({ 'function-name': `${name}, other`, source, 'package-type': 'layer' })
     expect(inputs.layerName).toBe(layer)
-    expect(parse({ 'function-name': name, source }).layerName).toBeUndefined()
+    expect(
+      parse({ mode: 'build', runtime: 'python3.12', architectures: 'arm64', source }).layerName
+    ).toBeUndefined()
     expect(
       parse({ 'function-name': name, source, 'package-type': 'layer', 'layer-name': 'mine' })
         .layerName
