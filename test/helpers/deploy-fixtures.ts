@@ -1,5 +1,11 @@
-// Small fixtures for deploy tests: a BuildResult around given zips, and a log that records.
+// Small fixtures for deploy tests: a BuildResult around given zips, a log that records, and the
+// function, options and packages the mocked-client tests share.
+import { createHash } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { FunctionConfiguration } from '@aws-sdk/client-lambda'
 import type { DeployLog } from '../../src/deploy/context.js'
+import type { DeployOptions, FunctionTarget } from '../../src/deploy/deploy.js'
 import type { Architecture } from '../../src/lambda-facts.js'
 import type { BuildResult, PackageFile } from '../../src/types.js'
 
@@ -83,4 +89,57 @@ export function invokePayload(text: string): Uint8Array & {
   transformToString(encoding?: string): string
 } {
   return Object.assign(new TextEncoder().encode(text), { transformToString: () => text })
+}
+
+/** The function the mocked-client deploy tests deploy to. */
+export const ORDERS_ARN = 'arn:aws:lambda:eu-west-1:111122223333:function:orders'
+
+/** A file standing in for a built zip, described as the build would (PackageFile). */
+export async function filePackage(
+  dir: string,
+  name: string,
+  content: string
+): Promise<PackageFile> {
+  const path = join(dir, name)
+  await writeFile(path, content)
+  return {
+    path,
+    size: Buffer.byteLength(content),
+    unzippedSize: 1,
+    codeSha256: createHash('sha256').update(content).digest('base64')
+  }
+}
+
+export const ordersTarget: FunctionTarget = {
+  functionName: 'orders',
+  functionArn: ORDERS_ARN,
+  runtime: 'python3.12',
+  architecture: 'arm64',
+  handler: 'app.handler',
+  codeSha256: 'old=',
+  layers: []
+}
+
+export const zipDeployOptions: DeployOptions = {
+  runtime: 'python3.12',
+  packageType: 'zip',
+  s3Prefix: 'lambda-python-deploy/',
+  publish: true
+}
+
+/** GetFunctionConfiguration's answer for the orders function, settled, with `extra` on top. */
+export function ordersConfiguration(
+  extra: Partial<FunctionConfiguration> = {}
+): FunctionConfiguration {
+  return {
+    FunctionName: 'orders',
+    FunctionArn: ORDERS_ARN,
+    Runtime: 'python3.12',
+    Architectures: ['arm64'],
+    CodeSha256: 'old=',
+    RevisionId: 'rev-1',
+    State: 'Active',
+    LastUpdateStatus: 'Successful',
+    ...extra
+  }
 }

@@ -16,6 +16,7 @@ import {
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import type { BuildResult } from '../../src/types.js'
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js'
+import { LIMITS } from '../../src/lambda-facts.js'
 import { buildOf } from './deploy-fixtures.js'
 import { startMoto, writeZip, type MotoServer } from './moto.js'
 import { runAction, type ActionRun } from './run-action.js'
@@ -145,6 +146,27 @@ export async function writePrebuilt(
   )
   writeFileSync(join(packageDir, 'report.json'), JSON.stringify(buildOf([{ function: pkg }])))
   return { packageDir, zipPath: pkg.path, functionSha: pkg.codeSha256, functionSize: pkg.size }
+}
+
+/** The packages the fault tests deploy: a small zip, one over the direct-upload limit, a layer build. */
+export interface StandardPackages {
+  /** requirements.txt naming one pure-Python wheel from a local folder: pip runs, offline. */
+  requirements: string
+  small: BuiltPackages
+  big: BuiltPackages
+  layered: BuiltPackages
+}
+
+export async function standardPackages(bench: FaultBench): Promise<StandardPackages> {
+  const requirements = await writeLocalRequirements(bench.dir)
+  const [small, big, layered] = await Promise.all([
+    buildPackages(bench.dir),
+    writePrebuilt(bench.dir, { randomBytes: LIMITS.directUploadBytes + 64 * 1024 }),
+    buildPackages(bench.dir, {
+      inputs: { requirements, 'package-type': 'layer', installer: 'pip' }
+    })
+  ])
+  return { requirements, small, big, layered }
 }
 
 /** Runs the action in deploy mode against the proxy (AWS_ENDPOINT_URL = the proxy). */

@@ -7,7 +7,6 @@ import { mkdtemp } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CreateAliasCommand, PublishVersionCommand } from '@aws-sdk/client-lambda'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { LIMITS } from '../../src/lambda-facts.js'
 import {
   buildPackages,
   deployThrough,
@@ -17,9 +16,8 @@ import {
   layerVersions,
   logOf,
   openUploads,
+  standardPackages,
   startFaultBench,
-  writeLocalRequirements,
-  writePrebuilt,
   writeSource,
   type BuiltPackages,
   type FaultBench
@@ -41,15 +39,8 @@ let requirements: string
 beforeAll(async () => {
   bench = await startFaultBench()
   proxy = bench.proxy
-  requirements = await writeLocalRequirements(bench.dir)
-  ;[small, big, layered, reference] = await Promise.all([
-    buildPackages(bench.dir),
-    writePrebuilt(bench.dir, { randomBytes: LIMITS.directUploadBytes + 64 * 1024 }),
-    buildPackages(bench.dir, {
-      inputs: { requirements, 'package-type': 'layer', installer: 'pip' }
-    }),
-    buildPackages(bench.dir, { inputs: { requirements, installer: 'pip' } })
-  ])
+  ;({ requirements, small, big, layered } = await standardPackages(bench))
+  reference = await buildPackages(bench.dir, { inputs: { requirements, installer: 'pip' } })
 })
 
 afterAll(async () => {

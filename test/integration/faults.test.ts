@@ -13,15 +13,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { s3KeyFor } from '../../src/deploy/upload.js'
 import { LIMITS } from '../../src/lambda-facts.js'
 import {
-  buildPackages,
   deployThrough,
   functionState,
   layerVersions,
   logOf,
   openUploads,
+  standardPackages,
   startFaultBench,
-  writeLocalRequirements,
-  writePrebuilt,
   type BuiltPackages,
   type FaultBench
 } from '../helpers/fault-bench.js'
@@ -39,14 +37,7 @@ let layered: BuiltPackages
 beforeAll(async () => {
   bench = await startFaultBench()
   proxy = bench.proxy
-  const requirements = await writeLocalRequirements(bench.dir)
-  ;[small, big, layered] = await Promise.all([
-    buildPackages(bench.dir),
-    writePrebuilt(bench.dir, { randomBytes: LIMITS.directUploadBytes + 64 * 1024 }),
-    buildPackages(bench.dir, {
-      inputs: { requirements, 'package-type': 'layer', installer: 'pip' }
-    })
-  ])
+  ;({ small, big, layered } = await standardPackages(bench))
   expect(big.functionSize).toBeGreaterThan(LIMITS.directUploadBytes)
 })
 

@@ -1,6 +1,5 @@
 // The orchestrator with mocked clients: what is sent, in what order, and what is never sent
 // (no request at all for a plan that cannot work; no configuration change unless a layer).
-import { createHash } from 'node:crypto'
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,16 +17,19 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
-import type { FunctionConfiguration } from '@aws-sdk/client-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createClients } from '../../src/aws/clients.js'
-import { deployAll } from '../../src/deploy/deploy.js'
-import type { DeployOptions, FunctionTarget } from '../../src/deploy/deploy.js'
+import { deployAll, type DeployOptions } from '../../src/deploy/deploy.js'
 import type { PackageFile } from '../../src/types.js'
 import {
+  ORDERS_ARN,
   awsError,
   buildOf,
+  filePackage,
+  ordersConfiguration,
+  ordersTarget,
+  zipDeployOptions,
   fakeTime,
   invokePayload,
   recordingLog
@@ -36,52 +38,14 @@ import {
 const clients = createClients({ region: 'eu-west-1' })
 const lambda = mockClient(clients.lambda)
 const s3 = mockClient(clients.s3)
-const ARN = 'arn:aws:lambda:eu-west-1:111122223333:function:orders'
+const ARN = ORDERS_ARN
 let dir: string
 let pkg: PackageFile
 let layerPkg: PackageFile
 
-async function filePackage(name: string, content: string): Promise<PackageFile> {
-  const path = join(dir, name)
-  await writeFile(path, content)
-  return {
-    path,
-    size: Buffer.byteLength(content),
-    unzippedSize: 1,
-    codeSha256: createHash('sha256').update(content).digest('base64')
-  }
-}
-
-const target: FunctionTarget = {
-  functionName: 'orders',
-  functionArn: ARN,
-  runtime: 'python3.12',
-  architecture: 'arm64',
-  handler: 'app.handler',
-  codeSha256: 'old=',
-  layers: []
-}
-
-const options: DeployOptions = {
-  runtime: 'python3.12',
-  packageType: 'zip',
-  s3Prefix: 'lambda-python-deploy/',
-  publish: true
-}
-
-function current(extra: Partial<FunctionConfiguration> = {}): FunctionConfiguration {
-  return {
-    FunctionName: 'orders',
-    FunctionArn: ARN,
-    Runtime: 'python3.12',
-    Architectures: ['arm64'],
-    CodeSha256: 'old=',
-    RevisionId: 'rev-1',
-    State: 'Active',
-    LastUpdateStatus: 'Successful',
-    ...extra
-  }
-}
+const target = ordersTarget
+const options = zipDeployOptions
+const current = ordersConfiguration
 
 function deps() {
   const log = recordingLog()
@@ -95,8 +59,8 @@ function sent(): string[] {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lpd-deploy-all-'))
-  pkg = await filePackage('function.zip', 'function zip bytes')
-  layerPkg = await filePackage('layer.zip', 'layer zip bytes')
+  pkg = await filePackage(dir, 'function.zip', 'function zip bytes')
+  layerPkg = await filePackage(dir, 'layer.zip', 'layer zip bytes')
 })
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })

@@ -17,7 +17,6 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
-import type { FunctionConfiguration } from '@aws-sdk/client-lambda'
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -31,12 +30,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createClients } from '../../src/aws/clients.js'
 import { deployContext } from '../../src/deploy/context.js'
 import { deployAll } from '../../src/deploy/deploy.js'
-import type { DeployOptions, FunctionTarget } from '../../src/deploy/deploy.js'
 import { MULTIPART, stageCode } from '../../src/deploy/upload.js'
 import type { PackageFile } from '../../src/types.js'
 import {
+  ORDERS_ARN,
   awsError,
   buildOf,
+  filePackage,
+  ordersConfiguration,
+  ordersTarget,
+  zipDeployOptions,
   fakeTime,
   invokePayload,
   recordingLog
@@ -45,53 +48,15 @@ import {
 const clients = createClients({ region: 'eu-west-1' })
 const lambda = mockClient(clients.lambda)
 const s3 = mockClient(clients.s3)
-const ARN = 'arn:aws:lambda:eu-west-1:111122223333:function:orders'
+const ARN = ORDERS_ARN
 const LAYER = 'arn:aws:lambda:eu-west-1:111122223333:layer:orders-deps'
 let dir: string
 let pkg: PackageFile
 let layerPkg: PackageFile
 
-async function filePackage(name: string, content: string): Promise<PackageFile> {
-  const path = join(dir, name)
-  await writeFile(path, content)
-  return {
-    path,
-    size: Buffer.byteLength(content),
-    unzippedSize: 1,
-    codeSha256: createHash('sha256').update(content).digest('base64')
-  }
-}
-
-const target: FunctionTarget = {
-  functionName: 'orders',
-  functionArn: ARN,
-  runtime: 'python3.12',
-  architecture: 'arm64',
-  handler: 'app.handler',
-  codeSha256: 'old=',
-  layers: []
-}
-
-const options: DeployOptions = {
-  runtime: 'python3.12',
-  packageType: 'zip',
-  s3Prefix: 'lambda-python-deploy/',
-  publish: true
-}
-
-function current(extra: Partial<FunctionConfiguration> = {}): FunctionConfiguration {
-  return {
-    FunctionName: 'orders',
-    FunctionArn: ARN,
-    Runtime: 'python3.12',
-    Architectures: ['arm64'],
-    CodeSha256: 'old=',
-    RevisionId: 'rev-1',
-    State: 'Active',
-    LastUpdateStatus: 'Successful',
-    ...extra
-  }
-}
+const target = ordersTarget
+const options = zipDeployOptions
+const current = ordersConfiguration
 
 const conflict = (): Error =>
   awsError(
@@ -108,8 +73,8 @@ function setup() {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lpd-deploy-faults-'))
-  pkg = await filePackage('function.zip', 'function zip bytes')
-  layerPkg = await filePackage('layer.zip', 'layer zip bytes')
+  pkg = await filePackage(dir, 'function.zip', 'function zip bytes')
+  layerPkg = await filePackage(dir, 'layer.zip', 'layer zip bytes')
 })
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
