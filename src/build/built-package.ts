@@ -1,18 +1,12 @@
 // Deploys what an earlier `mode: build` gated, byte for byte: reads its report.json from
 // `package-dir` (an uploaded artifact) and proves every zip is still the one it describes.
-import { createHash } from 'node:crypto'
-import { createReadStream, existsSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { INPUT, REPORT_FILE } from '../constants.js'
 import { InputError } from '../errors.js'
+import { codeSha256OfFile } from '../file-digest.js'
 import type { BuildResult, PackageFile } from '../types.js'
-
-async function sha256Base64(path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
-  return hash.digest('base64')
-}
 
 async function checkedPackage(dir: string, file: PackageFile): Promise<PackageFile> {
   const path = resolve(dir, file.path)
@@ -22,7 +16,7 @@ async function checkedPackage(dir: string, file: PackageFile): Promise<PackageFi
       `${path} is listed in ${REPORT_FILE} but missing: upload and download the whole output-dir.`
     )
   }
-  const [size, codeSha256] = [(await stat(path)).size, await sha256Base64(path)]
+  const [size, codeSha256] = [(await stat(path)).size, await codeSha256OfFile(path)]
   if (size !== file.size || codeSha256 !== file.codeSha256) {
     throw new InputError(
       INPUT.packageDir,

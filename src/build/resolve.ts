@@ -1,13 +1,14 @@
 // Resolve stage: requirements → wheels that load on (runtime, architecture), through the
 // wheel store and the Actions cache. The decisions live in the pure modules beside this one.
 import * as core from '@actions/core'
-import { logBlock } from '../report/log.js'
-import { indexUrlSecrets } from '../secrets.js'
 import { readFileSync, statSync } from 'node:fs'
 import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { UserError } from '../errors.js'
+import { logBlock } from '../report/log.js'
+import { indexUrlSecrets } from '../secrets.js'
+import { fileDigests } from '../file-digest.js'
 import { RUNTIMES, WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../lambda-facts.js'
 import { restoreStoreEntry, saveStoreEntry } from './actions-cache.js'
 import { cacheKey, cacheKeyMaterial, parsePipConfigList, resolutionSettings } from './cache-key.js'
@@ -54,7 +55,6 @@ import {
   createStaging,
   defaultStoreRoot,
   entryDir,
-  fileDigests,
   listWheels,
   readEntry,
   removeEntry

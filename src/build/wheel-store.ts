@@ -1,12 +1,11 @@
 // The local wheel store: `<root>/<cacheKey>/` holds the wheels, a manifest (name, size,
 // sha256 of each) and a completion marker written last. Entries are assembled in a staging
 // directory beside them and renamed into place, so a half-written entry never counts.
-import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { CACHE_FORMAT_VERSION } from '../constants.js'
+import { fileDigests } from '../file-digest.js'
 
 export const MANIFEST_FILE = 'manifest.json'
 /** Written after the manifest: an entry without it is incomplete. */
@@ -39,18 +38,6 @@ export type EntryState =
   | { state: 'complete'; dir: string; wheels: string[] }
   | { state: 'missing' }
   | { state: 'corrupt'; reason: string }
-
-/** Hex digests of a file, one per algorithm (`sha256`, `sha384`, `sha512`), in one read. */
-export async function fileDigests(
-  path: string,
-  algorithms: readonly string[]
-): Promise<Record<string, string>> {
-  const hashes = algorithms.map((algorithm) => [algorithm, createHash(algorithm)] as const)
-  for await (const chunk of createReadStream(path)) {
-    for (const [, hash] of hashes) hash.update(chunk as Buffer)
-  }
-  return Object.fromEntries(hashes.map(([algorithm, hash]) => [algorithm, hash.digest('hex')]))
-}
 
 async function exists(path: string): Promise<boolean> {
   try {

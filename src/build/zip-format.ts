@@ -590,15 +590,7 @@ export class ZipWriter {
       const header = Buffer.alloc(CENTRAL_HEADER_SIZE)
       header.writeUInt32LE(SIG_CENTRAL, 0)
       header.writeUInt16LE(VERSION_MADE_BY, 4)
-      header.writeUInt16LE(versionNeeded(record.method), 6)
-      header.writeUInt16LE(record.flags, 8)
-      header.writeUInt16LE(record.method, 10)
-      header.writeUInt16LE(this.timestamp.time, 12)
-      header.writeUInt16LE(this.timestamp.date, 14)
-      header.writeUInt32LE(record.crc32, 16)
-      header.writeUInt32LE(record.compressedSize, 20)
-      header.writeUInt32LE(record.uncompressedSize, 24)
-      header.writeUInt16LE(record.name.length, 28)
+      this.writeEntryFields(header, record, 6)
       // Extra field, comment, disk number start and internal attributes stay 0.
       header.writeUInt32LE(((S_IFREG | record.mode) << 16) >>> 0, 38)
       header.writeUInt32LE(record.offset, 42)
@@ -659,20 +651,29 @@ export class ZipWriter {
     this.unzippedSize += record.uncompressedSize
   }
 
+  /**
+   * The fields local and central headers share, in the same order (APPNOTE 4.3.7 and 4.3.12):
+   * version needed, flags, method, time, date, CRC-32, sizes, name length. They start at byte 4
+   * of a local header and byte 6 of a central one.
+   */
+  private writeEntryFields(header: Buffer, record: EntryRecord, at: number): void {
+    header.writeUInt16LE(versionNeeded(record.method), at)
+    header.writeUInt16LE(record.flags, at + 2)
+    header.writeUInt16LE(record.method, at + 4)
+    header.writeUInt16LE(this.timestamp.time, at + 6)
+    header.writeUInt16LE(this.timestamp.date, at + 8)
+    header.writeUInt32LE(record.crc32, at + 10)
+    header.writeUInt32LE(record.compressedSize, at + 14)
+    header.writeUInt32LE(record.uncompressedSize, at + 18)
+    header.writeUInt16LE(record.name.length, at + 22)
+  }
+
   private async writeLocalHeader(record: EntryRecord): Promise<void> {
     if (record.offset >= MAX_OFFSET || record.compressedSize >= MAX_OFFSET)
       throw tooLarge(this.path)
     const header = Buffer.alloc(LOCAL_HEADER_SIZE)
     header.writeUInt32LE(SIG_LOCAL, 0)
-    header.writeUInt16LE(versionNeeded(record.method), 4)
-    header.writeUInt16LE(record.flags, 6)
-    header.writeUInt16LE(record.method, 8)
-    header.writeUInt16LE(this.timestamp.time, 10)
-    header.writeUInt16LE(this.timestamp.date, 12)
-    header.writeUInt32LE(record.crc32, 14)
-    header.writeUInt32LE(record.compressedSize, 18)
-    header.writeUInt32LE(record.uncompressedSize, 22)
-    header.writeUInt16LE(record.name.length, 26)
+    this.writeEntryFields(header, record, 4)
     await this.append(header)
     await this.append(record.name)
   }

@@ -12,6 +12,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage'
 import { awsErrorName, awsFailure, httpStatus, isNotFound } from '../aws/aws-error.js'
 import { UserError, errorMessage } from '../errors.js'
+import { codeSha256OfFile } from '../file-digest.js'
 import { LIMITS } from '../lambda-facts.js'
 import type { PackageFile } from '../types.js'
 import type { DeployContext } from './context.js'
@@ -93,12 +94,6 @@ function checkSha(pkg: PackageFile, actual: string, label: string): void {
         `${pkg.codeSha256}: it changed after the build. Rebuild, or deploy the untouched output-dir.`
     )
   }
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
-  return hash.digest('base64')
 }
 
 /** True when the content-addressed object is there already, with the package's size. */
@@ -235,7 +230,7 @@ export async function stageCode(
     checkSha(pkg, createHash('sha256').update(zip).digest('base64'), label)
     return { ZipFile: zip }
   }
-  checkSha(pkg, await sha256OfFile(pkg.path), label)
+  checkSha(pkg, await codeSha256OfFile(pkg.path), label)
   if (await objectExists(ctx, plan.bucket, plan.key, pkg.size)) {
     ctx.log.info(`${label}: s3://${plan.bucket}/${plan.key} is already there; not uploading`)
   } else {
