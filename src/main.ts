@@ -35,7 +35,7 @@ interface BuildTarget {
 }
 
 /** A prebuilt package set must hold what the functions need, for the runtime they run. */
-export function checkPrebuilt(build: BuildResult, plan: BuildTarget): void {
+function checkPrebuilt(build: BuildResult, plan: BuildTarget): void {
   if (build.runtime !== plan.runtime.name) {
     throw new InputError(
       INPUT.packageDir,
@@ -114,7 +114,7 @@ function perFunction(
   return JSON.stringify(Object.fromEntries(results.map((r) => [r.functionName, pick(r) ?? null])))
 }
 
-export function setBuildOutputs(build: BuildResult, deployedArchitecture?: Architecture): void {
+function setBuildOutputs(build: BuildResult, deployedArchitecture?: Architecture): void {
   const packages = Object.fromEntries(
     build.architectures.map((arch) => [arch.architecture, arch.packages])
   )
@@ -172,7 +172,6 @@ export async function run(): Promise<void> {
     const prebuilt = inputs.packageDir
       ? await phase('Load built packages', () => loadBuiltPackages(inputs.packageDir!))
       : undefined
-    if (prebuilt) inputs.runtime ??= runtimeFacts(prebuilt.runtime)
 
     const clients = inputs.mode === 'deploy' ? createClients() : undefined
     const targets = clients

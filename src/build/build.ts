@@ -2,7 +2,7 @@
 // then write the JSON report next to the packages.
 import * as core from '@actions/core'
 import { open, mkdir, writeFile } from 'node:fs/promises'
-import { join, relative } from 'node:path'
+import { basename, dirname, join, relative } from 'node:path'
 import { REPORT_FILE } from '../constants.js'
 import { UserError, errorMessage } from '../errors.js'
 import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
@@ -11,7 +11,7 @@ import { assemblePackages } from './assemble.js'
 import { ELF_HEADER_BYTES, elfMismatch, isSharedLibrary, type ElfMismatch } from './elf.js'
 import { runImportCheck } from './import-check.js'
 import { resolveWheels } from './resolve.js'
-import { readEntryHead, readZipEntries } from './zip-format.js'
+import { readEntryHead, readZipEntriesFrom } from './zip-format.js'
 
 export interface BuildRequest {
   runtime: RuntimeFacts
@@ -58,15 +58,12 @@ async function timed<T>(
 }
 
 /** Every shared library's ELF machine must be the target's. */
-export async function checkElfMachines(
-  zip: PackageFile,
-  architecture: Architecture
-): Promise<void> {
-  const entries = (await readZipEntries(zip.path)).filter((entry) => isSharedLibrary(entry.name))
+async function checkElfMachines(zip: PackageFile, architecture: Architecture): Promise<void> {
   const mismatches: ElfMismatch[] = []
   const handle = await open(zip.path, 'r')
   try {
-    for (const entry of entries) {
+    const entries = await readZipEntriesFrom(handle, zip.path)
+    for (const entry of entries.filter((e) => isSharedLibrary(e.name))) {
       const head = await readEntryHead(handle, entry, ELF_HEADER_BYTES)
       const mismatch = elfMismatch(entry.name, head, architecture)
       if (mismatch) mismatches.push(mismatch)
@@ -98,7 +95,6 @@ async function buildArchitecture(
       storeRoot: request.storeRoot
     })
   )
-  for (const secret of resolved.secrets) core.setSecret(secret)
   for (const warning of resolved.warnings) core.warning(`${architecture}: ${warning}`)
 
   const assembled = await timed(timings, 'assemble', () =>
@@ -123,8 +119,7 @@ async function buildArchitecture(
   }
 
   const importCheck = await timed(timings, 'verify', async () => {
-    await checkElfMachines(assembled.layer ?? assembled.function, architecture)
-    if (assembled.layer) await checkElfMachines(assembled.function, architecture)
+    for (const zip of Object.values(packages)) await checkElfMachines(zip, architecture)
     return runImportCheck({
       handler: request.handler,
       enabled: request.importCheck,
@@ -140,15 +135,15 @@ async function buildArchitecture(
     distributions: assembled.distributions,
     codeUnzippedSize: assembled.codeUnzippedSize,
     cacheHit: resolved.cacheHit,
-    wheels: resolved.wheels.map((wheel) => wheel.slice(wheel.lastIndexOf('/') + 1)),
+    wheels: resolved.wheels.map((wheel) => basename(wheel)),
     importCheck,
     timings
   }
 }
 
 /** The report as written to disk: package paths relative to the report, so it can travel. */
-export function portableReport(result: BuildResult): BuildResult {
-  const dir = result.reportPath.slice(0, result.reportPath.lastIndexOf('/'))
+function portableReport(result: BuildResult): BuildResult {
+  const dir = dirname(result.reportPath)
   const portable = (file: PackageFile): PackageFile => ({ ...file, path: relative(dir, file.path) })
   return {
     ...result,

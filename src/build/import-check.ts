@@ -30,7 +30,7 @@ export function splitHandler(handler: string): { module: string; function: strin
  * An interpreter of the runtime's minor: `python3.X` on PATH, else `python3` when it is that
  * minor. Undefined when neither is.
  */
-export async function findInterpreter(runtime: RuntimeFacts): Promise<string | undefined> {
+async function findInterpreter(runtime: RuntimeFacts): Promise<string | undefined> {
   for (const candidate of [`python${runtime.pythonVersion}`, 'python3']) {
     try {
       const { stdout } = await run(candidate, [

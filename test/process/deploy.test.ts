@@ -123,6 +123,23 @@ describe('node dist/index.js, mode: deploy', () => {
     )
   })
 
+  it('refuses a package-dir built for another runtime than the function runs', async () => {
+    const outputDir = mkdtempSync(join(tmpdir(), 'lpd-gated-313-'))
+    const built = await deploy({
+      mode: 'build',
+      source: sourceDir('other-runtime'),
+      runtime: 'python3.13',
+      architectures: 'arm64',
+      'output-dir': outputDir
+    })
+    expect(built.code, built.stdout).toBe(0)
+    const refused = await deploy({ 'function-name': 'orders', 'package-dir': outputDir })
+    expect(refused.code).toBe(1)
+    expect(refused.errors[0]).toMatch(
+      /^package-dir: the packages were built for python3\.13 but the functions run python3\.12/
+    )
+  })
+
   it('ships a gated layer build with its layer, told by the build itself', async () => {
     const source = sourceDir('gated-layer')
     writeFileSync(join(source, 'requirements.txt'), 'six==1.17.0\n')
