@@ -81,7 +81,7 @@ function oneOf<T extends string>(
   throw new InputError(input, `'${value}' is not accepted; use one of: ${allowed.join(', ')}.`)
 }
 
-export function parseBoolean(input: string, value: string | undefined, fallback: boolean): boolean {
+function parseBoolean(input: string, value: string | undefined, fallback: boolean): boolean {
   if (value === undefined) return fallback
   if (/^(true|yes|on|1)$/i.test(value)) return true
   if (/^(false|no|off|0)$/i.test(value)) return false
@@ -97,7 +97,7 @@ function parseJson(input: string, value: string | undefined): unknown {
   }
 }
 
-export function parseRuntime(value: string | undefined): RuntimeFacts | undefined {
+function parseRuntime(value: string | undefined): RuntimeFacts | undefined {
   if (value === undefined) return undefined
   const facts = runtimeFacts(value)
   if (!facts) {
@@ -109,7 +109,7 @@ export function parseRuntime(value: string | undefined): RuntimeFacts | undefine
   return facts
 }
 
-export function parseArchitectures(value: string | undefined): Architecture[] | undefined {
+function parseArchitectures(value: string | undefined): Architecture[] | undefined {
   const items = splitList(value)
   if (items.length === 0) return undefined
   for (const item of items) {
@@ -168,6 +168,14 @@ function outputDir(value: string): string {
   return dir
 }
 
+function existingDirectory(input: string, value: string, what = ''): string {
+  const dir = resolve(value)
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new InputError(input, `${dir} is not a directory${what}.`)
+  }
+  return dir
+}
+
 function packageDir(value: string | undefined, mode: Mode): string | undefined {
   if (value === undefined) return undefined
   if (mode === 'build') {
@@ -176,14 +184,7 @@ function packageDir(value: string | undefined, mode: Mode): string | undefined {
       'is for mode: deploy (it ships an earlier build); remove it to build.'
     )
   }
-  const dir = resolve(value)
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new InputError(
-      INPUT.packageDir,
-      `${dir} is not a directory (the output-dir of an earlier mode: build).`
-    )
-  }
-  return dir
+  return existingDirectory(INPUT.packageDir, value, ' (the output-dir of an earlier mode: build)')
 }
 
 /**
@@ -224,10 +225,7 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     )
   }
 
-  const source = resolve(read(INPUT.source) ?? '.')
-  if (!existsSync(source) || !statSync(source).isDirectory()) {
-    throw new InputError(INPUT.source, `${source} is not a directory.`)
-  }
+  const source = existingDirectory(INPUT.source, read(INPUT.source) ?? '.')
   const requirementsInput = read(INPUT.requirements)
   let requirements: string | undefined
   if (requirementsInput !== undefined) {
