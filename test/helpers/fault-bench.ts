@@ -27,8 +27,17 @@ export interface FaultBench {
   proxy: FaultProxy
   /** A temporary folder removed by stop(). */
   dir: string
+  /**
+   * A clean start for one test: no faults, moto reset, the function `orders` (unless
+   * `withFunction` is false) and the bucket FAULT_BUCKET, then `setup`; the proxy forgets the
+   * requests all that made.
+   */
+  fresh(options?: { withFunction?: boolean; setup?: () => Promise<void> }): Promise<void>
   stop(): Promise<void>
 }
+
+/** The bucket the fault tests upload packages over the direct-upload limit to. */
+export const FAULT_BUCKET = 'artifacts'
 
 export async function startFaultBench(): Promise<FaultBench> {
   const moto = await startMoto()
@@ -38,6 +47,14 @@ export async function startFaultBench(): Promise<FaultBench> {
     moto,
     proxy,
     dir,
+    async fresh({ withFunction = true, setup } = {}) {
+      proxy.clear()
+      await moto.reset()
+      if (withFunction) await moto.createFunction({ name: 'orders' })
+      await moto.createBucket(FAULT_BUCKET)
+      await setup?.()
+      proxy.forget()
+    },
     async stop() {
       await proxy.stop()
       await moto.stop()

@@ -15,6 +15,7 @@ import {
   logOf,
   openUploads,
   standardPackages,
+  FAULT_BUCKET,
   startFaultBench,
   type BuiltPackages,
   type FaultBench
@@ -27,7 +28,7 @@ import { helloZip, MOTO_ACCOUNT, MOTO_REGION } from '../helpers/moto.js'
  * takes 300 s. Two shared cores and node start-up make anything tighter a flaky perf assertion.
  */
 const FAILS_WITHIN_MS = 30_000
-const BUCKET = 'artifacts'
+const BUCKET = FAULT_BUCKET
 let bench: FaultBench
 let proxy: FaultProxy
 let small: BuiltPackages
@@ -44,12 +45,7 @@ afterAll(async () => {
   await bench?.stop()
 })
 
-beforeEach(async () => {
-  proxy.clear()
-  await bench.moto.reset()
-  await bench.moto.createBucket(BUCKET)
-  proxy.forget()
-})
+beforeEach(() => bench.fresh({ withFunction: false }))
 
 /** What the function and its surroundings hold before the run. */
 type Setup = 'new code' | 'alias exists' | 'code deployed' | 'layer' | 'older layer' | 'over 50 MiB'

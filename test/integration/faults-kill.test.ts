@@ -17,6 +17,7 @@ import {
   logOf,
   openUploads,
   standardPackages,
+  FAULT_BUCKET,
   startFaultBench,
   writeSource,
   type BuiltPackages,
@@ -25,7 +26,7 @@ import {
 import type { FaultAction, FaultProxy, RequestMatch } from '../helpers/fault-proxy.js'
 import type { ActionRun } from '../helpers/run-action.js'
 
-const BUCKET = 'artifacts'
+const BUCKET = FAULT_BUCKET
 let bench: FaultBench
 let proxy: FaultProxy
 let small: BuiltPackages
@@ -47,18 +48,17 @@ afterAll(async () => {
   await bench?.stop()
 })
 
-beforeEach(async () => {
-  proxy.clear()
-  await bench.moto.reset()
-  await bench.moto.createFunction({ name: 'orders' })
-  await bench.moto.createBucket(BUCKET)
-  // The alias on the function's first version: a deployment moves it.
-  await bench.moto.lambda.send(new PublishVersionCommand({ FunctionName: 'orders' }))
-  await bench.moto.lambda.send(
-    new CreateAliasCommand({ FunctionName: 'orders', Name: 'live', FunctionVersion: '1' })
-  )
-  proxy.forget()
-})
+beforeEach(() =>
+  bench.fresh({
+    // The alias on the function's first version: a deployment moves it.
+    setup: async () => {
+      await bench.moto.lambda.send(new PublishVersionCommand({ FunctionName: 'orders' }))
+      await bench.moto.lambda.send(
+        new CreateAliasCommand({ FunctionName: 'orders', Name: 'live', FunctionVersion: '1' })
+      )
+    }
+  })
+)
 
 /**
  * Starts a deploy, waits until the proxy holds the request that marks the phase, kills the run

@@ -4,21 +4,20 @@
 // upload fails naming the object, is aborted (no parts left billed) and a rerun converges.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { s3KeyFor } from '../../src/deploy/upload.js'
-import { LIMITS } from '../../src/lambda-facts.js'
 import {
-  buildPackages,
   deployThrough,
   functionState,
   logOf,
   openUploads,
+  FAULT_BUCKET,
+  standardPackages,
   startFaultBench,
-  writePrebuilt,
   type BuiltPackages,
   type FaultBench
 } from '../helpers/fault-bench.js'
 import type { FaultProxy } from '../helpers/fault-proxy.js'
 
-const BUCKET = 'artifacts'
+const BUCKET = FAULT_BUCKET
 const PREFIX = 'lpd/'
 let bench: FaultBench
 let proxy: FaultProxy
@@ -28,23 +27,14 @@ let big: BuiltPackages
 beforeAll(async () => {
   bench = await startFaultBench()
   proxy = bench.proxy
-  ;[small, big] = await Promise.all([
-    buildPackages(bench.dir),
-    writePrebuilt(bench.dir, { randomBytes: LIMITS.directUploadBytes + 64 * 1024 })
-  ])
+  ;({ small, big } = await standardPackages(bench))
 })
 
 afterAll(async () => {
   await bench?.stop()
 })
 
-beforeEach(async () => {
-  proxy.clear()
-  await bench.moto.reset()
-  await bench.moto.createFunction({ name: 'orders' })
-  await bench.moto.createBucket(BUCKET)
-  proxy.forget()
-})
+beforeEach(() => bench.fresh())
 
 function outcomes(operation: string): ReturnType<FaultProxy['outcomes']> {
   return proxy.outcomes({ operation })

@@ -19,6 +19,7 @@ import {
   logOf,
   openUploads,
   standardPackages,
+  FAULT_BUCKET,
   startFaultBench,
   type BuiltPackages,
   type FaultBench
@@ -26,7 +27,7 @@ import {
 import type { FaultProxy } from '../helpers/fault-proxy.js'
 import { helloZip } from '../helpers/moto.js'
 
-const BUCKET = 'artifacts'
+const BUCKET = FAULT_BUCKET
 const PREFIX = 'lpd/'
 let bench: FaultBench
 let proxy: FaultProxy
@@ -45,13 +46,7 @@ afterAll(async () => {
   await bench?.stop()
 })
 
-beforeEach(async () => {
-  proxy.clear()
-  await bench.moto.reset()
-  await bench.moto.createFunction({ name: 'orders' })
-  await bench.moto.createBucket(BUCKET)
-  proxy.forget()
-})
+beforeEach(() => bench.fresh())
 
 function outcomes(operation: string): ReturnType<FaultProxy['outcomes']> {
   return proxy.outcomes({ operation })
