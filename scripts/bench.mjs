@@ -10,11 +10,8 @@ import { join } from 'node:path'
 const root = new URL('..', import.meta.url).pathname
 const work = mkdtempSync(join(tmpdir(), 'lpd-bench-'))
 const requirements = ['numpy==2.4.6', 'scipy==1.17.1', 'pandas==3.1.1']
-const runtime = { name: 'python3.12', version: '3.12', abi: 'cp312', glibcMinor: 34 }
-const architectures = [
-  ['arm64', 'aarch64'],
-  ['x86_64', 'x86_64']
-]
+const runtime = 'python3.12'
+const architectures = ['arm64', 'x86_64']
 
 const source = join(work, 'src')
 mkdirSync(source)
@@ -24,18 +21,31 @@ writeFileSync(
 )
 writeFileSync(join(source, 'requirements.txt'), requirements.join('\n') + '\n')
 
-function platformArgs(machine) {
-  const args = ['--platform', `manylinux2014_${machine}`]
-  for (let minor = 17; minor <= runtime.glibcMinor; minor++)
-    args.push('--platform', `manylinux_2_${minor}_${machine}`)
+/**
+ * What lets pip install these cross-platform wheels with --target: the tags the wheels carry
+ * (the action already chose them for the runtime), so no platform ladder is written twice.
+ */
+function recipeArgs(wheels) {
+  const tags = (position) =>
+    new Set(
+      wheels.flatMap((w) =>
+        w
+          .replace(/\.whl$/, '')
+          .split('-')
+          .at(position)
+          .split('.')
+      )
+    )
+  const platforms = [...tags(-1)].filter((tag) => tag !== 'any')
+  const abi = [...tags(-2)].find((tag) => /^cp3\d+$/.test(tag))
   return [
-    ...args,
+    ...platforms.flatMap((tag) => ['--platform', tag]),
     '--implementation',
     'cp',
     '--python-version',
-    runtime.version,
+    abi.slice(2, 3) + '.' + abi.slice(3),
     '--abi',
-    runtime.abi,
+    abi,
     '--only-binary=:all:'
   ]
 }
@@ -60,7 +70,7 @@ function runAction(toolCache, outputDir) {
         GITHUB_OUTPUT: join(work, 'github-output'),
         INPUT_MODE: 'build',
         INPUT_SOURCE: source,
-        INPUT_RUNTIME: runtime.name,
+        INPUT_RUNTIME: runtime,
         INPUT_ARCHITECTURES: 'arm64,x86_64',
         INPUT_INSTALLER: 'pip',
         INPUT_CACHE: 'true',
@@ -80,7 +90,7 @@ function runAction(toolCache, outputDir) {
 
 writeFileSync(join(work, 'github-output'), '')
 console.log(
-  `lambda-python-deploy benchmark: ${requirements.join(' ')} for ${runtime.name}, arm64 + x86_64 (work dir ${work})`
+  `lambda-python-deploy benchmark: ${requirements.join(' ')} for ${runtime}, arm64 + x86_64 (work dir ${work})`
 )
 
 const toolCache = join(work, 'tool-cache')
@@ -93,8 +103,8 @@ const storeDirs = readdirSync(join(toolCache, 'lambda-python-deploy'), { recursi
   .filter((p) => String(p).endsWith('.whl'))
   .map((p) => join(toolCache, 'lambda-python-deploy', String(p)))
 let recipe = 0
-for (const [arch, machine] of architectures) {
-  const wheels = storeDirs.filter((p) => p.includes(`-${runtime.name}-${arch}-`))
+for (const arch of architectures) {
+  const wheels = storeDirs.filter((p) => p.includes(`-${runtime}-${arch}-`))
   const target = join(work, `recipe-${arch}`)
   const zip = join(work, `recipe-${arch}.zip`)
   const start = performance.now()
@@ -109,7 +119,7 @@ for (const [arch, machine] of architectures) {
       '--no-deps',
       '--target',
       target,
-      ...platformArgs(machine),
+      ...recipeArgs(wheels),
       ...wheels
     ],
     {
