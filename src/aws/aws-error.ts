@@ -53,7 +53,7 @@ const BAD_CREDENTIALS = new Set([
   'SignatureDoesNotMatch'
 ])
 
-export function isAccessDenied(error: unknown): boolean {
+function isAccessDenied(error: unknown): boolean {
   return ACCESS_DENIED.has(awsErrorName(error) ?? '')
 }
 

@@ -50,7 +50,7 @@ export function createClients(options: AwsClientOptions = {}): AwsClients {
     customUserAgent: [userAgentPair()]
   }
   return {
-    lambda: new LambdaClient({ ...common }),
+    lambda: new LambdaClient(common),
     s3: new S3Client({
       ...common,
       forcePathStyle: usesEndpointOverride(options.env ?? process.env)

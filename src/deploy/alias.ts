@@ -42,44 +42,35 @@ export async function readAlias(
   }
 }
 
-async function createAlias(
+type AliasCall = 'CreateAlias' | 'UpdateAlias'
+
+/** CreateAlias or UpdateAlias: the same request, pointing `alias` at `version`. */
+async function sendAlias(
   ctx: DeployContext,
+  call: AliasCall,
   functionId: string,
   functionName: string,
   alias: string,
   version: string
 ): Promise<AliasConfiguration> {
+  const input = { FunctionName: functionId, Name: alias, FunctionVersion: version }
   return callAws(
     ctx,
-    'lambda:CreateAlias',
+    `lambda:${call}`,
     `${functionName}:${alias}`,
     () =>
-      ctx.lambda.send(
-        new CreateAliasCommand({ FunctionName: functionId, Name: alias, FunctionVersion: version })
-      ),
-    // Here a conflict means "the alias exists" (created meanwhile): retrying cannot help.
-    { retryable: (e) => isRetryable(e) && !isConflict(e) }
-  )
-}
-
-async function updateAlias(
-  ctx: DeployContext,
-  functionId: string,
-  functionName: string,
-  alias: string,
-  version: string
-): Promise<AliasConfiguration> {
-  return callAws(ctx, 'lambda:UpdateAlias', `${functionName}:${alias}`, () =>
-    ctx.lambda.send(
-      new UpdateAliasCommand({ FunctionName: functionId, Name: alias, FunctionVersion: version })
-    )
+      call === 'CreateAlias'
+        ? ctx.lambda.send(new CreateAliasCommand(input))
+        : ctx.lambda.send(new UpdateAliasCommand(input)),
+    // For CreateAlias a conflict means "the alias exists" (created meanwhile): retrying cannot help.
+    call === 'CreateAlias' ? { retryable: (e) => isRetryable(e) && !isConflict(e) } : {}
   )
 }
 
 /**
- * Points `alias` at `version`: UpdateAlias, falling back to CreateAlias on ResourceNotFound
- * (and back to UpdateAlias if another run created it in between). `before` is what readAlias
- * saw: it decides which call goes first and names the previous version in the log.
+ * Points `alias` at `version`. `before` is what readAlias saw: UpdateAlias when the alias was
+ * there (CreateAlias if it was deleted meanwhile), CreateAlias when it was not (UpdateAlias if
+ * another run created it meanwhile). It also names the previous version in the log.
  */
 export async function promoteAlias(
   ctx: DeployContext,
@@ -93,21 +84,15 @@ export async function promoteAlias(
     ctx.log.info(`${functionName}: alias ${alias} already points to version ${version}`)
     return { ...before, previousVersion: version }
   }
+  // The call `before` points to, and the error that means the other one is needed.
+  const [first, fallback, needsFallback]: [AliasCall, AliasCall, (error: unknown) => boolean] =
+    before ? ['UpdateAlias', 'CreateAlias', isNotFound] : ['CreateAlias', 'UpdateAlias', isConflict]
   let moved: AliasConfiguration
-  if (before) {
-    try {
-      moved = await updateAlias(ctx, functionId, functionName, alias, version)
-    } catch (error) {
-      if (!isNotFound(error)) throw error
-      moved = await createAlias(ctx, functionId, functionName, alias, version)
-    }
-  } else {
-    try {
-      moved = await createAlias(ctx, functionId, functionName, alias, version)
-    } catch (error) {
-      if (!isConflict(error)) throw error
-      moved = await updateAlias(ctx, functionId, functionName, alias, version)
-    }
+  try {
+    moved = await sendAlias(ctx, first, functionId, functionName, alias, version)
+  } catch (error) {
+    if (!needsFallback(error)) throw error
+    moved = await sendAlias(ctx, fallback, functionId, functionName, alias, version)
   }
   const state = stateOf(moved, alias)
   ctx.log.info(

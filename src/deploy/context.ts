@@ -37,15 +37,15 @@ export interface DeployContext {
 }
 
 /** Lambda updates take seconds; VPC functions up to a few minutes. */
-export const DEFAULT_WAIT_TIMEOUT_MS = 5 * 60_000
+const DEFAULT_WAIT_TIMEOUT_MS = 5 * 60_000
 
-export const actionsLog: DeployLog = {
+const actionsLog: DeployLog = {
   info: (message) => core.info(message),
   warning: (message) => core.warning(message),
   group: logBlock
 }
 
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export function deployContext(clients: AwsClients, deps: DeployDeps = {}): DeployContext {
   return {

@@ -9,7 +9,12 @@ import type { ArchBuild, BuildResult, FunctionDeployResult, PackageFile } from '
 import { promoteAlias, readAlias } from './alias.js'
 import { deployContext } from './context.js'
 import type { DeployContext, DeployDeps } from './context.js'
-import { functionNameOf, readTarget, toFunctionTarget } from './function-config.js'
+import {
+  functionNameOf,
+  readTarget,
+  settledConfiguration,
+  toFunctionTarget
+} from './function-config.js'
 import type { FunctionTarget } from './function-config.js'
 import {
   attachLayers,
@@ -26,7 +31,6 @@ import { SmokeFailure, smokeTest } from './smoke.js'
 import { updateFunctionCode } from './update-code.js'
 import { checkPackageFile, planUpload, stageCode } from './upload.js'
 import type { UploadPlan } from './upload.js'
-import { waitForUpdate } from './wait.js'
 
 export type { FunctionTarget } from './function-config.js'
 export type { DeployDeps, DeployLog } from './context.js'
@@ -55,7 +59,7 @@ export interface DeployOptions {
   description?: string
 }
 
-export const DEFAULT_CONCURRENCY = 4
+const DEFAULT_CONCURRENCY = 4
 
 /** GetFunctionConfiguration for each name, waiting out updates in progress. */
 export async function readTargets(
@@ -100,14 +104,17 @@ interface FunctionPlan {
   architecture: Architecture
   code: PackageFile
   codeUpload: UploadPlan
-  layer?: { name: string; pkg: PackageFile; upload: UploadPlan }
+  layer?: LayerPlan
 }
 
-export function runtimeMismatch(
-  functionName: string,
-  built: string,
-  functionRuntime: string
-): UserError {
+interface LayerPlan {
+  /** Name or ARN, as the user gave it. */
+  name: string
+  pkg: PackageFile
+  upload: UploadPlan
+}
+
+function runtimeMismatch(functionName: string, built: string, functionRuntime: string): UserError {
   return new UserError(
     `runtime: the package is built for ${built}, but ${functionName} runs ${functionRuntime}. ` +
       `This action never changes a function's runtime: set runtime to ${functionRuntime} (or ` +
@@ -123,6 +130,22 @@ function archBuildFor(target: FunctionTarget, build: BuildResult, arch: Architec
     `architectures: ${target.functionName} runs ${arch}, but packages were built for ${built}. ` +
       `Add ${arch} to architectures, or leave it empty to build for the function's own.`
   )
+}
+
+/** The package file as built, and how it will travel: `owner` is the folder of its S3 key. */
+async function planPackage(
+  pkg: PackageFile,
+  options: DeployOptions,
+  owner: string,
+  label: string
+): Promise<UploadPlan> {
+  await checkPackageFile(pkg, label)
+  return planUpload(pkg.size, pkg.codeSha256, {
+    ...(options.s3Bucket ? { s3Bucket: options.s3Bucket } : {}),
+    s3Prefix: options.s3Prefix,
+    owner,
+    label
+  })
 }
 
 /** Pure checks and local file checks: a failure here means no request was sent for it. */
@@ -143,21 +166,14 @@ async function planFunction(
   }
   const architecture = options.switchArchitecture ?? target.architecture
   const archBuild = archBuildFor(target, build, architecture)
-  const owner = functionNameOf(target.functionArn)
   const code = archBuild.packages.function
-  await checkPackageFile(code, `function ${name}`)
-  const codeUpload = planUpload(code.size, code.codeSha256, {
-    ...(options.s3Bucket ? { s3Bucket: options.s3Bucket } : {}),
-    s3Prefix: options.s3Prefix,
-    owner,
-    label: `function ${name}`
-  })
-  const plan: FunctionPlan = {
-    target,
-    architecture,
+  const codeUpload = await planPackage(
     code,
-    codeUpload
-  }
+    options,
+    functionNameOf(target.functionArn),
+    `function ${name}`
+  )
+  const plan: FunctionPlan = { target, architecture, code, codeUpload }
   if (options.packageType === 'layer') {
     const pkg = archBuild.packages.layer
     if (!options.layerName || !pkg) {
@@ -169,37 +185,29 @@ async function planFunction(
     }
     const layerName = layerNameOf(options.layerName)
     checkLayerRoom(name, target.layers, options.layerName)
-    await checkPackageFile(pkg, `layer ${layerName}`)
-    const upload = planUpload(pkg.size, pkg.codeSha256, {
-      ...(options.s3Bucket ? { s3Bucket: options.s3Bucket } : {}),
-      s3Prefix: options.s3Prefix,
-      owner: layerName,
-      label: `layer ${layerName}`
-    })
+    const upload = await planPackage(pkg, options, layerName, `layer ${layerName}`)
     plan.layer = { name: options.layerName, pkg, upload }
   }
   return plan
 }
 
-type LayerSource = (plan: FunctionPlan) => Promise<LayerVersionRef>
+type LayerSource = (layer: LayerPlan, architecture: Architecture) => Promise<LayerVersionRef>
 
 /** One layer version per architecture, shared by every function of that architecture. */
 function layerSource(ctx: DeployContext, options: DeployOptions): LayerSource {
   const byArchitecture = new Map<Architecture, Promise<LayerVersionRef>>()
-  return (plan) => {
-    const layer = plan.layer
-    if (!layer) throw new Error('layerSource called without a layer plan')
-    let pending = byArchitecture.get(plan.architecture)
+  return (layer, architecture) => {
+    let pending = byArchitecture.get(architecture)
     if (!pending) {
       pending = ensureLayerVersion(ctx, {
         layerName: layer.name,
         pkg: layer.pkg,
         plan: layer.upload,
         runtime: options.runtime,
-        architecture: plan.architecture,
+        architecture,
         ...(options.description ? { description: options.description } : {})
       })
-      byArchitecture.set(plan.architecture, pending)
+      byArchitecture.set(architecture, pending)
     }
     return pending
   }
@@ -289,6 +297,7 @@ async function smokeAndPromote(
   version: PublishedVersion | undefined
 ): Promise<void> {
   const { ctx, options, id, name, result } = step
+  // An alias needs a published version (planFunction checked publish: true).
   const alias = options.alias && version ? options.alias : undefined
   const aliasBefore = alias ? await readAlias(ctx, id, name, alias) : undefined
   // Code unchanged and, if there is an alias, already on that version: nothing new to test.
@@ -312,11 +321,11 @@ async function smokeAndPromote(
         status: 'failed',
         detail: error instanceof SmokeFailure ? error.detail : errorMessage(error)
       }
-      if (!alias) throw error
+      if (!alias || !version) throw error
       throw new UserError(
         `${errorMessage(error)}\nAlias ${alias} was left at ` +
           `${aliasBefore ? `version ${aliasBefore.version}` : 'nothing (not created)'}; ` +
-          `version ${version?.version ?? '$LATEST'} stays published.`,
+          `version ${version.version} stays published.`,
         { cause: error }
       )
     }
@@ -349,13 +358,10 @@ async function deployFunction(
     result
   }
 
-  const layer = plan.layer ? await layerFor(plan) : undefined
+  const layer = plan.layer ? await layerFor(plan.layer, plan.architecture) : undefined
   if (layer) result.layerVersionArn = layer.layerVersionArn
 
-  const config = await waitForUpdate(ctx, step.id, {
-    afterChange: false,
-    what: 'an update in progress'
-  })
+  const config = await settledConfiguration(ctx, step.id)
   const now = toFunctionTarget(name, config)
   if (now.runtime !== undefined && now.runtime !== options.runtime) {
     throw runtimeMismatch(name, options.runtime, now.runtime)

@@ -71,14 +71,18 @@ export function toFunctionTarget(
   }
 }
 
-/** GetFunctionConfiguration, waiting out an update in progress. */
+/** GetFunctionConfiguration, waiting out an update in progress (someone else's, if any). */
+export function settledConfiguration(
+  ctx: DeployContext,
+  functionId: string
+): Promise<FunctionConfiguration> {
+  return waitForUpdate(ctx, functionId, { afterChange: false, what: 'an update in progress' })
+}
+
+/** What the function is now, once no update is in progress. */
 export async function readTarget(
   ctx: DeployContext,
   functionName: string
 ): Promise<FunctionTarget> {
-  const config = await waitForUpdate(ctx, functionName, {
-    afterChange: false,
-    what: 'an update in progress'
-  })
-  return toFunctionTarget(functionName, config)
+  return toFunctionTarget(functionName, await settledConfiguration(ctx, functionName))
 }

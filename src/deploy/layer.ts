@@ -7,14 +7,14 @@ import {
   UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
 import type { FunctionConfiguration, Runtime } from '@aws-sdk/client-lambda'
-import { awsErrorName, isNotFound } from '../aws/aws-error.js'
+import { isNotFound } from '../aws/aws-error.js'
 import { UserError } from '../errors.js'
 import { LIMITS } from '../lambda-facts.js'
 import type { Architecture } from '../lambda-facts.js'
 import type { PackageFile } from '../types.js'
 import type { DeployContext } from './context.js'
 import { callAws } from './retry.js'
-import { revisionChanged } from './update-code.js'
+import { callWithRevision } from './update-code.js'
 import { stageCode } from './upload.js'
 import type { UploadPlan } from './upload.js'
 import { waitForUpdate } from './wait.js'
@@ -37,7 +37,7 @@ export interface LayerRequest {
 }
 
 /** `arn:...:layer:deps:7` → `arn:...:layer:deps` (the layer, any version). */
-export function layerArnOf(layerVersionArn: string): string {
+function layerArnOf(layerVersionArn: string): string {
   const parts = layerVersionArn.split(':')
   return parts.length === 8 ? parts.slice(0, 7).join(':') : layerVersionArn
 }
@@ -170,21 +170,14 @@ export async function attachLayers(
   layers: string[],
   revisionId: string | undefined
 ): Promise<FunctionConfiguration> {
-  try {
-    await callAws(ctx, 'lambda:UpdateFunctionConfiguration', functionName, () =>
-      ctx.lambda.send(
-        new UpdateFunctionConfigurationCommand({
-          FunctionName: functionId,
-          Layers: layers,
-          ...(revisionId ? { RevisionId: revisionId } : {})
-        })
-      )
+  await callWithRevision(ctx, 'lambda:UpdateFunctionConfiguration', functionName, () =>
+    ctx.lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: functionId,
+        Layers: layers,
+        ...(revisionId ? { RevisionId: revisionId } : {})
+      })
     )
-  } catch (error) {
-    if (awsErrorName(error) === 'PreconditionFailedException') {
-      throw revisionChanged(functionName, error)
-    }
-    throw error
-  }
+  )
   return waitForUpdate(ctx, functionId, { afterChange: true, what: 'the layer update' })
 }

@@ -1,11 +1,10 @@
 // Versions: published with CodeSha256 and RevisionId as preconditions (what was tested is what
 // gets a number), and found again instead of published twice when the code is unchanged.
 import { PublishVersionCommand, paginateListVersionsByFunction } from '@aws-sdk/client-lambda'
-import { awsErrorName, awsFailure } from '../aws/aws-error.js'
+import { awsFailure } from '../aws/aws-error.js'
 import { UserError } from '../errors.js'
 import type { DeployContext } from './context.js'
-import { callAws } from './retry.js'
-import { revisionChanged } from './update-code.js'
+import { callWithRevision } from './update-code.js'
 
 export interface PublishedVersion {
   version: string
@@ -25,28 +24,21 @@ export async function publishVersion(
   ctx: DeployContext,
   request: PublishRequest
 ): Promise<PublishedVersion> {
-  try {
-    const answer = await callAws(ctx, 'lambda:PublishVersion', request.functionName, () =>
-      ctx.lambda.send(
-        new PublishVersionCommand({
-          FunctionName: request.functionId,
-          CodeSha256: request.codeSha256,
-          ...(request.revisionId ? { RevisionId: request.revisionId } : {}),
-          ...(request.description ? { Description: request.description } : {})
-        })
-      )
+  const answer = await callWithRevision(ctx, 'lambda:PublishVersion', request.functionName, () =>
+    ctx.lambda.send(
+      new PublishVersionCommand({
+        FunctionName: request.functionId,
+        CodeSha256: request.codeSha256,
+        ...(request.revisionId ? { RevisionId: request.revisionId } : {}),
+        ...(request.description ? { Description: request.description } : {})
+      })
     )
-    if (!answer.Version || !answer.FunctionArn) {
-      throw new UserError(`${request.functionName}: PublishVersion returned no version`)
-    }
-    ctx.log.info(`${request.functionName}: published version ${answer.Version}`)
-    return { version: answer.Version, versionArn: answer.FunctionArn }
-  } catch (error) {
-    if (awsErrorName(error) === 'PreconditionFailedException') {
-      throw revisionChanged(request.functionName, error)
-    }
-    throw error
+  )
+  if (!answer.Version || !answer.FunctionArn) {
+    throw new UserError(`${request.functionName}: PublishVersion returned no version`)
   }
+  ctx.log.info(`${request.functionName}: published version ${answer.Version}`)
+  return { version: answer.Version, versionArn: answer.FunctionArn }
 }
 
 /**

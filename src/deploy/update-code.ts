@@ -23,12 +23,26 @@ export interface CodeUpdate {
   architecture?: Architecture
 }
 
-export function revisionChanged(functionName: string, cause: unknown): UserError {
-  return new UserError(
-    `${functionName} changed while this deployment ran (its RevisionId no longer matches): ` +
-      'another deployment or a console edit? Nothing was overwritten; re-run.',
-    { cause }
-  )
+/**
+ * callAws for a call sent with a RevisionId precondition: a mismatch (someone else changed the
+ * function meanwhile) is explained, never retried.
+ */
+export async function callWithRevision<T>(
+  ctx: DeployContext,
+  action: string,
+  functionName: string,
+  call: () => Promise<T>
+): Promise<T> {
+  try {
+    return await callAws(ctx, action, functionName, call)
+  } catch (error) {
+    if (awsErrorName(error) !== 'PreconditionFailedException') throw error
+    throw new UserError(
+      `${functionName} changed while this deployment ran (its RevisionId no longer matches): ` +
+        'another deployment or a console edit? Nothing was overwritten; re-run.',
+      { cause: error }
+    )
+  }
 }
 
 /** Sends the code, checks the CodeSha256 Lambda computed, and waits for the update to finish. */
@@ -36,25 +50,17 @@ export async function updateFunctionCode(
   ctx: DeployContext,
   update: CodeUpdate
 ): Promise<FunctionConfiguration> {
-  let answer: FunctionConfiguration
-  try {
-    answer = await callAws(ctx, 'lambda:UpdateFunctionCode', update.functionName, () =>
-      ctx.lambda.send(
-        new UpdateFunctionCodeCommand({
-          FunctionName: update.functionId,
-          ...update.source,
-          Publish: false,
-          ...(update.revisionId ? { RevisionId: update.revisionId } : {}),
-          ...(update.architecture ? { Architectures: [update.architecture] } : {})
-        })
-      )
+  const answer = await callWithRevision(ctx, 'lambda:UpdateFunctionCode', update.functionName, () =>
+    ctx.lambda.send(
+      new UpdateFunctionCodeCommand({
+        FunctionName: update.functionId,
+        ...update.source,
+        Publish: false,
+        ...(update.revisionId ? { RevisionId: update.revisionId } : {}),
+        ...(update.architecture ? { Architectures: [update.architecture] } : {})
+      })
     )
-  } catch (error) {
-    if (awsErrorName(error) === 'PreconditionFailedException') {
-      throw revisionChanged(update.functionName, error)
-    }
-    throw error
-  }
+  )
   if (answer.CodeSha256 && answer.CodeSha256 !== update.codeSha256) {
     throw new UserError(
       `${update.functionName}: Lambda computed CodeSha256 ${answer.CodeSha256} for the uploaded ` +

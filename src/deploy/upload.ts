@@ -14,6 +14,7 @@ import { awsErrorName, awsFailure, httpStatus, isNotFound } from '../aws/aws-err
 import { UserError, errorMessage } from '../errors.js'
 import { codeSha256OfFile } from '../file-digest.js'
 import { LIMITS } from '../lambda-facts.js'
+import { formatBytes } from '../report/sizes.js'
 import type { PackageFile } from '../types.js'
 import type { DeployContext } from './context.js'
 
@@ -34,10 +35,14 @@ export interface UploadWhere {
 /** Parts of 8 MiB, four in flight: at most 32 MiB of the zip is in memory at a time. */
 export const MULTIPART = { partSize: 8 * 1024 * 1024, queueSize: 4 } as const
 
-const MiB = 1024 * 1024
+/** `57.2`: upload messages count in MiB, the unit of the direct-upload limit (50 MiB). */
+function mib(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1)
+}
 
-export function formatSize(bytes: number): string {
-  return `${bytes.toLocaleString('en-US')} bytes (${(bytes / MiB).toFixed(1)} MiB)`
+/** `60,000,000 bytes (57.2 MiB)` */
+function bytesAndMib(bytes: number): string {
+  return `${formatBytes(bytes)} bytes (${mib(bytes)} MiB)`
 }
 
 /** Lambda's CodeSha256 is base64; keys use the hex form. */
@@ -55,8 +60,8 @@ export function planUpload(size: number, codeSha256: string, where: UploadWhere)
   if (size <= LIMITS.directUploadBytes) return { method: 'direct' }
   if (!where.s3Bucket) {
     throw new UserError(
-      `s3-bucket: the ${where.label} package is ${formatSize(size)}, over Lambda's ` +
-        `${LIMITS.directUploadBytes.toLocaleString('en-US')}-byte limit for a direct upload. ` +
+      `s3-bucket: the ${where.label} package is ${bytesAndMib(size)}, over Lambda's ` +
+        `${formatBytes(LIMITS.directUploadBytes)}-byte limit for a direct upload. ` +
         "Set s3-bucket to an existing bucket in the function's region; the package goes there " +
         `as ${s3KeyFor(where.s3Prefix, where.owner, codeSha256)}.`
     )
@@ -68,8 +73,8 @@ export function planUpload(size: number, codeSha256: string, where: UploadWhere)
   }
 }
 
-/** Size on disk; a missing file or one that changed since the build fails before any request. */
-export async function checkPackageFile(pkg: PackageFile, label: string): Promise<number> {
+/** A missing package file, or one whose size changed since the build, fails before any request. */
+export async function checkPackageFile(pkg: PackageFile, label: string): Promise<void> {
   let size: number
   try {
     size = (await stat(pkg.path)).size
@@ -84,7 +89,6 @@ export async function checkPackageFile(pkg: PackageFile, label: string): Promise
         'it changed after the build. Rebuild, or deploy the untouched output-dir.'
     )
   }
-  return size
 }
 
 function checkSha(pkg: PackageFile, actual: string, label: string): void {
@@ -204,7 +208,7 @@ async function uploadToS3(
     if (percent >= reported + 10 || loaded === size) {
       reported = percent - (percent % 10)
       ctx.log.info(
-        `${label}: uploaded ${(loaded / MiB).toFixed(1)} of ${(size / MiB).toFixed(1)} MiB ` +
+        `${label}: uploaded ${mib(loaded)} of ${mib(size)} MiB ` +
           `(${percent}%) to s3://${bucket}/${key}`
       )
     }
@@ -235,7 +239,7 @@ export async function stageCode(
     ctx.log.info(`${label}: s3://${plan.bucket}/${plan.key} is already there; not uploading`)
   } else {
     await abortUnfinishedUploads(ctx, plan.bucket, plan.key, label)
-    ctx.log.info(`${label}: uploading ${formatSize(pkg.size)} to s3://${plan.bucket}/${plan.key}`)
+    ctx.log.info(`${label}: uploading ${bytesAndMib(pkg.size)} to s3://${plan.bucket}/${plan.key}`)
     await uploadToS3(ctx, pkg.path, pkg.size, plan.bucket, plan.key, label)
   }
   return { S3Bucket: plan.bucket, S3Key: plan.key }

@@ -7,7 +7,7 @@ import { awsFailure, isNotFound, isThrottling } from '../aws/aws-error.js'
 import { UserError } from '../errors.js'
 import type { DeployContext } from './context.js'
 
-export const POLL = { firstIntervalMs: 1_000, growth: 1.5, maxIntervalMs: 5_000 } as const
+const POLL = { firstIntervalMs: 1_000, growth: 1.5, maxIntervalMs: 5_000 } as const
 
 export interface WaitOptions {
   /**
@@ -37,7 +37,7 @@ function reasonOf(code: string | undefined, reason: string | undefined): string 
 }
 
 /** Not found: the name, the region and where to look. */
-export async function functionNotFound(
+async function functionNotFound(
   ctx: Pick<DeployContext, 'lambda'>,
   functionName: string,
   cause: unknown
@@ -82,11 +82,16 @@ export async function waitForUpdate(
 
     if (config) {
       const status = config.LastUpdateStatus
+      const updateReason = reasonOf(
+        config.LastUpdateStatusReasonCode,
+        config.LastUpdateStatusReason
+      )
+      const stateReason = reasonOf(config.StateReasonCode, config.StateReason)
       if (config.State === 'Failed' || status === 'Failed') {
         const failure =
           status === 'Failed'
-            ? `its last update failed (LastUpdateStatus Failed): ${reasonOf(config.LastUpdateStatusReasonCode, config.LastUpdateStatusReason)}`
-            : `it is in state Failed: ${reasonOf(config.StateReasonCode, config.StateReason)}`
+            ? `its last update failed (LastUpdateStatus Failed): ${updateReason}`
+            : `it is in state Failed: ${stateReason}`
         if (options.afterChange) {
           throw new UserError(`Waiting for ${what} of ${functionName}: ${failure}.`)
         }
@@ -103,8 +108,8 @@ export async function waitForUpdate(
       }
       lastSeen =
         status === 'InProgress'
-          ? `LastUpdateStatus InProgress (${reasonOf(config.LastUpdateStatusReasonCode, config.LastUpdateStatusReason)})`
-          : `State Pending (${reasonOf(config.StateReasonCode, config.StateReason)})`
+          ? `LastUpdateStatus InProgress (${updateReason})`
+          : `State Pending (${stateReason})`
     }
 
     const now = ctx.now()

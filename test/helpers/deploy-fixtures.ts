@@ -1,13 +1,27 @@
-// Small fixtures for deploy tests: a BuildResult around given zips, a log that records, and the
-// function, options and packages the mocked-client tests share.
+// Small fixtures for deploy tests: a BuildResult around given zips, a log that records, a fake
+// clock, and the function, options, packages and mocked clients the deploy tests share.
 import { createHash } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { FunctionConfiguration } from '@aws-sdk/client-lambda'
-import type { DeployLog } from '../../src/deploy/context.js'
+import type { FunctionConfiguration, LambdaClient } from '@aws-sdk/client-lambda'
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand
+} from '@aws-sdk/client-s3'
+import type { S3Client } from '@aws-sdk/client-s3'
+import { mockClient } from 'aws-sdk-client-mock'
+import type { AwsClientStub } from 'aws-sdk-client-mock'
+import { afterAll, beforeAll, beforeEach } from 'vitest'
+import { createClients } from '../../src/aws/clients.js'
+import type { AwsClients } from '../../src/aws/clients.js'
+import { deployContext } from '../../src/deploy/context.js'
+import type { DeployContext, DeployDeps, DeployLog } from '../../src/deploy/context.js'
+import { deployAll } from '../../src/deploy/deploy.js'
 import type { DeployOptions, FunctionTarget } from '../../src/deploy/deploy.js'
 import type { Architecture } from '../../src/lambda-facts.js'
-import type { BuildResult, PackageFile } from '../../src/types.js'
+import type { BuildResult, FunctionDeployResult, PackageFile } from '../../src/types.js'
 
 export interface RecordingLog extends DeployLog {
   lines: string[]
@@ -84,6 +98,39 @@ export function awsError(name: string, message: string, httpStatusCode = 400): E
   return error
 }
 
+/** Lambda's answer while another update of the function is in progress. */
+export function conflictError(): Error {
+  return awsError(
+    'ResourceConflictException',
+    'The operation cannot be performed at this time. An update is in progress for resource: orders',
+    409
+  )
+}
+
+/** Deploy deps for tests: a fake clock, a recording log, a fixed jitter (0.5), then `overrides`. */
+export function testDeps(overrides: DeployDeps = {}): {
+  time: ReturnType<typeof fakeTime>
+  log: RecordingLog
+  deps: DeployDeps
+} {
+  const time = fakeTime()
+  const log = recordingLog()
+  return {
+    time,
+    log,
+    deps: { sleep: time.sleep, now: time.now, random: () => 0.5, log, ...overrides }
+  }
+}
+
+/** testDeps, made into the context deploy steps take. */
+export function testContext(
+  clients: AwsClients,
+  overrides: DeployDeps = {}
+): ReturnType<typeof testDeps> & { ctx: DeployContext } {
+  const made = testDeps(overrides)
+  return { ...made, ctx: deployContext(clients, made.deps) }
+}
+
 /** An Invoke response Payload as the SDK returns it (bytes that also read back as text). */
 export function invokePayload(text: string): Uint8Array & {
   transformToString(encoding?: string): string
@@ -108,6 +155,24 @@ export async function filePackage(
     unzippedSize: 1,
     codeSha256: createHash('sha256').update(content).digest('base64')
   }
+}
+
+/** A file of `size` zero bytes (sparse: nothing is written), described as a package. */
+export async function zeroPackage(dir: string, name: string, size: number): Promise<PackageFile> {
+  const path = join(dir, name)
+  await writeFile(path, '')
+  await truncate(path, size)
+  const codeSha256 = createHash('sha256').update(Buffer.alloc(size)).digest('base64')
+  return { path, size, unzippedSize: size, codeSha256 }
+}
+
+/** S3 answers for a multipart upload that goes through; part n gets the ETag `"etag-n"`. */
+export function mockMultipartUpload(s3: AwsClientStub<S3Client>, uploadId: string): void {
+  s3.on(CreateMultipartUploadCommand).resolves({ UploadId: uploadId })
+  s3.on(UploadPartCommand).callsFake((input: { PartNumber?: number }) => ({
+    ETag: `"etag-${input.PartNumber}"`
+  }))
+  s3.on(CompleteMultipartUploadCommand).resolves({})
 }
 
 export const ordersTarget: FunctionTarget = {
@@ -141,5 +206,46 @@ export function ordersConfiguration(
     State: 'Active',
     LastUpdateStatus: 'Successful',
     ...extra
+  }
+}
+
+export interface MockedDeploy {
+  clients: AwsClients
+  lambda: AwsClientStub<LambdaClient>
+  s3: AwsClientStub<S3Client>
+  /** A temporary folder with a function and a layer package; filled in beforeAll. */
+  files: { dir: string; pkg: PackageFile; layerPkg: PackageFile }
+  /** deployAll of `files.pkg` to the orders function alone. */
+  deployOrders(options: DeployOptions, deps?: DeployDeps): Promise<FunctionDeployResult[]>
+}
+
+/**
+ * The setup of a test file that runs deployAll against mocked clients (eu-west-1): registers
+ * the hooks that create and remove the packages and reset both mocks before each test.
+ */
+export function mockedDeploy(): MockedDeploy {
+  const clients = createClients({ region: 'eu-west-1' })
+  const lambda = mockClient(clients.lambda)
+  const s3 = mockClient(clients.s3)
+  const files = {} as MockedDeploy['files']
+  beforeAll(async () => {
+    files.dir = await mkdtemp(join(tmpdir(), 'lpd-deploy-'))
+    files.pkg = await filePackage(files.dir, 'function.zip', 'function zip bytes')
+    files.layerPkg = await filePackage(files.dir, 'layer.zip', 'layer zip bytes')
+  })
+  afterAll(async () => {
+    await rm(files.dir, { recursive: true, force: true })
+  })
+  beforeEach(() => {
+    lambda.reset()
+    s3.reset()
+  })
+  return {
+    clients,
+    lambda,
+    s3,
+    files,
+    deployOrders: (options, deps = testDeps().deps) =>
+      deployAll([ordersTarget], buildOf([{ function: files.pkg }]), options, clients, deps)
   }
 }

@@ -1,8 +1,5 @@
 // The orchestrator with mocked clients: what is sent, in what order, and what is never sent
 // (no request at all for a plan that cannot work; no configuration change unless a layer).
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import {
   CreateAliasCommand,
   GetAliasCommand,
@@ -17,71 +14,37 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
-import { mockClient } from 'aws-sdk-client-mock'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createClients } from '../../src/aws/clients.js'
+import { describe, expect, it } from 'vitest'
 import { deployAll, type DeployOptions } from '../../src/deploy/deploy.js'
-import type { PackageFile } from '../../src/types.js'
 import {
-  ORDERS_ARN,
+  ORDERS_ARN as ARN,
   awsError,
   buildOf,
-  filePackage,
-  ordersConfiguration,
-  ordersTarget,
-  zipDeployOptions,
-  fakeTime,
   invokePayload,
-  recordingLog
+  mockedDeploy,
+  ordersConfiguration as current,
+  ordersTarget as target,
+  testDeps,
+  zeroPackage,
+  zipDeployOptions as options
 } from '../helpers/deploy-fixtures.js'
 
-const clients = createClients({ region: 'eu-west-1' })
-const lambda = mockClient(clients.lambda)
-const s3 = mockClient(clients.s3)
-const ARN = ORDERS_ARN
-let dir: string
-let pkg: PackageFile
-let layerPkg: PackageFile
-
-const target = ordersTarget
-const options = zipDeployOptions
-const current = ordersConfiguration
-
-function deps() {
-  const log = recordingLog()
-  return { log, deps: { ...fakeTime(), log } }
-}
+const { clients, lambda, s3, files, deployOrders } = mockedDeploy()
 
 /** Command names sent to the Lambda mock, in order. */
 function sent(): string[] {
   return lambda.calls().map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''))
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lpd-deploy-all-'))
-  pkg = await filePackage(dir, 'function.zip', 'function zip bytes')
-  layerPkg = await filePackage(dir, 'layer.zip', 'layer zip bytes')
-})
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
-beforeEach(() => {
-  lambda.reset()
-  s3.reset()
-})
-
 describe('checks that fail before any request', () => {
   it('a package above the direct limit with no s3-bucket: names s3-bucket and the size', async () => {
-    const path = join(dir, 'big.zip')
-    await writeFile(path, '')
-    await truncate(path, 60_000_000)
-    const big: PackageFile = { path, size: 60_000_000, unzippedSize: 1, codeSha256: pkg.codeSha256 }
+    const big = await zeroPackage(files.dir, 'big.zip', 60_000_000)
     const [result] = await deployAll(
       [target],
       buildOf([{ function: big }]),
       options,
       clients,
-      deps().deps
+      testDeps().deps
     )
     expect(result).toMatchObject({ functionName: 'orders', status: 'failed' })
     expect(result!.error).toMatch(
@@ -94,10 +57,10 @@ describe('checks that fail before any request', () => {
   it('a runtime other than the function’s: names both', async () => {
     const [result] = await deployAll(
       [{ ...target, runtime: 'python3.11' }],
-      buildOf([{ function: pkg }]),
+      buildOf([{ function: files.pkg }]),
       options,
       clients,
-      deps().deps
+      testDeps().deps
     )
     expect(result!.error).toMatch(
       /^runtime: the package is built for python3\.12, but orders runs python3\.11\. This action never changes a function's runtime/
@@ -109,10 +72,10 @@ describe('checks that fail before any request', () => {
     const others = [1, 2, 3, 4, 5].map((n) => `arn:aws:lambda:eu-west-1:1:layer:tool${n}:1`)
     const [result] = await deployAll(
       [{ ...target, layers: others }],
-      buildOf([{ function: pkg, layer: layerPkg }]),
+      buildOf([{ function: files.pkg, layer: files.layerPkg }]),
       { ...options, packageType: 'layer', layerName: 'orders-deps' },
       clients,
-      deps().deps
+      testDeps().deps
     )
     expect(result!.error).toMatch(
       /^orders already has 5 layers \(.*\); attaching orders-deps would make 6, and Lambda allows 5\./
@@ -123,10 +86,10 @@ describe('checks that fail before any request', () => {
   it('a package missing for the function’s architecture', async () => {
     const [result] = await deployAll(
       [{ ...target, architecture: 'x86_64' }],
-      buildOf([{ architecture: 'arm64', function: pkg }]),
+      buildOf([{ architecture: 'arm64', function: files.pkg }]),
       options,
       clients,
-      deps().deps
+      testDeps().deps
     )
     expect(result!.error).toBe(
       'architectures: orders runs x86_64, but packages were built for arm64. Add x86_64 to ' +
@@ -143,10 +106,14 @@ describe('a deployment', () => {
       .resolvesOnce(current({ LastUpdateStatus: 'InProgress' }))
       .resolvesOnce(current())
       .resolvesOnce(
-        current({ CodeSha256: pkg.codeSha256, RevisionId: 'rev-2', LastUpdateStatus: 'InProgress' })
+        current({
+          CodeSha256: files.pkg.codeSha256,
+          RevisionId: 'rev-2',
+          LastUpdateStatus: 'InProgress'
+        })
       )
-      .resolves(current({ CodeSha256: pkg.codeSha256, RevisionId: 'rev-3' }))
-    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: pkg.codeSha256 })
+      .resolves(current({ CodeSha256: files.pkg.codeSha256, RevisionId: 'rev-3' }))
+    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: files.pkg.codeSha256 })
     lambda.on(PublishVersionCommand).resolves({ Version: '5', FunctionArn: `${ARN}:5` })
     lambda
       .on(GetAliasCommand)
@@ -154,12 +121,9 @@ describe('a deployment', () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: invokePayload('{"ok":true}') })
     lambda.on(CreateAliasCommand).resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '5' })
 
-    const { log, deps: d } = deps()
-    const [result] = await deployAll(
-      [target],
-      buildOf([{ function: pkg }]),
+    const { log, deps: d } = testDeps()
+    const [result] = await deployOrders(
       { ...options, alias: 'live', smokePayload: '{"ping":1}', smokeExpect: { ok: true } },
-      clients,
       d
     )
     expect(result).toEqual({
@@ -191,7 +155,7 @@ describe('a deployment', () => {
     })
     expect(lambda.commandCalls(PublishVersionCommand)[0]!.args[0].input).toEqual({
       FunctionName: 'orders',
-      CodeSha256: pkg.codeSha256,
+      CodeSha256: files.pkg.codeSha256,
       RevisionId: 'rev-3'
     })
     expect(lambda.commandCalls(InvokeCommand)[0]!.args[0].input).toMatchObject({
@@ -211,19 +175,18 @@ describe('a deployment', () => {
     lambda
       .on(GetFunctionConfigurationCommand)
       .resolvesOnce(current())
-      .resolves(current({ CodeSha256: pkg.codeSha256, RevisionId: 'rev-2' }))
-    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: pkg.codeSha256 })
+      .resolves(current({ CodeSha256: files.pkg.codeSha256, RevisionId: 'rev-2' }))
+    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: files.pkg.codeSha256 })
     lambda.on(PublishVersionCommand).resolves({ Version: '8', FunctionArn: `${ARN}:8` })
     lambda.on(GetAliasCommand).resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '7' })
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: invokePayload('{"ok":false}') })
 
-    const [result] = await deployAll(
-      [target],
-      buildOf([{ function: pkg }]),
-      { ...options, alias: 'live', smokePayload: '{}', smokeExpect: { ok: true } },
-      clients,
-      deps().deps
-    )
+    const [result] = await deployOrders({
+      ...options,
+      alias: 'live',
+      smokePayload: '{}',
+      smokeExpect: { ok: true }
+    })
     expect(result).toMatchObject({
       status: 'failed',
       version: '8',
@@ -245,18 +208,12 @@ describe('a deployment', () => {
     lambda
       .on(GetFunctionConfigurationCommand)
       .resolvesOnce(current())
-      .resolves(current({ CodeSha256: pkg.codeSha256, RevisionId: 'rev-2' }))
-    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: pkg.codeSha256 })
+      .resolves(current({ CodeSha256: files.pkg.codeSha256, RevisionId: 'rev-2' }))
+    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: files.pkg.codeSha256 })
     lambda.on(PublishVersionCommand).resolves({ Version: '8', FunctionArn: `${ARN}:8` })
     lambda.on(GetAliasCommand).resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '7' })
     lambda.on(UpdateAliasCommand).resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '8' })
-    const [result] = await deployAll(
-      [target],
-      buildOf([{ function: pkg }]),
-      { ...options, alias: 'live' },
-      clients,
-      deps().deps
-    )
+    const [result] = await deployOrders({ ...options, alias: 'live' })
     expect(result).toMatchObject({
       status: 'deployed',
       aliasArn: `${ARN}:live`,
@@ -273,21 +230,15 @@ describe('a deployment', () => {
     lambda
       .on(GetFunctionConfigurationCommand)
       .resolvesOnce(current())
-      .resolves(current({ CodeSha256: pkg.codeSha256 }))
-    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: pkg.codeSha256 })
+      .resolves(current({ CodeSha256: files.pkg.codeSha256 }))
+    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: files.pkg.codeSha256 })
     lambda.on(PublishVersionCommand).resolves({ Version: '8', FunctionArn: `${ARN}:8` })
     lambda.on(GetAliasCommand).resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '7' })
     lambda
       .on(UpdateAliasCommand)
       .rejects(awsError('ResourceNotFoundException', 'Alias not found', 404))
     lambda.on(CreateAliasCommand).resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '8' })
-    const [result] = await deployAll(
-      [target],
-      buildOf([{ function: pkg }]),
-      { ...options, alias: 'live' },
-      clients,
-      deps().deps
-    )
+    const [result] = await deployOrders({ ...options, alias: 'live' })
     expect(result).toMatchObject({ status: 'deployed', aliasArn: `${ARN}:live` })
     expect(sent().slice(-3)).toEqual(['GetAlias', 'UpdateAlias', 'CreateAlias'])
   })
@@ -296,12 +247,12 @@ describe('a deployment', () => {
     lambda
       .on(GetFunctionConfigurationCommand)
       .resolvesOnce(current({ Architectures: ['x86_64'] }))
-      .resolves(current({ CodeSha256: pkg.codeSha256 }))
-    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: pkg.codeSha256 })
-    const { log, deps: d } = deps()
+      .resolves(current({ CodeSha256: files.pkg.codeSha256 }))
+    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: files.pkg.codeSha256 })
+    const { log, deps: d } = testDeps()
     const [result] = await deployAll(
       [{ ...target, architecture: 'x86_64' }],
-      buildOf([{ architecture: 'arm64', function: pkg }]),
+      buildOf([{ architecture: 'arm64', function: files.pkg }]),
       { ...options, publish: false, switchArchitecture: 'arm64' },
       clients,
       d
@@ -316,13 +267,7 @@ describe('a deployment', () => {
 
   it('fails when the function’s runtime changed since it was read', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves(current({ Runtime: 'python3.13' }))
-    const [result] = await deployAll(
-      [target],
-      buildOf([{ function: pkg }]),
-      options,
-      clients,
-      deps().deps
-    )
+    const [result] = await deployOrders(options)
     expect(result!.error).toMatch(
       /^runtime: the package is built for python3\.12, but orders runs python3\.13/
     )
@@ -330,21 +275,17 @@ describe('a deployment', () => {
   })
 
   it('unchanged code with no published version yet: publishes one, not a duplicate', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(current({ CodeSha256: pkg.codeSha256 }))
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolves(current({ CodeSha256: files.pkg.codeSha256 }))
     lambda.on(ListVersionsByFunctionCommand).resolves({
       Versions: [
-        { Version: '$LATEST', CodeSha256: pkg.codeSha256, FunctionArn: `${ARN}:$LATEST` },
+        { Version: '$LATEST', CodeSha256: files.pkg.codeSha256, FunctionArn: `${ARN}:$LATEST` },
         { Version: '3', CodeSha256: 'old=', FunctionArn: `${ARN}:3` }
       ]
     })
     lambda.on(PublishVersionCommand).resolves({ Version: '4', FunctionArn: `${ARN}:4` })
-    const [result] = await deployAll(
-      [target],
-      buildOf([{ function: pkg }]),
-      options,
-      clients,
-      deps().deps
-    )
+    const [result] = await deployOrders(options)
     expect(result).toMatchObject({ status: 'deployed', version: '4' })
     expect(sent()).toEqual(['GetFunctionConfiguration', 'ListVersionsByFunction', 'PublishVersion'])
   })
@@ -367,13 +308,14 @@ describe('layers', () => {
     lambda.on(PublishLayerVersionCommand).resolves({
       LayerVersionArn: `${LAYER}:4`,
       Version: 4,
-      Content: { CodeSha256: layerPkg.codeSha256 }
+      Content: { CodeSha256: files.layerPkg.codeSha256 }
     })
-    lambda
-      .on(GetFunctionConfigurationCommand)
-      .resolves(
-        current({ CodeSha256: pkg.codeSha256, Layers: [{ Arn: `${LAYER}:3` }, { Arn: tools }] })
-      )
+    lambda.on(GetFunctionConfigurationCommand).resolves(
+      current({
+        CodeSha256: files.pkg.codeSha256,
+        Layers: [{ Arn: `${LAYER}:3` }, { Arn: tools }]
+      })
+    )
     lambda.on(UpdateFunctionConfigurationCommand).resolves({})
     const other = {
       ...target,
@@ -383,10 +325,10 @@ describe('layers', () => {
 
     const results = await deployAll(
       [target, other],
-      buildOf([{ function: pkg, layer: layerPkg }]),
+      buildOf([{ function: files.pkg, layer: files.layerPkg }]),
       { ...layerOptions, publish: false },
       clients,
-      deps().deps
+      testDeps().deps
     )
     expect(results.map((r) => [r.status, r.layerVersionArn])).toEqual([
       ['deployed', `${LAYER}:4`],
@@ -417,18 +359,19 @@ describe('layers', () => {
         { Version: 5, CompatibleArchitectures: ['arm64'], CompatibleRuntimes: ['python3.12'] }
       ]
     })
-    lambda
-      .on(GetLayerVersionCommand, { LayerName: 'orders-deps', VersionNumber: 5 })
-      .resolves({ LayerVersionArn: `${LAYER}:5`, Content: { CodeSha256: layerPkg.codeSha256 } })
+    lambda.on(GetLayerVersionCommand, { LayerName: 'orders-deps', VersionNumber: 5 }).resolves({
+      LayerVersionArn: `${LAYER}:5`,
+      Content: { CodeSha256: files.layerPkg.codeSha256 }
+    })
     lambda
       .on(GetFunctionConfigurationCommand)
-      .resolves(current({ CodeSha256: pkg.codeSha256, Layers: [{ Arn: `${LAYER}:5` }] }))
+      .resolves(current({ CodeSha256: files.pkg.codeSha256, Layers: [{ Arn: `${LAYER}:5` }] }))
     const [result] = await deployAll(
       [{ ...target, layers: [`${LAYER}:5`] }],
-      buildOf([{ function: pkg, layer: layerPkg }]),
+      buildOf([{ function: files.pkg, layer: files.layerPkg }]),
       { ...layerOptions, publish: false },
       clients,
-      deps().deps
+      testDeps().deps
     )
     expect(result).toMatchObject({ status: 'unchanged', layerVersionArn: `${LAYER}:5` })
     expect(sent()).toEqual(['ListLayerVersions', 'GetLayerVersion', 'GetFunctionConfiguration'])

@@ -1,10 +1,6 @@
 // Faults moto cannot show, in what test/unit/deploy-*.test.ts did not cover yet: conflict storms
 // on two calls of one deployment, a Failed layer update, an alias created by another run in
 // between, and the clean-up of multipart uploads a killed run left (upload.ts).
-import { createHash } from 'node:crypto'
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import {
   CreateAliasCommand,
   GetAliasCommand,
@@ -20,77 +16,39 @@ import {
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
   HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  UploadPartCommand
+  ListMultipartUploadsCommand
 } from '@aws-sdk/client-s3'
-import { mockClient } from 'aws-sdk-client-mock'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createClients } from '../../src/aws/clients.js'
-import { deployContext } from '../../src/deploy/context.js'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { deployAll } from '../../src/deploy/deploy.js'
 import { MULTIPART, stageCode } from '../../src/deploy/upload.js'
 import type { PackageFile } from '../../src/types.js'
 import {
-  ORDERS_ARN,
+  ORDERS_ARN as ARN,
   awsError,
   buildOf,
-  filePackage,
-  ordersConfiguration,
-  ordersTarget,
-  zipDeployOptions,
-  fakeTime,
+  conflictError as conflict,
   invokePayload,
-  recordingLog
+  mockMultipartUpload,
+  mockedDeploy,
+  ordersConfiguration as current,
+  ordersTarget as target,
+  testContext,
+  testDeps,
+  zeroPackage,
+  zipDeployOptions as options
 } from '../helpers/deploy-fixtures.js'
 
-const clients = createClients({ region: 'eu-west-1' })
-const lambda = mockClient(clients.lambda)
-const s3 = mockClient(clients.s3)
-const ARN = ORDERS_ARN
+const { clients, lambda, s3, files, deployOrders } = mockedDeploy()
 const LAYER = 'arn:aws:lambda:eu-west-1:111122223333:layer:orders-deps'
-let dir: string
-let pkg: PackageFile
-let layerPkg: PackageFile
-
-const target = ordersTarget
-const options = zipDeployOptions
-const current = ordersConfiguration
-
-const conflict = (): Error =>
-  awsError(
-    'ResourceConflictException',
-    'The operation cannot be performed at this time. An update is in progress for resource: orders',
-    409
-  )
-
-function setup() {
-  const log = recordingLog()
-  const time = fakeTime()
-  return { log, time, deps: { ...time, log, random: () => 0.5 } }
-}
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lpd-deploy-faults-'))
-  pkg = await filePackage(dir, 'function.zip', 'function zip bytes')
-  layerPkg = await filePackage(dir, 'layer.zip', 'layer zip bytes')
-})
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
-beforeEach(() => {
-  lambda.reset()
-  s3.reset()
-})
 
 describe('conflicts and failed updates in one deployment', () => {
   it('rides out a ResourceConflictException storm on PublishVersion and then on UpdateAlias', async () => {
     lambda
       .on(GetFunctionConfigurationCommand)
       .resolvesOnce(current())
-      .resolves(current({ CodeSha256: pkg.codeSha256, RevisionId: 'rev-2' }))
-    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: pkg.codeSha256 })
+      .resolves(current({ CodeSha256: files.pkg.codeSha256, RevisionId: 'rev-2' }))
+    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: files.pkg.codeSha256 })
     lambda
       .on(PublishVersionCommand)
       .rejectsOnce(conflict())
@@ -106,15 +64,9 @@ describe('conflicts and failed updates in one deployment', () => {
       .rejectsOnce(conflict())
       .rejectsOnce(conflict())
       .resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '8' })
-    const { log, time, deps } = setup()
+    const { log, time, deps } = testDeps()
 
-    const [result] = await deployAll(
-      [target],
-      buildOf([{ function: pkg }]),
-      { ...options, alias: 'live', smokePayload: '{}' },
-      clients,
-      deps
-    )
+    const [result] = await deployOrders({ ...options, alias: 'live', smokePayload: '{}' }, deps)
     expect(result).toMatchObject({
       status: 'deployed',
       version: '8',
@@ -126,7 +78,7 @@ describe('conflicts and failed updates in one deployment', () => {
     for (const call of lambda.commandCalls(PublishVersionCommand)) {
       expect(call.args[0].input).toEqual({
         FunctionName: 'orders',
-        CodeSha256: pkg.codeSha256,
+        CodeSha256: files.pkg.codeSha256,
         RevisionId: 'rev-2'
       })
     }
@@ -150,18 +102,12 @@ describe('conflicts and failed updates in one deployment', () => {
     lambda
       .on(GetFunctionConfigurationCommand)
       .resolvesOnce(current())
-      .resolves(current({ CodeSha256: pkg.codeSha256, RevisionId: 'rev-2' }))
-    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: pkg.codeSha256 })
+      .resolves(current({ CodeSha256: files.pkg.codeSha256, RevisionId: 'rev-2' }))
+    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: files.pkg.codeSha256 })
     lambda.on(PublishVersionCommand).resolves({ Version: '8', FunctionArn: `${ARN}:8` })
     lambda.on(GetAliasCommand).resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '7' })
     lambda.on(UpdateAliasCommand).rejects(conflict())
-    const [result] = await deployAll(
-      [target],
-      buildOf([{ function: pkg }]),
-      { ...options, alias: 'live' },
-      clients,
-      setup().deps
-    )
+    const [result] = await deployOrders({ ...options, alias: 'live' })
     expect(result).toMatchObject({ status: 'failed', version: '8' })
     expect(result!.error).toMatch(
       /^lambda:UpdateAlias on orders:live: gave up after 8 attempts .*is another deployment of it running at the same time\?$/
@@ -173,8 +119,8 @@ describe('conflicts and failed updates in one deployment', () => {
     lambda
       .on(GetFunctionConfigurationCommand)
       .resolvesOnce(current())
-      .resolves(current({ CodeSha256: pkg.codeSha256, RevisionId: 'rev-2' }))
-    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: pkg.codeSha256 })
+      .resolves(current({ CodeSha256: files.pkg.codeSha256, RevisionId: 'rev-2' }))
+    lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: files.pkg.codeSha256 })
     lambda.on(PublishVersionCommand).resolves({ Version: '3', FunctionArn: `${ARN}:3` })
     lambda
       .on(GetAliasCommand)
@@ -183,14 +129,8 @@ describe('conflicts and failed updates in one deployment', () => {
       .on(CreateAliasCommand)
       .rejects(awsError('ResourceConflictException', 'Alias already exists', 409))
     lambda.on(UpdateAliasCommand).resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '3' })
-    const { time, deps } = setup()
-    const [result] = await deployAll(
-      [target],
-      buildOf([{ function: pkg }]),
-      { ...options, alias: 'live' },
-      clients,
-      deps
-    )
+    const { time, deps } = testDeps()
+    const [result] = await deployOrders({ ...options, alias: 'live' }, deps)
     expect(result, result!.error).toMatchObject({
       status: 'deployed',
       version: '3',
@@ -207,7 +147,7 @@ describe('conflicts and failed updates in one deployment', () => {
     lambda.on(PublishLayerVersionCommand).resolves({
       LayerVersionArn: `${LAYER}:1`,
       Version: 1,
-      Content: { CodeSha256: layerPkg.codeSha256 }
+      Content: { CodeSha256: files.layerPkg.codeSha256 }
     })
     lambda
       .on(GetFunctionConfigurationCommand)
@@ -224,10 +164,10 @@ describe('conflicts and failed updates in one deployment', () => {
     lambda.on(UpdateFunctionConfigurationCommand).resolves({})
     const [result] = await deployAll(
       [target],
-      buildOf([{ function: pkg, layer: layerPkg }]),
+      buildOf([{ function: files.pkg, layer: files.layerPkg }]),
       { ...options, packageType: 'layer', layerName: 'orders-deps' },
       clients,
-      setup().deps
+      testDeps().deps
     )
     expect(result).toMatchObject({ status: 'failed', layerVersionArn: `${LAYER}:1` })
     expect(result!.error).toBe(
@@ -244,24 +184,12 @@ describe('multipart uploads a killed run left', () => {
   let big: PackageFile
 
   beforeAll(async () => {
-    const path = join(dir, 'big.zip')
-    await writeFile(path, '')
-    await truncate(path, MULTIPART.partSize + 1024)
-    big = {
-      path,
-      size: MULTIPART.partSize + 1024,
-      unzippedSize: 1,
-      codeSha256: createHash('sha256')
-        .update(Buffer.alloc(MULTIPART.partSize + 1024))
-        .digest('base64')
-    }
+    big = await zeroPackage(files.dir, 'big.zip', MULTIPART.partSize + 1024)
   })
 
   beforeEach(() => {
     s3.on(HeadObjectCommand).rejects(awsError('NotFound', 'NotFound', 404))
-    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'new' })
-    s3.on(UploadPartCommand).resolves({ ETag: '"e"' })
-    s3.on(CompleteMultipartUploadCommand).resolves({})
+    mockMultipartUpload(s3, 'new')
   })
 
   it('aborts unfinished uploads of exactly this key before uploading', async () => {
@@ -276,8 +204,7 @@ describe('multipart uploads a killed run left', () => {
     s3.on(AbortMultipartUploadCommand, { UploadId: 'stale-2' }).rejects(
       awsError('NoSuchUpload', 'The specified upload does not exist', 404)
     )
-    const log = recordingLog()
-    const ctx = deployContext(clients, { ...fakeTime(), log })
+    const { log, ctx } = testContext(clients)
     await stageCode(ctx, big, plan, 'function orders')
     expect(s3.commandCalls(ListMultipartUploadsCommand)[0]!.args[0].input).toEqual({
       Bucket: 'artifacts',
@@ -297,8 +224,7 @@ describe('multipart uploads a killed run left', () => {
 
   it('uploads anyway when listing them is denied, and says which grants clean up', async () => {
     s3.on(ListMultipartUploadsCommand).rejects(awsError('AccessDenied', 'Access Denied', 403))
-    const log = recordingLog()
-    const ctx = deployContext(clients, { ...fakeTime(), log })
+    const { log, ctx } = testContext(clients)
     await stageCode(ctx, big, plan, 'function orders')
     expect(log.lines).toContain(
       's3://artifacts/p/orders/abc.zip: ListMultipartUploads was denied (grant ' +
@@ -313,8 +239,7 @@ describe('multipart uploads a killed run left', () => {
   it('warns and uploads when an abort is denied', async () => {
     s3.on(ListMultipartUploadsCommand).resolves({ Uploads: [{ Key: plan.key, UploadId: 'stale' }] })
     s3.on(AbortMultipartUploadCommand).rejects(awsError('AccessDenied', 'Access Denied', 403))
-    const log = recordingLog()
-    const ctx = deployContext(clients, { ...fakeTime(), log })
+    const { log, ctx } = testContext(clients)
     await stageCode(ctx, big, plan, 'function orders')
     expect(log.warnings).toEqual([
       's3://artifacts/p/orders/abc.zip: unfinished upload stale not aborted (grant ' +

@@ -8,25 +8,16 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createClients } from '../../src/aws/clients.js'
-import { deployContext } from '../../src/deploy/context.js'
 import { publishVersion } from '../../src/deploy/publish.js'
 import { DEFAULT_RETRY, backoffDelay, withRetry } from '../../src/deploy/retry.js'
 import { updateFunctionCode } from '../../src/deploy/update-code.js'
-import { awsError, fakeTime, recordingLog } from '../helpers/deploy-fixtures.js'
+import { awsError, conflictError as conflict, testContext } from '../helpers/deploy-fixtures.js'
 
 const clients = createClients({ region: 'eu-west-1' })
 const lambda = mockClient(clients.lambda)
-const conflict = (): Error =>
-  awsError(
-    'ResourceConflictException',
-    'The operation cannot be performed at this time. An update is in progress for resource: orders',
-    409
-  )
 
 function setup(random = 0.5) {
-  const time = fakeTime()
-  const log = recordingLog()
-  return { time, log, ctx: deployContext(clients, { ...time, log, random: () => random }) }
+  return testContext(clients, { random: () => random })
 }
 
 const update = {

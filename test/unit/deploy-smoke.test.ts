@@ -3,19 +3,15 @@ import { InvokeCommand } from '@aws-sdk/client-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createClients } from '../../src/aws/clients.js'
-import { deployContext } from '../../src/deploy/context.js'
 import { SmokeFailure, smokeTest, subsetMismatches } from '../../src/deploy/smoke.js'
-import { awsError, fakeTime, invokePayload, recordingLog } from '../helpers/deploy-fixtures.js'
+import { awsError, invokePayload, testContext } from '../helpers/deploy-fixtures.js'
 
 const clients = createClients({ region: 'eu-west-1' })
 const lambda = mockClient(clients.lambda)
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text)
 const b64 = (text: string): string => Buffer.from(text).toString('base64')
 
-function setup() {
-  const log = recordingLog()
-  return { log, ctx: deployContext(clients, { ...fakeTime(), log }) }
-}
+const setup = () => testContext(clients)
 
 const request = {
   functionId: 'orders',

@@ -1,6 +1,5 @@
 // Direct or S3, and what a failed multipart upload leaves behind (nothing: it is aborted).
-import { createHash } from 'node:crypto'
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -14,30 +13,23 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createClients } from '../../src/aws/clients.js'
-import { deployContext } from '../../src/deploy/context.js'
 import { MULTIPART, planUpload, s3KeyFor, sha256Hex, stageCode } from '../../src/deploy/upload.js'
 import { LIMITS } from '../../src/lambda-facts.js'
-import type { PackageFile } from '../../src/types.js'
-import { awsError, fakeTime, recordingLog } from '../helpers/deploy-fixtures.js'
+import {
+  awsError,
+  mockMultipartUpload,
+  testContext,
+  zeroPackage as zeroFile
+} from '../helpers/deploy-fixtures.js'
 
 const clients = createClients({ region: 'eu-west-1' })
 const s3 = mockClient(clients.s3)
 let dir: string
 
-/** A file of `size` zero bytes (sparse: nothing is written) described as a package. */
-async function zeroPackage(name: string, size: number): Promise<PackageFile> {
-  const path = join(dir, name)
-  await writeFile(path, '')
-  await truncate(path, size)
-  const hash = createHash('sha256')
-  hash.update(Buffer.alloc(size))
-  return { path, size, unzippedSize: size, codeSha256: hash.digest('base64') }
-}
-
-function setup() {
-  const log = recordingLog()
-  return { log, ctx: deployContext(clients, { ...fakeTime(), log }) }
-}
+const zeroPackage = (name: string, size: number) => zeroFile(dir, name, size)
+const setup = () => testContext(clients)
+/** Where packages above the direct limit go in these tests. */
+const toS3 = { method: 's3', bucket: 'artifacts', key: 'k.zip' } as const
 
 const SHA = Buffer.alloc(32, 0xab).toString('base64')
 
@@ -119,18 +111,9 @@ describe('stageCode', () => {
     const size = 2 * MULTIPART.partSize + 1024
     const pkg = await zeroPackage('parts.zip', size)
     s3.on(HeadObjectCommand).rejects(awsError('NotFound', 'NotFound', 404))
-    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' })
-    s3.on(UploadPartCommand).callsFake((input: { PartNumber?: number }) => ({
-      ETag: `"etag-${input.PartNumber}"`
-    }))
-    s3.on(CompleteMultipartUploadCommand).resolves({})
+    mockMultipartUpload(s3, 'up-1')
     const { log, ctx } = setup()
-    await stageCode(
-      ctx,
-      pkg,
-      { method: 's3', bucket: 'artifacts', key: 'k.zip' },
-      'function orders'
-    )
+    await stageCode(ctx, pkg, toS3, 'function orders')
     expect(
       s3
         .commandCalls(UploadPartCommand)
@@ -166,9 +149,7 @@ describe('stageCode', () => {
     })
     s3.on(AbortMultipartUploadCommand).resolves({})
     const { ctx } = setup()
-    await expect(
-      stageCode(ctx, pkg, { method: 's3', bucket: 'artifacts', key: 'k.zip' }, 'function orders')
-    ).rejects.toThrow(
+    await expect(stageCode(ctx, pkg, toS3, 'function orders')).rejects.toThrow(
       's3:PutObject on s3://artifacts/k.zip failed: InternalError: We encountered an internal error'
     )
     expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([
@@ -181,16 +162,9 @@ describe('stageCode', () => {
   it('uploads when HeadObject is denied (no s3:ListBucket), and says which grant skips it', async () => {
     const pkg = await zeroPackage('denied.zip', 2 * MULTIPART.partSize)
     s3.on(HeadObjectCommand).rejects(awsError('Forbidden', 'Forbidden', 403))
-    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-3' })
-    s3.on(UploadPartCommand).resolves({ ETag: '"e"' })
-    s3.on(CompleteMultipartUploadCommand).resolves({})
+    mockMultipartUpload(s3, 'up-3')
     const { log, ctx } = setup()
-    await stageCode(
-      ctx,
-      pkg,
-      { method: 's3', bucket: 'artifacts', key: 'k.zip' },
-      'function orders'
-    )
+    await stageCode(ctx, pkg, toS3, 'function orders')
     expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(1)
     expect(log.lines[0]).toMatch(/HeadObject was denied \(grant s3:ListBucket and s3:GetObject/)
   })

@@ -5,25 +5,24 @@ import type { FunctionConfiguration } from '@aws-sdk/client-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createClients } from '../../src/aws/clients.js'
-import { deployContext } from '../../src/deploy/context.js'
 import { readTargets } from '../../src/deploy/deploy.js'
 import { waitForUpdate } from '../../src/deploy/wait.js'
-import { awsError, fakeTime, recordingLog } from '../helpers/deploy-fixtures.js'
+import {
+  awsError,
+  ordersConfiguration,
+  recordingLog,
+  testContext,
+  testDeps
+} from '../helpers/deploy-fixtures.js'
 
 const clients = createClients({ region: 'eu-west-1' })
 const lambda = mockClient(clients.lambda)
 
-const settled: FunctionConfiguration = {
-  FunctionName: 'orders',
-  FunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:orders',
-  Runtime: 'python3.12',
-  Architectures: ['arm64'],
+const settled = ordersConfiguration({
   Handler: 'app.handler',
   CodeSha256: 'abc=',
-  RevisionId: 'rev-2',
-  State: 'Active',
-  LastUpdateStatus: 'Successful'
-}
+  RevisionId: 'rev-2'
+})
 const inProgress: FunctionConfiguration = {
   ...settled,
   RevisionId: 'rev-1',
@@ -32,10 +31,7 @@ const inProgress: FunctionConfiguration = {
 }
 
 function setup(waitTimeoutMs = 300_000) {
-  const time = fakeTime()
-  const log = recordingLog()
-  const ctx = deployContext(clients, { sleep: time.sleep, now: time.now, log, waitTimeoutMs })
-  return { time, log, ctx }
+  return testContext(clients, { waitTimeoutMs })
 }
 
 beforeEach(() => lambda.reset())
@@ -164,12 +160,7 @@ describe('readTargets', () => {
       .on(GetFunctionConfigurationCommand)
       .resolvesOnce(inProgress)
       .resolves({ ...settled, Layers: [{ Arn: 'arn:aws:lambda:eu-west-1:1:layer:x:3' }] })
-    const time = fakeTime()
-    const targets = await readTargets(['orders'], clients, {
-      sleep: time.sleep,
-      now: time.now,
-      log: recordingLog()
-    })
+    const targets = await readTargets(['orders'], clients, testDeps().deps)
     expect(targets).toEqual([
       {
         functionName: 'orders',
