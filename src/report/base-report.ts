@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPORT_FILE } from '../constants.js'
 import { errorMessage } from '../errors.js'
-import { parseReportJson, type BuildReportJson } from './report-json.js'
+import { isRecord, parseReportJson, type BuildReportJson } from './report-json.js'
 
 /** The part of @actions/cache used here; tests pass their own. */
 export interface CacheService {
@@ -17,7 +17,8 @@ export interface CacheService {
   restoreCache(
     paths: string[],
     primaryKey: string,
-    restoreKeys?: string[]
+    restoreKeys?: string[],
+    options?: { lookupOnly?: boolean }
   ): Promise<string | undefined>
 }
 
@@ -53,9 +54,7 @@ export type RunKind =
   | { kind: 'other' }
 
 function record(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null
-    ? (value as Record<string, unknown>)
-    : undefined
+  return isRecord(value) ? value : undefined
 }
 
 /** The webhook payload GitHub wrote for this run, or undefined when there is none to read. */
@@ -69,12 +68,15 @@ export async function readEventPayload(env: Env): Promise<Record<string, unknown
   }
 }
 
-const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target']
+/** A `pull_request` or `pull_request_target` run. */
+export function isPullRequestEvent(env: Env): boolean {
+  return env.GITHUB_EVENT_NAME === 'pull_request' || env.GITHUB_EVENT_NAME === 'pull_request_target'
+}
 
 /** A pull request (and its base branch), a run on the default branch, or anything else. */
 export function runKind(env: Env, event: Record<string, unknown> | undefined): RunKind {
-  if (PULL_REQUEST_EVENTS.includes(env.GITHUB_EVENT_NAME ?? '')) {
-    const base = record(record(record(event?.pull_request)?.base))
+  if (isPullRequestEvent(env)) {
+    const base = record(record(event?.pull_request)?.base)
     const baseBranch = env.GITHUB_BASE_REF || (typeof base?.ref === 'string' ? base.ref : '')
     return baseBranch ? { kind: 'pull-request', baseBranch } : { kind: 'other' }
   }
@@ -103,7 +105,7 @@ export type SaveResult = 'saved' | 'skipped' | 'failed'
 /** On the default branch: keeps this run's report in the Actions cache for pull requests. */
 export async function saveBaseReport(options: SaveOptions): Promise<SaveResult> {
   const env = options.env ?? process.env
-  const cache = options.cache ?? actionsCache
+  const cache: CacheService = options.cache ?? actionsCache
   const run = runKind(env, await readEventPayload(env))
   if (run.kind !== 'default-branch') {
     core.debug('size report not kept for pull requests: this is not a run on the default branch')
@@ -157,7 +159,7 @@ export interface BaseReport {
 /** On pull requests: the base branch's latest saved report, when there is one. */
 export async function restoreBaseReport(options: RestoreOptions): Promise<BaseReport> {
   const env = options.env ?? process.env
-  const cache = options.cache ?? actionsCache
+  const cache: CacheService = options.cache ?? actionsCache
   const run = runKind(env, await readEventPayload(env))
   if (run.kind !== 'pull-request') return {}
   const baseBranch = run.baseBranch

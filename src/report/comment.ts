@@ -4,7 +4,8 @@
 import * as core from '@actions/core'
 import { USER_AGENT } from '../constants.js'
 import { errorMessage } from '../errors.js'
-import { readEventPayload, type Env } from './base-report.js'
+import { isPullRequestEvent, readEventPayload, type Env } from './base-report.js'
+import { isRecord } from './report-json.js'
 
 export interface CommentTarget {
   apiUrl: string
@@ -21,19 +22,17 @@ export interface CommentResult {
   reason?: string
 }
 
-const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target']
-
 /** Enough pages for 5,000 comments; a runaway Link chain stops here. */
 const MAX_PAGES = 50
 const REQUEST_TIMEOUT_MS = 30_000
 
 /** The pull request this run comments on, or undefined when it is not a pull-request event. */
-export function commentTarget(
+function commentTarget(
   env: Env,
   event: Record<string, unknown> | undefined
 ): CommentTarget | undefined {
-  if (!PULL_REQUEST_EVENTS.includes(env.GITHUB_EVENT_NAME ?? '')) return undefined
-  const pullRequest = event?.pull_request as Record<string, unknown> | undefined
+  if (!isPullRequestEvent(env)) return undefined
+  const pullRequest = isRecord(event?.pull_request) ? event.pull_request : undefined
   const number = pullRequest?.number ?? event?.number
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/')
   if (typeof number !== 'number' || !owner || !repo) return undefined
@@ -41,8 +40,13 @@ export function commentTarget(
   return { apiUrl, owner, repo, issueNumber: number }
 }
 
+/** `<api>/repos/<owner>/<repo>/issues`: comments are listed under an issue, edited under this. */
+function issuesUrl(target: CommentTarget): string {
+  return `${target.apiUrl}/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.repo)}/issues`
+}
+
 /** The `rel="next"` URL of a Link header. */
-export function nextPageUrl(link: string | null): string | undefined {
+function nextPageUrl(link: string | null): string | undefined {
   if (!link) return undefined
   for (const part of link.split(',')) {
     const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part)
@@ -112,8 +116,7 @@ async function findComment(
   marker: string
 ): Promise<IssueComment | undefined> {
   const origin = new URL(target.apiUrl).origin
-  let url: string | undefined =
-    `${target.apiUrl}/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.repo)}/issues/${target.issueNumber}/comments?per_page=100`
+  let url: string | undefined = `${issuesUrl(target)}/${target.issueNumber}/comments?per_page=100`
   let firstMatch: IssueComment | undefined
   for (let page = 0; url && page < MAX_PAGES; page++) {
     const response = await request(fetchImpl, token, 'GET', url)
@@ -160,31 +163,17 @@ export async function upsertComment(options: UpsertCommentOptions): Promise<Comm
   const where = `${target.owner}/${target.repo}#${target.issueNumber}`
   try {
     const existing = await findComment(fetchImpl, token, target, options.marker)
-    const base = `${target.apiUrl}/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.repo)}/issues`
-    if (existing) {
-      if (existing.body === options.body) {
-        core.info(`Pull-request comment on ${where} is up to date.`)
-        return { status: 'unchanged', url: existing.html_url }
-      }
-      const response = await request(fetchImpl, token, 'PATCH', `${base}/comments/${existing.id}`, {
-        body: options.body
-      })
-      const comment = (await response.json()) as IssueComment
-      core.info(`Pull-request comment updated: ${comment.html_url ?? where}`)
-      return { status: 'updated', url: comment.html_url }
+    if (existing?.body === options.body) {
+      core.info(`Pull-request comment on ${where} is up to date.`)
+      return { status: 'unchanged', url: existing.html_url }
     }
-    const response = await request(
-      fetchImpl,
-      token,
-      'POST',
-      `${base}/${target.issueNumber}/comments`,
-      {
-        body: options.body
-      }
-    )
+    const [status, method, url] = existing
+      ? (['updated', 'PATCH', `${issuesUrl(target)}/comments/${existing.id}`] as const)
+      : (['created', 'POST', `${issuesUrl(target)}/${target.issueNumber}/comments`] as const)
+    const response = await request(fetchImpl, token, method, url, { body: options.body })
     const comment = (await response.json()) as IssueComment
-    core.info(`Pull-request comment created: ${comment.html_url ?? where}`)
-    return { status: 'created', url: comment.html_url }
+    core.info(`Pull-request comment ${status}: ${comment.html_url ?? where}`)
+    return { status, url: comment.html_url }
   } catch (error) {
     if (error instanceof GitHubApiError && (error.status === 403 || error.status === 404)) {
       return skipped(

@@ -60,7 +60,7 @@ function emptyArchitecture(architecture: Architecture): ReportArchitecture {
   }
 }
 
-export function compareDistributions(
+function compareDistributions(
   base: ReportArchitecture,
   head: ReportArchitecture
 ): DistributionChange[] {
@@ -105,20 +105,15 @@ export function compareDistributions(
 export function compareReports(head: BuildReportJson, base: BuildReportJson): ArchitectureChange[] {
   const baseByArch = new Map(base.architectures.map((a) => [a.architecture, a]))
   const headArchs = new Set(head.architectures.map((a) => a.architecture))
-  const pairs: [ArchitectureChange['status'], ReportArchitecture, ReportArchitecture][] = [
-    ...head.architectures.map(
-      (h): [ArchitectureChange['status'], ReportArchitecture, ReportArchitecture] => {
-        const b = baseByArch.get(h.architecture)
-        return b ? ['compared', b, h] : ['added', emptyArchitecture(h.architecture), h]
-      }
-    ),
+  type Pair = [ArchitectureChange['status'], ReportArchitecture, ReportArchitecture]
+  const pairs: Pair[] = [
+    ...head.architectures.map((h): Pair => {
+      const b = baseByArch.get(h.architecture)
+      return b ? ['compared', b, h] : ['added', emptyArchitecture(h.architecture), h]
+    }),
     ...base.architectures
       .filter((b) => !headArchs.has(b.architecture))
-      .map((b): [ArchitectureChange['status'], ReportArchitecture, ReportArchitecture] => [
-        'removed',
-        b,
-        emptyArchitecture(b.architecture)
-      ])
+      .map((b): Pair => ['removed', b, emptyArchitecture(b.architecture)])
   ]
   return pairs.map(([status, b, h]) => ({
     architecture: h.architecture,

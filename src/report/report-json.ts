@@ -2,34 +2,34 @@
 // relative paths), what the default branch keeps in the Actions cache, and what a pull request
 // compares with. These types name only the fields the report reads, so a BuildResult fits them
 // and a report written by another version of the action is checked before it is trusted.
+import { errorMessage } from '../errors.js'
 import { ARCHITECTURES, type Architecture } from '../lambda-facts.js'
-import type { DistributionSize, ImportCheck } from '../types.js'
+import type {
+  ArchBuild,
+  BuildResult,
+  DistributionSize,
+  ImportCheck,
+  PackageFile
+} from '../types.js'
 
-export interface ReportPackage {
-  size: number
-  unzippedSize: number
-  codeSha256: string
+/** A PackageFile as the JSON holds it: its path relative, or left out. */
+export interface ReportPackage extends Omit<PackageFile, 'path'> {
   path?: string
 }
 
-export interface ReportArchitecture {
-  architecture: Architecture
-  runtime: string
+/** An ArchBuild as the JSON holds it: no wheel list; import check and timings may be missing. */
+export interface ReportArchitecture extends Omit<
+  ArchBuild,
+  'packages' | 'wheels' | 'importCheck' | 'timings'
+> {
   packages: { function: ReportPackage; layer?: ReportPackage }
-  /** Biggest first. */
-  distributions: DistributionSize[]
-  codeUnzippedSize: number
-  cacheHit: boolean
   importCheck?: ImportCheck
-  /** Milliseconds per phase. */
   timings?: Record<string, number>
 }
 
-export interface BuildReportJson {
-  runtime: string
-  packageType: 'zip' | 'layer'
+/** A BuildResult as the JSON holds it, without its own path. */
+export interface BuildReportJson extends Omit<BuildResult, 'architectures' | 'reportPath'> {
   architectures: ReportArchitecture[]
-  cacheHit: boolean
 }
 
 /** Zipped size of everything one architecture ships: function zip plus layer zip. */
@@ -42,7 +42,7 @@ export function unzippedTotal(arch: ReportArchitecture): number {
   return arch.packages.function.unzippedSize + (arch.packages.layer?.unzippedSize ?? 0)
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
@@ -116,7 +116,7 @@ export function parseReportJson(text: string): BuildReportJson {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    throw new Error(`not JSON (${(error as Error).message})`)
+    throw new Error(`not JSON (${errorMessage(error)})`)
   }
   if (!isRecord(value)) throw new Error('not a JSON object')
   if (!Array.isArray(value.architectures)) throw new Error('architectures is missing')

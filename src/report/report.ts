@@ -10,13 +10,7 @@ import type { RunReport } from './run-report.js'
 import { commentMarker, renderComment, renderResultLine, renderSummary } from './summary.js'
 
 export type { RunReport } from './run-report.js'
-export type { BuildReportJson } from './report-json.js'
-export type { GateFailure, SizeLimits } from './gate.js'
-export type { CommentResult } from './comment.js'
-export type { BaseReport } from './base-report.js'
-export { parseReportJson } from './report-json.js'
 export { restoreBaseReport, saveBaseReport } from './base-report.js'
-export { renderComment, renderResultLine, renderSummary } from './summary.js'
 
 function normalisedPath(path: string, workspace: string | undefined): string {
   const relativePath = workspace && isAbsolute(path) ? relative(workspace, path) || '.' : path

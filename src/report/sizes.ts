@@ -78,9 +78,11 @@ export function isNearLimit(bytes: number, limit: number): boolean {
   return Math.abs(bytes - limit) <= limit * NEAR_LIMIT_RATIO
 }
 
-/** `formatSize`, with the exact bytes when a limit is close (within 10%, either side). */
-export function formatSizeNear(bytes: number, limit: number | undefined): string {
-  return limit !== undefined && isNearLimit(bytes, limit) ? formatExact(bytes) : formatSize(bytes)
+/** `formatSize`, with the exact bytes when one of the limits is close (within 10%, either side). */
+export function formatSizeNear(bytes: number, ...limits: (number | undefined)[]): string {
+  return limits.some((limit) => limit !== undefined && isNearLimit(bytes, limit))
+    ? formatExact(bytes)
+    : formatSize(bytes)
 }
 
 /** A signed change: `+1.20 MB`, `-340.0 kB`, `0 B`. */

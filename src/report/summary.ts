@@ -14,11 +14,12 @@ import {
   formatPercent,
   formatShare,
   formatSize,
+  formatSizeNear,
   isNearLimit
 } from './sizes.js'
 
 /** How many distributions the summary lists by size, and by change. */
-export const BIGGEST_LISTED = 10
+const BIGGEST_LISTED = 10
 const CHANGES_LISTED_SUMMARY = 10
 const CHANGES_LISTED_COMMENT = 5
 
@@ -41,13 +42,6 @@ export function markdownTable(headers: string[], align: Align[], rows: string[][
 
 function code(text: string): string {
   return `\`${text.replace(/`/g, "'")}\``
-}
-
-/** A size in a cell: exact bytes too when one of the limits is close. */
-function sizeNear(bytes: number, limits: (number | undefined)[]): string {
-  return limits.some((limit) => limit !== undefined && isNearLimit(bytes, limit))
-    ? formatExact(bytes)
-    : formatSize(bytes)
 }
 
 function headroom(size: number, limit: number): string {
@@ -92,14 +86,14 @@ interface TableOptions {
 }
 
 /** The size table: one row per architecture. */
-export function sizeTable(
+function sizeTable(
   report: RunReport,
   failures: GateFailure[],
+  changes: ArchitectureChange[] | undefined,
   options: TableOptions
 ): string {
   const { build, limits } = report
   const hasLayer = build.architectures.some((a) => a.packages.layer !== undefined)
-  const changes = report.base ? compareReports(build, report.base) : undefined
   const changeOf = (arch: Architecture): ArchitectureChange | undefined =>
     changes?.find((c) => c.architecture === arch)
   const zipLimits = [limits.maxSize, LIMITS.directUploadBytes]
@@ -128,12 +122,13 @@ export function sizeTable(
   const rows = build.architectures.map((arch) => {
     const row = [
       `${archStatus(arch, report, failures)} ${arch.architecture}`,
-      sizeNear(arch.packages.function.size, zipLimits)
+      formatSizeNear(arch.packages.function.size, ...zipLimits)
     ]
-    if (hasLayer)
-      row.push(arch.packages.layer ? sizeNear(arch.packages.layer.size, zipLimits) : '-')
+    if (hasLayer) {
+      row.push(arch.packages.layer ? formatSizeNear(arch.packages.layer.size, ...zipLimits) : '-')
+    }
     const total = unzippedTotal(arch)
-    row.push(sizeNear(total, [limits.maxUnzippedSize]), headroom(total, limits.maxUnzippedSize))
+    row.push(formatSizeNear(total, limits.maxUnzippedSize), headroom(total, limits.maxUnzippedSize))
     if (limits.maxSize !== undefined) row.push(zippedHeadroom(arch, limits.maxSize))
     if (!options.compact) {
       row.push(uploadCell(arch), arch.cacheHit ? 'hit' : 'miss', arch.importCheck?.status ?? '-')
@@ -148,7 +143,7 @@ export function sizeTable(
 }
 
 /** Lambda's limits and this workflow's own, in one paragraph under the table. */
-export function limitsLine(report: RunReport): string {
+function limitsLine(report: RunReport): string {
   const { maxSize, maxUnzippedSize } = report.limits
   const parts = [
     `Lambda takes function + layers up to ${formatExact(LIMITS.unzippedBytes)} unzipped; zips up to ${formatExact(LIMITS.directUploadBytes)} upload directly, bigger ones through S3 (${code(INPUT.s3Bucket)}).`
@@ -170,7 +165,7 @@ function architectureHeaders(archs: readonly { architecture: Architecture }[]): 
 }
 
 /** The biggest distributions by unzipped size, with their share of function + layer. */
-export function biggestTable(report: RunReport, limit = BIGGEST_LISTED): string {
+function biggestTable(report: RunReport, limit = BIGGEST_LISTED): string {
   const archs = report.build.architectures
   const biggestOf = new Map<string, { version: string; size: number }>()
   for (const arch of archs) {
@@ -223,9 +218,7 @@ export function biggestTable(report: RunReport, limit = BIGGEST_LISTED): string 
 function distributionChangeCell(change: ArchitectureChange | undefined, name: string): string {
   const d = change?.distributions.find((x) => x.name === name)
   if (!d) return '-'
-  if (d.status === 'added') return `added, ${formatDelta(d.size.delta)}`
-  if (d.status === 'removed') return `removed, ${formatDelta(d.size.delta)}`
-  return changeCell(d.size)
+  return d.status === 'changed' ? changeCell(d.size) : `${d.status}, ${formatDelta(d.size.delta)}`
 }
 
 function versionCell(changes: ArchitectureChange[], name: string): string {
@@ -242,7 +235,7 @@ function versionCell(changes: ArchitectureChange[], name: string): string {
 }
 
 /** Distributions that changed against the base, merged across architectures, biggest change first. */
-export function changeTable(changes: ArchitectureChange[], limit: number): string {
+function changeTable(changes: ArchitectureChange[], limit: number): string {
   const biggest = new Map<string, number>()
   for (const change of changes) {
     for (const d of change.distributions) {
@@ -271,14 +264,17 @@ export function changeTable(changes: ArchitectureChange[], limit: number): strin
   return more > 0 ? `${table}\n\n${more} more distributions changed.` : table
 }
 
-function changeSection(report: RunReport, limit: number, heading: string): string | undefined {
-  if (!report.baseBranch && !report.base) return undefined
+function changeSection(
+  report: RunReport,
+  changes: ArchitectureChange[] | undefined,
+  limit: number
+): string | undefined {
+  if (!report.baseBranch && !changes) return undefined
   const branch = report.baseBranch ?? 'the base branch'
-  const title = `${heading} Change against ${report.baseBranch ? code(report.baseBranch) : branch}`
-  if (!report.base) {
+  const title = `#### Change against ${report.baseBranch ? code(report.baseBranch) : branch}`
+  if (!changes) {
     return `${title}\n\nNo size report from ${code(branch)} to compare with yet: each run on ${code(branch)} saves one in the Actions cache (an old one may have expired).`
   }
-  const changes = compareReports(report.build, report.base)
   const commit = report.baseCommit ? ` (${code(report.baseCommit.slice(0, 7))})` : ''
   const lines = [title, '', `Compared with the latest report saved on ${code(branch)}${commit}.`]
   for (const change of changes) {
@@ -312,7 +308,7 @@ function smokeCell(d: FunctionDeployResult): string {
 }
 
 /** Per function: changed or unchanged, version, alias, smoke result; problems listed below. */
-export function deployTable(deploys: FunctionDeployResult[], options: TableOptions): string {
+function deployTable(deploys: FunctionDeployResult[], options: TableOptions): string {
   const headers = ['Function', 'Architecture', 'Result', 'Version', 'Alias', 'Smoke']
   const align: Align[] = ['left', 'left', 'left', 'right', 'left', 'left']
   if (!options.compact) {
@@ -343,8 +339,8 @@ export function deployTable(deploys: FunctionDeployResult[], options: TableOptio
   return problems.length > 0 ? `${table}\n\n${problems.join('\n')}` : table
 }
 
-/** Time per phase: one column per architecture, then the whole run's phases. */
-export function timingSection(report: RunReport): string | undefined {
+/** `#### Time`: one column per architecture, then the whole run's phases. */
+function timingSection(report: RunReport): string | undefined {
   const archs = report.build.architectures
   const phases = [...new Set(archs.flatMap((a) => Object.keys(a.timings ?? {})))]
   const parts: string[] = []
@@ -370,7 +366,7 @@ export function timingSection(report: RunReport): string | undefined {
       `Whole run: ${run.map(([name, ms]) => `${name} ${formatDuration(ms)}`).join(' · ')}.`
     )
   }
-  return parts.length > 0 ? parts.join('\n\n') : undefined
+  return parts.length > 0 ? `#### Time\n\n${parts.join('\n\n')}` : undefined
 }
 
 function heading(report: RunReport): string {
@@ -396,46 +392,57 @@ function importCheckNotes(report: RunReport): string[] {
     )
 }
 
+/** Worked out once per rendering, read by several parts: the gate's failures, the change. */
+function findings(report: RunReport): {
+  failures: GateFailure[]
+  changes: ArchitectureChange[] | undefined
+} {
+  return {
+    failures: checkSizeGates(report.build, report.limits),
+    changes: report.base ? compareReports(report.build, report.base) : undefined
+  }
+}
+
+function deploySection(report: RunReport, options: TableOptions): string | undefined {
+  if (!report.deploys || report.deploys.length === 0) return undefined
+  return `#### Deploy\n\n${deployTable(report.deploys, options)}`
+}
+
 /** The job summary: every part of the report. */
 export function renderSummary(report: RunReport): string {
-  const failures = checkSizeGates(report.build, report.limits)
+  const { failures, changes } = findings(report)
+  const options = { compact: false }
   const sections = [
     heading(report),
     subtitle(report),
     gateSection(failures),
-    sizeTable(report, failures, { compact: false }),
-    [limitsLine(report), ...importCheckNotes(report)].join('\n\n')
+    sizeTable(report, failures, changes, options),
+    [limitsLine(report), ...importCheckNotes(report)].join('\n\n'),
+    changeSection(report, changes, CHANGES_LISTED_SUMMARY),
+    deploySection(report, options),
+    `#### Biggest distributions, unzipped\n\n${biggestTable(report)}`,
+    timingSection(report)
   ]
-  const change = changeSection(report, CHANGES_LISTED_SUMMARY, '####')
-  if (change) sections.push(change)
-  if (report.deploys && report.deploys.length > 0) {
-    sections.push(`#### Deploy\n\n${deployTable(report.deploys, { compact: false })}`)
-  }
-  sections.push(`#### Biggest distributions, unzipped\n\n${biggestTable(report)}`)
-  const timing = timingSection(report)
-  if (timing) sections.push(`#### Time\n\n${timing}`)
-  return sections.join('\n\n') + '\n'
+  return sections.filter((section) => section !== undefined).join('\n\n') + '\n'
 }
 
 /** The sticky pull-request comment: hidden marker, the size table (compact), the change. */
 export function renderComment(report: RunReport): string {
-  const failures = checkSizeGates(report.build, report.limits)
+  const { failures, changes } = findings(report)
+  const options = { compact: true }
+  const footer = [subtitle(report)]
+  if (report.runUrl) footer.push(`[full report](${report.runUrl})`)
   const sections = [
     commentMarker(report.id),
     heading(report),
     gateSection(failures),
-    sizeTable(report, failures, { compact: true }),
-    limitsLine(report)
+    sizeTable(report, failures, changes, options),
+    limitsLine(report),
+    changeSection(report, changes, CHANGES_LISTED_COMMENT),
+    deploySection(report, options),
+    `<sub>${footer.join(' · ')}</sub>`
   ]
-  const change = changeSection(report, CHANGES_LISTED_COMMENT, '####')
-  if (change) sections.push(change)
-  if (report.deploys && report.deploys.length > 0) {
-    sections.push(`#### Deploy\n\n${deployTable(report.deploys, { compact: true })}`)
-  }
-  const footer = [subtitle(report)]
-  if (report.runUrl) footer.push(`[full report](${report.runUrl})`)
-  sections.push(`<sub>${footer.join(' · ')}</sub>`)
-  return sections.join('\n\n') + '\n'
+  return sections.filter((section) => section !== undefined).join('\n\n') + '\n'
 }
 
 /** The last line of the log: sizes per architecture, deploy counts, the gate's verdict. */
@@ -448,9 +455,10 @@ export function renderResultLine(report: RunReport): string {
     )
     .join('; ')
   const parts = [sizes]
-  if (report.deploys && report.deploys.length > 0) {
+  const deploys = report.deploys ?? []
+  if (deploys.length > 0) {
     const count = (status: FunctionDeployResult['status']): number =>
-      report.deploys!.filter((d) => d.status === status).length
+      deploys.filter((d) => d.status === status).length
     parts.push(
       `${count('deployed')} deployed, ${count('unchanged')} unchanged, ${count('failed')} failed`
     )

@@ -185,15 +185,18 @@ afterEach(() => vi.clearAllMocks())
 
 describe('sticky pull-request comment', () => {
   const marker = commentMarker('orders')
+  /** Writes `body` as the comment `ownMarker` finds (orders unless told), with the test token. */
+  const upsert = (env: Record<string, string>, body: string, ownMarker = marker) =>
+    upsertComment({ body, marker: ownMarker, token: TOKEN, env })
 
   it('is created on the first run and edited, not duplicated, on the next', async () => {
     const env = pullRequestEnv(7)
-    const first = await upsertComment({ body: `${marker}\nv1`, marker, token: TOKEN, env })
+    const first = await upsert(env, `${marker}\nv1`)
     expect(first.status).toBe('created')
     expect(first.url).toMatch(/^https:\/\/github\.com\/acme\/shop\/pull\/7#issuecomment-\d+$/)
     expect(github.posts().map((r) => r.path)).toEqual(['/repos/acme/shop/issues/7/comments'])
 
-    const second = await upsertComment({ body: `${marker}\nv2`, marker, token: TOKEN, env })
+    const second = await upsert(env, `${marker}\nv2`)
     expect(second).toEqual({ status: 'updated', url: first.url })
     expect(github.posts()).toHaveLength(1)
     expect(github.patches()).toHaveLength(1)
@@ -205,8 +208,8 @@ describe('sticky pull-request comment', () => {
 
   it('is left alone when nothing changed', async () => {
     const env = pullRequestEnv(7)
-    await upsertComment({ body: `${marker}\nsame`, marker, token: TOKEN, env })
-    const again = await upsertComment({ body: `${marker}\nsame`, marker, token: TOKEN, env })
+    await upsert(env, `${marker}\nsame`)
+    const again = await upsert(env, `${marker}\nsame`)
     expect(again.status).toBe('unchanged')
     expect(github.patches()).toHaveLength(0)
     expect(github.posts()).toHaveLength(1)
@@ -215,15 +218,10 @@ describe('sticky pull-request comment', () => {
   it('gives another function set its own comment', async () => {
     const env = pullRequestEnv(7)
     const billing = commentMarker('billing')
-    await upsertComment({ body: `${marker}\norders`, marker, token: TOKEN, env })
-    const other = await upsertComment({
-      body: `${billing}\nbilling`,
-      marker: billing,
-      token: TOKEN,
-      env
-    })
+    await upsert(env, `${marker}\norders`)
+    const other = await upsert(env, `${billing}\nbilling`, billing)
     expect(other.status).toBe('created')
-    await upsertComment({ body: `${billing}\nbilling v2`, marker: billing, token: TOKEN, env })
+    await upsert(env, `${billing}\nbilling v2`, billing)
     expect(github.comments.get(7)!.map((c) => c.body)).toEqual([
       `${marker}\norders`,
       `${billing}\nbilling v2`
@@ -236,7 +234,7 @@ describe('sticky pull-request comment', () => {
     github.seed(8, 230)
     github.comments.get(8)!.push(github.comment(8, `${marker}\nold`, 'github-actions[bot]', 'Bot'))
     github.seed(8, 10)
-    const result = await upsertComment({ body: `${marker}\nnew`, marker, token: TOKEN, env })
+    const result = await upsert(env, `${marker}\nnew`)
     expect(result.status).toBe('updated')
     expect(github.requests.filter((r) => r.method === 'GET').map((r) => r.path)).toEqual([
       '/repos/acme/shop/issues/8/comments?per_page=100',
@@ -252,7 +250,7 @@ describe('sticky pull-request comment', () => {
       github.comment(9, `> ${marker}\nwhy is it bigger?`, 'a-reviewer', 'User'),
       github.comment(9, `${marker}\nold`, 'github-actions[bot]', 'Bot')
     ])
-    await upsertComment({ body: `${marker}\nnew`, marker, token: TOKEN, env })
+    await upsert(env, `${marker}\nnew`)
     expect(github.comments.get(9)!.map((c) => c.body)).toEqual([
       `> ${marker}\nwhy is it bigger?`,
       `${marker}\nnew`
@@ -264,18 +262,16 @@ describe('sticky pull-request comment', () => {
     github.comments.set(10, [
       github.comment(10, `> ${marker}\n> old\n\nwhy?`, 'a-reviewer', 'User')
     ])
-    expect(
-      (await upsertComment({ body: `${marker}\nnew`, marker, token: TOKEN, env })).status
-    ).toBe('created')
+    expect((await upsert(env, `${marker}\nnew`)).status).toBe('created')
     expect(github.patches()).toEqual([])
   })
 
   it('carries the token in the Authorization header and never logs it', async () => {
     const env = pullRequestEnv(7)
-    await upsertComment({ body: `${marker}\nv1`, marker, token: TOKEN, env })
-    await upsertComment({ body: `${marker}\nv2`, marker, token: TOKEN, env })
+    await upsert(env, `${marker}\nv1`)
+    await upsert(env, `${marker}\nv2`)
     github.failWrites = 403
-    await upsertComment({ body: `${marker}\nv3`, marker, token: TOKEN, env })
+    await upsert(env, `${marker}\nv3`)
     expect(github.requests.length).toBeGreaterThanOrEqual(5)
     for (const request of github.requests) expect(request.authorization).toBe(`Bearer ${TOKEN}`)
     expect(vi.mocked(core.setSecret)).toHaveBeenCalledWith(TOKEN)
@@ -284,12 +280,7 @@ describe('sticky pull-request comment', () => {
 
   it.each([403, 404])('turns a %d (fork, read-only token) into a notice', async (status) => {
     github.failWrites = status
-    const result = await upsertComment({
-      body: `${marker}\nv1`,
-      marker,
-      token: TOKEN,
-      env: pullRequestEnv(7)
-    })
+    const result = await upsert(pullRequestEnv(7), `${marker}\nv1`)
     expect(result.status).toBe('skipped')
     expect(vi.mocked(core.notice)).toHaveBeenCalledTimes(1)
     expect(String(vi.mocked(core.notice).mock.calls[0]![0])).toBe(
@@ -301,12 +292,7 @@ describe('sticky pull-request comment', () => {
 
   it('turns a server error into a warning, never a failure', async () => {
     github.failAll = 502
-    const result = await upsertComment({
-      body: marker,
-      marker,
-      token: TOKEN,
-      env: pullRequestEnv(7)
-    })
+    const result = await upsert(pullRequestEnv(7), marker)
     expect(result.status).toBe('skipped')
     expect(String(vi.mocked(core.warning).mock.calls[0]![0])).toContain('returned 502')
     expect(vi.mocked(core.setFailed)).not.toHaveBeenCalled()
@@ -314,7 +300,7 @@ describe('sticky pull-request comment', () => {
 
   it('turns an unreachable API into a warning', async () => {
     const env = { ...pullRequestEnv(7), GITHUB_API_URL: 'http://127.0.0.1:1' }
-    const result = await upsertComment({ body: marker, marker, token: TOKEN, env })
+    const result = await upsert(env, marker)
     expect(result.status).toBe('skipped')
     expect(vi.mocked(core.warning)).toHaveBeenCalledTimes(1)
   })
@@ -324,12 +310,7 @@ describe('sticky pull-request comment', () => {
     await foreign.start()
     try {
       github.foreignNextPage = `${foreign.url}/repos/acme/shop/issues/7/comments?page=2`
-      const result = await upsertComment({
-        body: marker,
-        marker,
-        token: TOKEN,
-        env: pullRequestEnv(7)
-      })
+      const result = await upsert(pullRequestEnv(7), marker)
       expect(result.status).toBe('created')
       expect(foreign.requests).toEqual([])
     } finally {
@@ -339,7 +320,7 @@ describe('sticky pull-request comment', () => {
 
   it('does nothing outside pull requests, or without a token', async () => {
     const push = { ...pullRequestEnv(7), GITHUB_EVENT_NAME: 'push' }
-    expect(await upsertComment({ body: marker, marker, token: TOKEN, env: push })).toEqual({
+    expect(await upsert(push, marker)).toEqual({
       status: 'skipped',
       reason: 'not a pull request'
     })

@@ -103,6 +103,15 @@ function pullRequestEnv(): Record<string, string> {
   }
 }
 
+/** Keeps the report at `reportPath` (main's unless told) for function set `id`, in the fake cache. */
+function save(id: string, env: Record<string, string>, reportPath = reportFixturePath('main')) {
+  return saveBaseReport({ id, reportPath, env, cache })
+}
+
+function restore(id: string, env = pullRequestEnv()) {
+  return restoreBaseReport({ id, env, cache })
+}
+
 beforeEach(() => {
   work = mkdtempSync(join(tmpdir(), 'base-report-'))
   mkdirSync(join(work, 'temp'))
@@ -171,78 +180,39 @@ describe('runKind', () => {
 describe('saveBaseReport and restoreBaseReport', () => {
   it('keeps the default branch report and gives the latest back to a pull request', async () => {
     const id = 'a1b2c3d4e5f6'
-    expect(
-      await saveBaseReport({
-        id,
-        reportPath: reportFixturePath('main'),
-        env: pushEnv('1111'),
-        cache
-      })
-    ).toBe('saved')
-    expect(
-      await saveBaseReport({
-        id,
-        reportPath: reportFixturePath('pull-request'),
-        env: pushEnv('2222'),
-        cache
-      })
-    ).toBe('saved')
+    expect(await save(id, pushEnv('1111'))).toBe('saved')
+    expect(await save(id, pushEnv('2222'), reportFixturePath('pull-request'))).toBe('saved')
     expect(cache.saved.map((s) => s.key)).toEqual([
       'lambda-python-deploy-report-a1b2c3d4e5f6-main-1111',
       'lambda-python-deploy-report-a1b2c3d4e5f6-main-2222'
     ])
     expect(cache.saved[0]!.paths).toEqual([baseReportDir({ RUNNER_TEMP: join(work, 'temp') }, id)])
 
-    const base = await restoreBaseReport({ id, env: pullRequestEnv(), cache })
+    const base = await restore(id)
     expect(base).toEqual({ baseBranch: 'main', report: loadReport('pull-request'), commit: '2222' })
   })
 
   it('skips a commit whose report is already kept (a rerun, or a second workflow)', async () => {
-    const save = () =>
-      saveBaseReport({ id: 'x', reportPath: reportFixturePath('main'), env: pushEnv('1'), cache })
-    expect(await save()).toBe('saved')
-    expect(await save()).toBe('skipped')
+    expect(await save('x', pushEnv('1'))).toBe('saved')
+    expect(await save('x', pushEnv('1'))).toBe('skipped')
     expect(cache.saved).toHaveLength(1)
     expect(vi.mocked(core.warning)).not.toHaveBeenCalled()
   })
 
   it('saves nothing outside the default branch', async () => {
     const id = 'x'
-    expect(
-      await saveBaseReport({
-        id,
-        reportPath: reportFixturePath('main'),
-        env: pushEnv('1', 'refs/heads/feature'),
-        cache
-      })
-    ).toBe('skipped')
-    expect(
-      await saveBaseReport({
-        id,
-        reportPath: reportFixturePath('main'),
-        env: pullRequestEnv(),
-        cache
-      })
-    ).toBe('skipped')
+    expect(await save(id, pushEnv('1', 'refs/heads/feature'))).toBe('skipped')
+    expect(await save(id, pullRequestEnv())).toBe('skipped')
     expect(cache.saved).toEqual([])
   })
 
   it('keeps function sets apart', async () => {
-    await saveBaseReport({
-      id: 'orders',
-      reportPath: reportFixturePath('main'),
-      env: pushEnv('1'),
-      cache
-    })
-    expect(await restoreBaseReport({ id: 'billing', env: pullRequestEnv(), cache })).toEqual({
-      baseBranch: 'main'
-    })
+    await save('orders', pushEnv('1'))
+    expect(await restore('billing')).toEqual({ baseBranch: 'main' })
   })
 
   it('says there is no base report yet, without failing', async () => {
-    expect(await restoreBaseReport({ id: 'x', env: pullRequestEnv(), cache })).toEqual({
-      baseBranch: 'main'
-    })
+    expect(await restore('x')).toEqual({ baseBranch: 'main' })
     expect(vi.mocked(core.warning)).not.toHaveBeenCalled()
   })
 
@@ -251,37 +221,21 @@ describe('saveBaseReport and restoreBaseReport', () => {
     const dir = baseReportDir(env, 'x')
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'report.json'), readFileSync(reportFixturePath('main')))
-    expect(await restoreBaseReport({ id: 'x', env, cache })).toEqual({ baseBranch: 'main' })
+    expect(await restore('x', env)).toEqual({ baseBranch: 'main' })
     expect(existsSync(join(dir, 'report.json'))).toBe(false)
   })
 
   it('is a notice when the cache service is not available', async () => {
     cache.available = false
-    expect(
-      await saveBaseReport({
-        id: 'x',
-        reportPath: reportFixturePath('main'),
-        env: pushEnv('1'),
-        cache
-      })
-    ).toBe('skipped')
-    expect(await restoreBaseReport({ id: 'x', env: pullRequestEnv(), cache })).toEqual({
-      baseBranch: 'main'
-    })
+    expect(await save('x', pushEnv('1'))).toBe('skipped')
+    expect(await restore('x')).toEqual({ baseBranch: 'main' })
     expect(vi.mocked(core.notice)).toHaveBeenCalledTimes(2)
     expect(vi.mocked(core.setFailed)).not.toHaveBeenCalled()
   })
 
   it('is a warning when the cache service fails', async () => {
     cache.failSave = new Error('Cache service responded with 503')
-    expect(
-      await saveBaseReport({
-        id: 'x',
-        reportPath: reportFixturePath('main'),
-        env: pushEnv('1'),
-        cache
-      })
-    ).toBe('failed')
+    expect(await save('x', pushEnv('1'))).toBe('failed')
     expect(String(vi.mocked(core.warning).mock.calls[0]![0])).toBe(
       'Size report not kept for pull requests (cache key lambda-python-deploy-report-x-main-1): Cache service responded with 503'
     )
@@ -290,9 +244,7 @@ describe('saveBaseReport and restoreBaseReport', () => {
   it('refuses to keep something that is not a size report', async () => {
     const bad = join(work, 'report.json')
     writeFileSync(bad, '{"hello": 1}')
-    expect(await saveBaseReport({ id: 'x', reportPath: bad, env: pushEnv('1'), cache })).toBe(
-      'failed'
-    )
+    expect(await save('x', pushEnv('1'), bad)).toBe('failed')
     expect(cache.saved).toEqual([])
     expect(String(vi.mocked(core.warning).mock.calls[0]![0])).toContain('architectures is missing')
   })
@@ -303,9 +255,7 @@ describe('saveBaseReport and restoreBaseReport', () => {
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'report.json'), 'not json')
     await cache.saveCache([dir], baseReportKey('x', 'main', '1'))
-    expect(await restoreBaseReport({ id: 'x', env: pullRequestEnv(), cache })).toEqual({
-      baseBranch: 'main'
-    })
+    expect(await restore('x')).toEqual({ baseBranch: 'main' })
     expect(String(vi.mocked(core.warning).mock.calls[0]![0])).toMatch(
       /^No change against main: the base report could not be read: not JSON/
     )

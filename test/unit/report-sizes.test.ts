@@ -104,6 +104,11 @@ describe('formatting', () => {
     expect(formatSizeNear(bytes, limit)).toBe(text)
   })
 
+  it('formatSizeNear gives the exact bytes when any one of several limits is close', () => {
+    expect(formatSizeNear(50_000_000, undefined, 52_428_800)).toBe('50.0 MB (50,000,000 bytes)')
+    expect(formatSizeNear(30_000_000, 45_000_000, 52_428_800)).toBe('30.0 MB')
+  })
+
   it.each([
     [0, '0 B'],
     [0.4, '0 B'],
