@@ -15,6 +15,7 @@ import { UserError, errorMessage } from '../errors.js'
 import { codeSha256OfFile } from '../file-digest.js'
 import { LIMITS } from '../lambda-facts.js'
 import { formatBytes } from '../report/sizes.js'
+import { uploadMethod } from '../report/gate.js'
 import type { PackageFile } from '../types.js'
 import type { DeployContext } from './context.js'
 
@@ -57,7 +58,7 @@ export function s3KeyFor(s3Prefix: string, owner: string, codeSha256: string): s
 
 /** Direct or S3; above the limit without a bucket fails here, before any request. */
 export function planUpload(size: number, codeSha256: string, where: UploadWhere): UploadPlan {
-  if (size <= LIMITS.directUploadBytes) return { method: 'direct' }
+  if (uploadMethod(size) === 'direct') return { method: 'direct' }
   if (!where.s3Bucket) {
     throw new UserError(
       `s3-bucket: the ${where.label} package is ${bytesAndMib(size)}, over Lambda's ` +
