@@ -43,23 +43,21 @@ export async function restoreStoreEntry(dir: string, key: string): Promise<boole
   }
 }
 
-/** Saves `dir` under `key`. True when saved; -1 from the service means "not saved". */
-export async function saveStoreEntry(dir: string, key: string): Promise<boolean> {
-  if (!available()) return false
+/** Saves `dir` under `key`, and logs the outcome; -1 from the service means "not saved". */
+export async function saveStoreEntry(dir: string, key: string): Promise<void> {
+  if (!available()) return
   try {
     const id = await cache.saveCache([dir], key)
-    if (id === -1) {
-      core.info(`Actions cache: ${key} was not saved (the service declined; it may exist already)`)
-      return false
-    }
-    core.info(`Actions cache: saved ${key}`)
-    return true
+    core.info(
+      id === -1
+        ? `Actions cache: ${key} was not saved (the service declined; it may exist already)`
+        : `Actions cache: saved ${key}`
+    )
   } catch (error) {
     if (error instanceof cache.ReserveCacheError) {
       core.info(`Actions cache: ${key} not saved: ${errorMessage(error)}`)
-      return false
+    } else {
+      core.warning(`Actions cache: saving ${key} failed: ${errorMessage(error)}`)
     }
-    core.warning(`Actions cache: saving ${key} failed: ${errorMessage(error)}`)
-    return false
   }
 }

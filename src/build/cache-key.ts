@@ -5,7 +5,7 @@ import { CACHE_FORMAT_VERSION } from '../constants.js'
 import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
 import { maskCredentials } from './requirements.js'
 
-export const CACHE_KEY_PREFIX = 'lambda-python-deploy'
+const CACHE_KEY_PREFIX = 'lambda-python-deploy'
 
 export interface CacheKeyInput {
   /** `normalizedRequirements()`: includes inlined, hashes kept. */
@@ -32,7 +32,7 @@ export interface CacheKeyInput {
 }
 
 /** Environment variables that change what pip resolves or where it looks. */
-export const PIP_RESOLUTION_ENV = [
+const PIP_RESOLUTION_ENV = [
   'PIP_INDEX_URL',
   'PIP_EXTRA_INDEX_URL',
   'PIP_FIND_LINKS',
@@ -46,7 +46,7 @@ export const PIP_RESOLUTION_ENV = [
 ] as const
 
 /** The same for uv (uv reads no pip settings, and runs with `--no-config`). */
-export const UV_RESOLUTION_ENV = [
+const UV_RESOLUTION_ENV = [
   'UV_INDEX_URL',
   'UV_EXTRA_INDEX_URL',
   'UV_DEFAULT_INDEX',
@@ -63,7 +63,7 @@ export const UV_RESOLUTION_ENV = [
 ] as const
 
 /** pip configuration keys (`pip config list`) that change what a download yields. */
-export const PIP_RESOLUTION_CONFIG = new Set([
+const PIP_RESOLUTION_CONFIG = new Set([
   'index-url',
   'extra-index-url',
   'find-links',

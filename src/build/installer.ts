@@ -8,7 +8,7 @@ import { UserError } from '../errors.js'
 import { maskCredentials } from './requirements.js'
 
 export type InstallerChoice = 'pip' | 'uv' | 'auto'
-type Env = Readonly<Record<string, string | undefined>>
+export type Env = Readonly<Record<string, string | undefined>>
 
 /** The interpreter pip runs on: `$PYTHON` when set (as in scripts/tools.mjs), else `python3`. */
 export function pythonCommand(env: Env): string {
@@ -139,8 +139,9 @@ const PROBE = [
 ].join('\n')
 
 /**
- * The host's answers are the same for every architecture of one run: ask once per interpreter
- * and environment (each probe starts Python, about a second through pyenv-style shims).
+ * The host's answers (Python's facts, pip's settings, uv's version) are the same for every
+ * architecture of one run: ask once per question and environment (each probe starts a child
+ * process, about a second for Python through pyenv-style shims).
  */
 const hostAnswers = new Map<string, Promise<unknown>>()
 
@@ -157,7 +158,7 @@ function askHostOnce<T>(what: string, env: Env, ask: () => Promise<T>): Promise<
 }
 
 /** The host interpreter's facts and pip's version, in one child process. */
-export function probePython(env: Env): Promise<HostPython> {
+function probePython(env: Env): Promise<HostPython> {
   return askHostOnce('probe', env, () => probeHostPython(env))
 }
 
@@ -187,7 +188,7 @@ async function probeHostPython(env: Env): Promise<HostPython> {
 }
 
 /** `uv 0.13.8 (x86_64-unknown-linux-gnu)` → `0.13.8`. */
-export function parseUvVersion(output: string): string {
+function parseUvVersion(output: string): string {
   return /uv\s+(\S+)/.exec(output)?.[1] ?? output.trim()
 }
 
@@ -204,8 +205,11 @@ export async function findInstaller(choice: InstallerChoice, env: Env): Promise<
   }
   const host = await probePython(env)
   if (uvPath === undefined) return { name: 'pip', version: host.pipVersion, host }
-  const result = await runTool(uvPath, ['--version'], { env, what: 'uv --version' })
-  return { name: 'uv', version: parseUvVersion(result.stdout), uvPath, host }
+  const version = await askHostOnce(`uv --version ${uvPath}`, env, async () => {
+    const result = await runTool(uvPath, ['--version'], { env, what: 'uv --version' })
+    return parseUvVersion(result.stdout)
+  })
+  return { name: 'uv', version, uvPath, host }
 }
 
 /** `pip config list`: pip's settings from every config file and `PIP_*` variable. */

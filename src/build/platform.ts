@@ -29,7 +29,7 @@ export function platformTags(runtime: RuntimeFacts, architecture: Architecture):
 }
 
 /** `--implementation cp --python-version 3.X --abi cp3X`: the target interpreter for pip. */
-export function pipInterpreterArgs(runtime: RuntimeFacts): string[] {
+function pipInterpreterArgs(runtime: RuntimeFacts): string[] {
   return [
     '--implementation',
     'cp',
@@ -49,7 +49,10 @@ export interface PipDownloadRequest {
   requirementsFile: string
   /** Extra `--find-links` locations (wheels built from source distributions). */
   findLinks?: readonly string[]
-  /** Only the listed requirements, no dependencies: the uv flow passes a pinned list. */
+  /**
+   * Only the listed requirements, no dependencies: the uv flow passes a pinned list, and a
+   * probe of one requirement asks which of its versions have a wheel that loads.
+   */
   noDeps?: boolean
 }
 
@@ -65,18 +68,6 @@ export function pipDownloadArgs(request: PipDownloadRequest): string[] {
   args.push('--no-input', '--progress-bar=off')
   args.push('-d', request.destination, '-r', request.requirementsFile)
   return args
-}
-
-export interface PipProbeRequest {
-  runtime: RuntimeFacts
-  architecture: Architecture
-  destination: string
-  requirementsFile: string
-}
-
-/** A no-deps wheel download of one requirement: tells which versions have a wheel that loads. */
-export function pipProbeArgs(request: PipProbeRequest): string[] {
-  return pipDownloadArgs({ ...request, noDeps: true })
 }
 
 export interface SdistDownloadRequest {
@@ -127,7 +118,7 @@ export function pipWheelArgs(sdistPath: string, destination: string, indexArgs: 
  * 17 is spelled `manylinux2014`. uv maps `<arch>-unknown-linux-gnu` to manylinux_2_28, which
  * is too new for Amazon Linux 2: never use it.
  */
-export const UV_MANYLINUX_GLIBC_MINORS: readonly number[] = [
+const UV_MANYLINUX_GLIBC_MINORS: readonly number[] = [
   17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40
 ]
 

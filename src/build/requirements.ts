@@ -106,7 +106,7 @@ const FETCH_OPTIONS = new Set([
  * Environment-marker variables whose value depends on the interpreter or the machine that
  * evaluates them (PEP 508), with the legacy dotted spellings pip still accepts.
  */
-export const ENVIRONMENT_MARKERS = [
+const ENVIRONMENT_MARKERS = [
   'python_version',
   'python_full_version',
   'implementation_name',
@@ -132,13 +132,12 @@ export function findCredentials(text: string): string[] {
   const found = new Set<string>()
   for (const match of text.matchAll(URL_CREDENTIALS)) {
     const userInfo = match[2] as string
-    found.add(userInfo)
     const colon = userInfo.indexOf(':')
-    if (colon >= 0 && colon < userInfo.length - 1) found.add(userInfo.slice(colon + 1))
-    for (const secret of [...found]) {
+    const password = colon >= 0 && colon < userInfo.length - 1 ? [userInfo.slice(colon + 1)] : []
+    for (const secret of [userInfo, ...password]) {
+      found.add(secret)
       try {
-        const decoded = decodeURIComponent(secret)
-        if (decoded !== secret) found.add(decoded)
+        found.add(decodeURIComponent(secret))
       } catch {
         // Not percent-encoded.
       }
@@ -158,6 +157,16 @@ export function expandEnvironment(
 interface LogicalLine {
   line: number
   text: string
+}
+
+/** `path` relative to the top-level file's directory, for messages: `base/common.txt:3`. */
+function displayPath(root: string, path: string): string {
+  return relative(dirname(root), path) || path
+}
+
+/** Requirements, then constraints: every line that names a package. */
+function allEntries(parsed: ParsedRequirements): RequirementEntry[] {
+  return [...parsed.requirements, ...parsed.constraints]
 }
 
 /** Joins `\` continuations and drops comments and blank lines, as pip does. */
@@ -306,9 +315,8 @@ export function parseRequirements(
   reader: RequirementsReader,
   env: Readonly<Record<string, string | undefined>>
 ): ParsedRequirements {
-  const root = file
   const result: ParsedRequirements = {
-    root,
+    root: file,
     files: [],
     requirements: [],
     constraints: [],
@@ -319,12 +327,16 @@ export function parseRequirements(
     hashMode: false
   }
   const secrets = new Set<string>()
-  const display = (path: string) => relative(dirname(root), path) || path
+  const display = (path: string) => displayPath(file, path)
 
-  const readFile = (path: string, kind: RequirementEntry['kind'], stack: string[]) => {
+  /** `content` is the text of `path`, read by the caller, which names the file if it cannot. */
+  const readFile = (
+    path: string,
+    content: string,
+    kind: RequirementEntry['kind'],
+    stack: string[]
+  ) => {
     result.files.push(path)
-    const content = reader.readText(path)
-    if (content === undefined) throw new UserError(`requirements: cannot read ${path}`)
     for (const { line, text: raw } of logicalLines(content)) {
       const where = `${display(path)}:${line}`
       const text = expandEnvironment(raw, env)
@@ -356,14 +368,15 @@ export function parseRequirements(
               const chain = [...stack, target].map(display).join(' → ')
               throw new UserError(`${where}: ${option} ${include} makes a cycle: ${chain}`)
             }
-            if (reader.readText(target) === undefined) {
+            const included = reader.readText(target)
+            if (included === undefined) {
               throw new UserError(
                 `${where}: ${option} ${include}: cannot read ${target}; create it or fix the path`
               )
             }
             // As in pip, `-r` inside a constraints file still reads requirements.
             const nested = option === '--constraint' ? 'constraint' : 'requirement'
-            readFile(target, nested, [...stack, target])
+            readFile(target, included, nested, [...stack, target])
             continue
           }
           let shown = value === undefined ? undefined : maskCredentials(value)
@@ -427,10 +440,11 @@ export function parseRequirements(
     }
   }
 
-  if (reader.readText(file) === undefined) {
+  const content = reader.readText(file)
+  if (content === undefined) {
     throw new UserError(`requirements: cannot read ${file}; check the path`)
   }
-  readFile(file, 'requirement', [file])
+  readFile(file, content, 'requirement', [file])
   result.secrets = [...secrets]
   return result
 }
@@ -444,7 +458,7 @@ export function normalizedRequirements(parsed: ParsedRequirements): string {
   for (const option of parsed.options) {
     lines.push(`option ${option.option}${option.value === undefined ? '' : ` ${option.value}`}`)
   }
-  for (const entry of [...parsed.requirements, ...parsed.constraints]) {
+  for (const entry of allEntries(parsed)) {
     const hashes = entry.hashes.map((h) => ` --hash=${h}`).join('')
     lines.push(`${entry.kind} ${entry.text}${hashes}`)
   }
@@ -464,7 +478,7 @@ export interface MarkerEnvironment {
 }
 
 /** What markers see on Lambda for (runtime, architecture). */
-export function targetMarkerEnvironment(
+function targetMarkerEnvironment(
   runtime: RuntimeFacts,
   architecture: Architecture
 ): MarkerEnvironment {
@@ -477,10 +491,7 @@ export function targetMarkerEnvironment(
 }
 
 /** Marker variables whose value differs between the host and the target. */
-export function differingMarkerVariables(
-  host: MarkerEnvironment,
-  target: MarkerEnvironment
-): Set<string> {
+function differingMarkerVariables(host: MarkerEnvironment, target: MarkerEnvironment): Set<string> {
   const differ = new Set<string>(['platform_release', 'platform_version'])
   if (host.pythonVersion !== target.pythonVersion) {
     for (const v of ['python_version', 'python_full_version', 'implementation_version'])
@@ -508,13 +519,13 @@ export function hostMarkerWarnings(
 ): string[] {
   const target = targetMarkerEnvironment(runtime, architecture)
   const differ = differingMarkerVariables(host, target)
-  const display = (path: string) => relative(dirname(parsed.root), path) || path
   const warnings: string[] = []
-  for (const entry of [...parsed.requirements, ...parsed.constraints]) {
+  for (const entry of allEntries(parsed)) {
     const affected = entry.markerVariables.filter((v) => differ.has(v))
     if (affected.length === 0) continue
+    const where = `${displayPath(parsed.root, entry.file)}:${entry.line}`
     warnings.push(
-      `${display(entry.file)}:${entry.line}: "${entry.text}" depends on ${affected.join(', ')}; ` +
+      `${where}: "${entry.text}" depends on ${affected.join(', ')}; ` +
         `pip evaluates markers on this machine (Python ${host.pythonVersion}, ${host.machine}), ` +
         `not on ${runtime.name} ${architecture} (Python ${target.pythonVersion}, ${target.machine}) ` +
         `(pypa/pip#11664). Use installer: uv, which evaluates them for the target.`
@@ -526,7 +537,7 @@ export function hostMarkerWarnings(
 /** Hash algorithms named by `--hash` values. */
 export function hashAlgorithms(parsed: ParsedRequirements): string[] {
   const algorithms = new Set<string>()
-  for (const entry of [...parsed.requirements, ...parsed.constraints]) {
+  for (const entry of allEntries(parsed)) {
     for (const hash of entry.hashes) algorithms.add(hash.split(':')[0] as string)
   }
   return [...algorithms].sort()
@@ -548,16 +559,15 @@ export function hashProblems(
   parsed: ParsedRequirements,
   wheels: readonly DownloadedWheel[]
 ): string[] {
-  const display = (path: string) => relative(dirname(parsed.root), path) || path
   const byProject = new Map<string, RequirementEntry[]>()
-  for (const entry of [...parsed.requirements, ...parsed.constraints]) {
+  for (const entry of allEntries(parsed)) {
     if (entry.project === undefined || entry.hashes.length === 0) continue
     byProject.set(entry.project, [...(byProject.get(entry.project) ?? []), entry])
   }
   const problems: string[] = []
   for (const wheel of wheels) {
-    const entries = byProject.get(wheel.project)
-    if (!entries) {
+    const listed = byProject.get(wheel.project)
+    if (!listed) {
       if (parsed.hashMode) {
         problems.push(
           `${wheel.project} (${wheel.file}) has no --hash: in hash-checking mode every package, ` +
@@ -566,14 +576,14 @@ export function hashProblems(
       }
       continue
     }
-    const matches = entries.some((entry) =>
+    const matches = listed.some((entry) =>
       entry.hashes.some((hash) => {
         const [algorithm, hex] = hash.split(':') as [string, string]
         return wheel.digests[algorithm] === hex
       })
     )
     if (!matches) {
-      const where = entries.map((e) => `${display(e.file)}:${e.line}`).join(', ')
+      const where = listed.map((e) => `${displayPath(parsed.root, e.file)}:${e.line}`).join(', ')
       const got = Object.entries(wheel.digests)
         .map(([algorithm, hex]) => `${algorithm}:${hex}`)
         .join(', ')

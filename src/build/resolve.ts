@@ -9,7 +9,7 @@ import { UserError } from '../errors.js'
 import { logBlock } from '../report/log.js'
 import { indexUrlSecrets } from '../secrets.js'
 import { fileDigests } from '../file-digest.js'
-import { RUNTIMES, WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../lambda-facts.js'
+import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../lambda-facts.js'
 import { restoreStoreEntry, saveStoreEntry } from './actions-cache.js'
 import { cacheKey, cacheKeyMaterial, parsePipConfigList, resolutionSettings } from './cache-key.js'
 import {
@@ -19,13 +19,14 @@ import {
   pythonCommand,
   runTool,
   ToolFailure,
+  type Env,
   type Installer,
+  type InstallerChoice,
   type ToolResult
 } from './installer.js'
 import {
   pipDownloadArgs,
   pipIndexArgsFromUvEnv,
-  pipProbeArgs,
   pipSdistDownloadArgs,
   pipWheelArgs,
   platformTags,
@@ -63,18 +64,17 @@ import {
   checkWheels,
   isPurePythonWheel,
   parseWheelName,
+  runtimeWithGlibc,
   wheelLoads,
   wheelProblems
 } from './wheel-tags.js'
-
-type Env = Readonly<Record<string, string | undefined>>
 
 export interface ResolveRequest {
   /** Absolute; undefined = no dependencies (resolve nothing, cacheHit true). */
   requirementsFile?: string
   runtime: RuntimeFacts
   architecture: Architecture
-  installer: 'pip' | 'uv' | 'auto'
+  installer: InstallerChoice
   useActionsCache: boolean
   allowLinuxWheels: boolean
   /** Defaults to `$RUNNER_TOOL_CACHE/lambda-python-deploy`, else `~/.cache/lambda-python-deploy`. */
@@ -180,32 +180,35 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
   const env = request.env ?? process.env
   const file =
     request.requirementsFile === undefined ? undefined : resolvePath(request.requirementsFile)
-  const nothing = (name: 'pip' | 'uv'): ResolvedWheels => ({
+  const nothing: ResolvedWheels = {
     wheels: [],
     cacheKey: '',
     cacheHit: true,
-    installer: { name, version: '' },
+    installer: { name: request.installer === 'uv' ? 'uv' : 'pip', version: '' },
     warnings: [],
     secrets: []
-  })
-  if (file === undefined) return nothing(request.installer === 'uv' ? 'uv' : 'pip')
+  }
+  if (file === undefined) return nothing
 
+  const secrets = new Set<string>()
+  const mask = (found: readonly string[]) => {
+    for (const secret of found) {
+      if (!secrets.has(secret)) core.setSecret(secret)
+      secrets.add(secret)
+    }
+  }
   const parsed = parseRequirements(file, fsReader, env)
-  const secrets = new Set(parsed.secrets)
-  for (const secret of parsed.secrets) core.setSecret(secret)
+  mask(parsed.secrets)
   if (parsed.requirements.length === 0) {
     core.info(`${file} lists no requirements: no dependencies to resolve`)
-    return { ...nothing(request.installer === 'uv' ? 'uv' : 'pip'), secrets: [...secrets] }
+    return { ...nothing, secrets: [...secrets] }
   }
 
   const [installer, configText] = await Promise.all([
     findInstaller(request.installer, env),
     pipConfigList(pythonCommand(env), env)
   ])
-  for (const secret of [...findCredentials(configText), ...indexUrlSecrets(env)]) {
-    if (!secrets.has(secret)) core.setSecret(secret)
-    secrets.add(secret)
-  }
+  mask([...findCredentials(configText), ...indexUrlSecrets(env)])
 
   const pipFindLinks = parsePipConfigList(configText)
     .filter(([key]) => key.endsWith('.find-links'))
@@ -305,46 +308,37 @@ async function resolveFresh(
   await mkdir(built)
   const attempted = new Set<string>()
   const python = installer.host.python
+  const { runtime, architecture } = request
   const label = target(request)
+  /** uv pins the requirements for the target and pip fetches that list; else pip does both. */
+  const download = async (findLinks: string[]) => {
+    let requirementsFile = parsed.root
+    if (installer.name === 'uv') {
+      requirementsFile = join(work, 'pinned.txt')
+      const compile = uvCompileArgs({
+        runtime,
+        architecture,
+        requirementsFile: parsed.root,
+        outputFile: requirementsFile,
+        findLinks
+      })
+      await run(installer.uvPath as string, compile, `uv pip compile (${label})`, env)
+    }
+    const args = pipDownloadArgs({
+      runtime,
+      architecture,
+      destination: staging,
+      requirementsFile,
+      noDeps: installer.name === 'uv',
+      findLinks
+    })
+    await run(python, ['-m', 'pip', ...args], `pip download (${label})`, env)
+  }
   try {
     for (;;) {
       const findLinks = (await listWheels(built)).length > 0 ? [built] : []
-      let failure: ToolFailure
-      try {
-        if (installer.name === 'uv') {
-          const pinned = join(work, 'pinned.txt')
-          const compile = uvCompileArgs({
-            runtime: request.runtime,
-            architecture: request.architecture,
-            requirementsFile: parsed.root,
-            outputFile: pinned,
-            findLinks
-          })
-          await run(installer.uvPath as string, compile, `uv pip compile (${label})`, env)
-          const download = pipDownloadArgs({
-            runtime: request.runtime,
-            architecture: request.architecture,
-            destination: staging,
-            requirementsFile: pinned,
-            noDeps: true,
-            findLinks
-          })
-          await run(python, ['-m', 'pip', ...download], `pip download (${label})`, env)
-        } else {
-          const download = pipDownloadArgs({
-            runtime: request.runtime,
-            architecture: request.architecture,
-            destination: staging,
-            requirementsFile: parsed.root,
-            findLinks
-          })
-          await run(python, ['-m', 'pip', ...download], `pip download (${label})`, env)
-        }
-        break
-      } catch (error) {
-        if (!(error instanceof ToolFailure)) throw error
-        failure = error
-      }
+      const failure = await download(findLinks).then(() => undefined, toolFailure)
+      if (failure === undefined) break
       const fromUv = failure.command === installer.uvPath
       let missing = fromUv
         ? missingWheelFromUv(failure.result.output)
@@ -371,7 +365,7 @@ async function resolveFresh(
     }
 
     const files = await listWheels(staging)
-    checkWheels(files, request.runtime, request.architecture, request)
+    checkWheels(files, runtime, architecture, request)
     await checkHashes(parsed, staging, files)
     const wheels = await commitEntry(root, key, staging)
     core.info(`${label}: resolved ${wheels.length} wheel(s) into the wheel store (${key})`)
@@ -382,8 +376,15 @@ async function resolveFresh(
   }
 }
 
+/** `error` when a child process failed (the caller decides what that means); else rethrown. */
+function toolFailure(error: unknown): ToolFailure {
+  if (error instanceof ToolFailure) return error
+  throw error
+}
+
 async function checkHashes(parsed: ParsedRequirements, dir: string, files: string[]) {
-  if (!parsed.hashMode && hashAlgorithms(parsed).length === 0) return
+  // Any `--hash` turns hash-checking mode on.
+  if (!parsed.hashMode) return
   const algorithms = [...new Set(['sha256', ...hashAlgorithms(parsed)])]
   const wheels = await Promise.all(
     files.map(async (file) => ({
@@ -417,14 +418,15 @@ function fetchOptionLines(parsed: ParsedRequirements, installer: 'pip' | 'uv', e
   return lines.map((line) => `${line}\n`).join('')
 }
 
-function wayOut(request: ResolveRequest): string {
+/** The ways out for a dependency with no wheel that loads, led by `lead` (`pin`, `Pin`, ...). */
+function wayOut(request: ResolveRequest, lead = 'pin'): string {
   const { runtime, architecture } = request
-  const newer = RUNTIMES.find((r) => r.glibcMinor > runtime.glibcMinor)
+  const newer = runtimeWithGlibc(runtime.glibcMinor + 1)
   const move = newer
     ? `, move to ${newer.name} or later (${newer.os}, glibc 2.${newer.glibcMinor}),`
     : ''
   return (
-    `pin a version that ships manylinux wheels for ${architecture} ` +
+    `${lead} a version that ships manylinux wheels for ${architecture} ` +
     `(${WHEEL_ARCH[architecture]}, glibc 2.${runtime.glibcMinor} or older)${move} build on a ` +
     `runner that matches the target (CPython ${runtime.pythonVersion}, ${architecture}, ` +
     `${runtime.os}), or build the wheel in a container ` +
@@ -444,11 +446,12 @@ async function probeWithPip(
   const dir = await mkdtemp(join(work, 'probe-'))
   const requirements = join(dir, 'requirement.txt')
   await writeFile(requirements, `${fetchOptionLines(parsed, 'uv', env)}${missing.requirement}\n`)
-  const args = pipProbeArgs({
+  const args = pipDownloadArgs({
     runtime: request.runtime,
     architecture: request.architecture,
     destination: join(dir, 'wheels'),
-    requirementsFile: requirements
+    requirementsFile: requirements,
+    noDeps: true
   })
   try {
     await runTool(python, ['-m', 'pip', ...args], {
@@ -456,8 +459,7 @@ async function probeWithPip(
       what: `pip download ${missing.requirement}`
     })
   } catch (error) {
-    if (!(error instanceof ToolFailure)) throw error
-    return missingWheelFromPip(error.result.output) ?? missing
+    return missingWheelFromPip(toolFailure(error).result.output) ?? missing
   }
   throw new UserError(
     `${missing.project}: ${missing.requirement} has a wheel for ${target(request)} only between ` +
@@ -498,7 +500,7 @@ async function buildPureWheel(
     throw new UserError(
       `${missing.project}: no version matching ${missing.requirement} has a wheel that loads on ` +
         `${label}; the newest that has one is ${newest}. Pin ${missing.project}==${newest}, or ` +
-        wayOut(request).replace(/^pin a version that ships/, 'choose a version that ships')
+        wayOut(request, 'choose')
     )
   }
   const python = installer.host.python
@@ -525,11 +527,11 @@ async function buildPureWheel(
       env
     )
   } catch (error) {
-    if (!(error instanceof ToolFailure)) throw error
+    const { stderr } = toolFailure(error).result
     throw new UserError(
       `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and no source ` +
         `distribution could be fetched either. Check the name and version, or ${wayOut(request)}.\n` +
-        lastLines(error.result.stderr, 8)
+        lastLines(stderr, 8)
     )
   }
   const [sdist] = await readdir(sdists)
@@ -542,7 +544,7 @@ async function buildPureWheel(
     throw new UserError(
       `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and its source ` +
         `distribution ${sdist} has compiled code (${shown}): a build on this machine would not ` +
-        `load on Lambda. ${capitalize(wayOut(request))}.`
+        `load on Lambda. ${wayOut(request, 'Pin')}.`
     )
   }
   const out = join(dir, 'wheel')
@@ -554,28 +556,26 @@ async function buildPureWheel(
       env
     )
   } catch (error) {
-    if (!(error instanceof ToolFailure)) throw error
+    const { stderr } = toolFailure(error).result
     throw new UserError(
       `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and building ` +
-        `${sdist} failed. ${capitalize(wayOut(request))}.\n${lastLines(error.result.stderr, 8)}`
+        `${sdist} failed. ${wayOut(request, 'Pin')}.\n${lastLines(stderr, 8)}`
     )
   }
   const [wheelFile] = await listWheels(out)
-  const wheel = wheelFile === undefined ? undefined : parseWheelName(wheelFile)
-  if (wheelFile === undefined || wheel === undefined) {
+  const wheel = parseWheelName(wheelFile ?? '')
+  if (wheel === undefined) {
     throw new UserError(`${missing.project}: building ${sdist} produced no wheel`)
   }
-  const loads = wheelLoads(wheel, request.runtime, request.architecture, request)
-  if (!isPurePythonWheel(wheel) || !loads.loads) {
+  if (
+    !isPurePythonWheel(wheel) ||
+    !wheelLoads(wheel, request.runtime, request.architecture, request).loads
+  ) {
     throw new UserError(
       `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and building ` +
-        `${sdist} here gave ${wheelFile}, which is not pure Python. ${capitalize(wayOut(request))}.`
+        `${sdist} here gave ${wheel.file}, which is not pure Python. ${wayOut(request, 'Pin')}.`
     )
   }
-  await copyFile(join(out, wheelFile), join(built, wheelFile))
-  core.info(`${label}: built ${wheelFile} from ${sdist} (pure Python, loads on any platform)`)
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1)
+  await copyFile(join(out, wheel.file), join(built, wheel.file))
+  core.info(`${label}: built ${wheel.file} from ${sdist} (pure Python, loads on any platform)`)
 }

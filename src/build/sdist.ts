@@ -80,5 +80,5 @@ export function nativeSources(memberNames: readonly string[]): string[] {
 
 /** The newest version pip listed, for "pin X==<version>". */
 export function newestListed(versions: readonly string[] | undefined): string | undefined {
-  return versions && versions.length > 0 ? versions.at(-1) : undefined
+  return versions?.at(-1)
 }

@@ -23,12 +23,17 @@ export function normalizeProjectName(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-')
 }
 
+/** The last component of a path, `/` or `\` separated. */
+function fileName(path: string): string {
+  return path.split(/[\\/]/).at(-1) ?? path
+}
+
 /**
  * `{distribution}-{version}(-{build tag})?-{python}-{abi}-{platform}.whl`; `undefined` when
  * the name is not a wheel's.
  */
 export function parseWheelName(file: string): WheelName | undefined {
-  const base = file.split(/[\\/]/).at(-1) ?? file
+  const base = fileName(file)
   if (!base.endsWith('.whl')) return undefined
   const parts = base.slice(0, -'.whl'.length).split('-')
   if (parts.length !== 5 && parts.length !== 6) return undefined
@@ -69,6 +74,9 @@ export type WheelVerdict =
       fix: string
     }
 
+/** The way out when a wheel is for another platform altogether. */
+const PIN = 'pin a version that ships manylinux wheels for this target'
+
 type PlatformVerdict = { ok: true } | { ok: false; rank: number; reason: string; fix: string }
 
 /** `manylinux_2_28_x86_64` → { glibcMinor: 28, machine: 'x86_64' }; legacy names mapped. */
@@ -85,7 +93,7 @@ export function manylinuxGlibc(tag: string): { glibcMinor: number; machine: stri
 }
 
 /** The oldest runtime whose glibc is at least `glibcMinor`, for the way out. */
-function runtimeWithGlibc(glibcMinor: number): RuntimeFacts | undefined {
+export function runtimeWithGlibc(glibcMinor: number): RuntimeFacts | undefined {
   return RUNTIMES.find((r) => r.glibcMinor >= glibcMinor)
 }
 
@@ -96,7 +104,6 @@ function platformVerdict(
   options: LoadOptions
 ): PlatformVerdict {
   const machine = WHEEL_ARCH[architecture]
-  const pin = 'pin a version that ships manylinux wheels for this target'
   if (tag === 'any') return { ok: true }
   const manylinux = manylinuxGlibc(tag)
   if (manylinux) {
@@ -105,7 +112,7 @@ function platformVerdict(
         ok: false,
         rank: 1,
         reason: `built for ${manylinux.machine}, not ${architecture} (${machine})`,
-        fix: pin
+        fix: PIN
       }
     }
     if (manylinux.glibcMinor > runtime.glibcMinor) {
@@ -127,30 +134,30 @@ function platformVerdict(
   const linux = /^linux_(.+)$/.exec(tag)
   if (linux) {
     if (linux[1] !== machine) {
-      return { ok: false, rank: 1, reason: `built for ${linux[1]}, not ${architecture}`, fix: pin }
+      return { ok: false, rank: 1, reason: `built for ${linux[1]}, not ${architecture}`, fix: PIN }
     }
     if (options.allowLinuxWheels) return { ok: true }
     return {
       ok: false,
       rank: 2,
       reason: 'is a linux_* wheel: an unknown build with no promise about glibc',
-      fix: `${pin}, or set allow-linux-wheels: true if you built it for Amazon Linux yourself`
+      fix: `${PIN}, or set allow-linux-wheels: true if you built it for Amazon Linux yourself`
     }
   }
   if (tag.startsWith('musllinux_')) {
-    return { ok: false, rank: 0, reason: 'is built for musl libc (Alpine), not glibc', fix: pin }
+    return { ok: false, rank: 0, reason: 'is built for musl libc (Alpine), not glibc', fix: PIN }
   }
   if (tag.startsWith('macosx_')) {
-    return { ok: false, rank: 0, reason: 'is built for macOS', fix: pin }
+    return { ok: false, rank: 0, reason: 'is built for macOS', fix: PIN }
   }
   if (tag.startsWith('win')) {
-    return { ok: false, rank: 0, reason: 'is built for Windows', fix: pin }
+    return { ok: false, rank: 0, reason: 'is built for Windows', fix: PIN }
   }
   return {
     ok: false,
     rank: 0,
     reason: `has platform tag ${tag}, which Lambda cannot load`,
-    fix: pin
+    fix: PIN
   }
 }
 
@@ -179,11 +186,6 @@ export function wheelLoads(
   const interpreterOk = wheel.pythonTags.some((python) =>
     wheel.abiTags.some((abi) => interpreterLoads(python, abi, runtime))
   )
-  const verdicts = wheel.platformTags.map((tag) => ({
-    tag,
-    verdict: platformVerdict(tag, runtime, architecture, options)
-  }))
-  const fitting = verdicts.find((v) => v.verdict.ok)
   if (!interpreterOk) {
     const tags = `${wheel.pythonTags.join('.')}-${wheel.abiTags.join('.')}`
     return {
@@ -192,16 +194,18 @@ export function wheelLoads(
       fix: `pin a version with cp${runtime.abiDigits}, abi3 or pure-Python wheels`
     }
   }
-  if (fitting) return { loads: true, tag: wheelTag(wheel) }
+  const verdicts = wheel.platformTags.map((tag) =>
+    platformVerdict(tag, runtime, architecture, options)
+  )
+  if (verdicts.some((v) => v.ok)) return { loads: true, tag: wheelTag(wheel) }
   // The most telling refusal: a near miss (too-new glibc) says more than a foreign platform.
   const best = verdicts
-    .map((v) => v.verdict)
     .filter((v): v is Extract<PlatformVerdict, { ok: false }> => !v.ok)
     .sort((a, b) => b.rank - a.rank)[0]
   return {
     loads: false,
     reason: best?.reason ?? 'has no platform tag',
-    fix: best?.fix ?? 'pin a version that ships manylinux wheels for this target'
+    fix: best?.fix ?? PIN
   }
 }
 
@@ -235,7 +239,7 @@ export function wheelProblems(
   for (const file of files) {
     const wheel = parseWheelName(file)
     if (!wheel) {
-      const base = file.split(/[\\/]/).at(-1) ?? file
+      const base = fileName(file)
       problems.push({
         file: base,
         project: base,

@@ -23,7 +23,7 @@ import {
   type RuntimeFacts
 } from '../../src/lambda-facts.js'
 import { findInstaller, findOnPath } from '../../src/build/installer.js'
-import { resolveWheels, type ResolvedWheels } from '../../src/build/resolve.js'
+import { resolveWheels, type ResolvedWheels, type ResolveRequest } from '../../src/build/resolve.js'
 import { readEntry } from '../../src/build/wheel-store.js'
 import { checkWheels, manylinuxGlibc, parseWheelName } from '../../src/build/wheel-tags.js'
 
@@ -97,6 +97,39 @@ function withoutUv(): Record<string, string | undefined> {
   return { ...env([noUvDir]), PATH: [noUvDir, ...path].join(delimiter) }
 }
 
+/** pip runs with no uv anywhere on PATH; uv through the logging shims. */
+function envFor(installer: 'pip' | 'uv'): Record<string, string | undefined> {
+  return installer === 'pip' ? withoutUv() : logged()
+}
+
+/** A request without the Actions cache or linux_* wheels, in the installer's usual environment. */
+function requestFor(
+  installer: 'pip' | 'uv',
+  runtimeName: string,
+  architecture: Architecture,
+  fields: Partial<ResolveRequest>
+): ResolveRequest {
+  return {
+    runtime: rt(runtimeName),
+    architecture,
+    installer,
+    useActionsCache: false,
+    allowLinuxWheels: false,
+    ...fields,
+    env: fields.env ?? envFor(installer)
+  }
+}
+
+/** The message of the UserError a resolve must fail with. */
+async function failure(request: ResolveRequest): Promise<string> {
+  const error = await resolveWheels(request).then(
+    () => undefined,
+    (e: unknown) => e
+  )
+  expect(error).toBeInstanceOf(UserError)
+  return (error as Error).message
+}
+
 function readLog(): string[] {
   try {
     return readFileSync(shimLog, 'utf8').split('\n').filter(Boolean)
@@ -167,16 +200,13 @@ describe.each(['pip', 'uv'] as const)('%s: numpy and pydantic-core', (installer)
       clearLog()
       const results = await Promise.all(
         (['arm64', 'x86_64'] as const).map((architecture) =>
-          resolveWheels({
-            requirementsFile: NATIVE,
-            runtime,
-            architecture,
-            installer,
-            useActionsCache: true,
-            allowLinuxWheels: false,
-            storeRoot: store,
-            env: installer === 'pip' ? withoutUv() : logged()
-          })
+          resolveWheels(
+            requestFor(installer, runtimeName, architecture, {
+              requirementsFile: NATIVE,
+              useActionsCache: true,
+              storeRoot: store
+            })
+          )
         )
       )
       const [arm, x86] = results as [ResolvedWheels, ResolvedWheels]
@@ -210,16 +240,13 @@ describe.each(['pip', 'uv'] as const)('%s: numpy and pydantic-core', (installer)
     const keys = new Set<string>()
     for (const runtime of ['python3.11', 'python3.12']) {
       for (const architecture of ['arm64', 'x86_64'] as const) {
-        const entry = await resolveWheels({
-          requirementsFile: NATIVE,
-          runtime: rt(runtime),
-          architecture,
-          installer,
-          useActionsCache: false,
-          allowLinuxWheels: false,
-          storeRoot: store,
-          env: offline()
-        })
+        const entry = await resolveWheels(
+          requestFor(installer, runtime, architecture, {
+            requirementsFile: NATIVE,
+            storeRoot: store,
+            env: offline()
+          })
+        )
         expect(entry.cacheHit).toBe(true)
         keys.add(entry.cacheKey)
       }
@@ -232,16 +259,11 @@ describe('cache hit', () => {
   it.each(['pip', 'uv'] as const)(
     '%s: a second resolve runs no resolver and no network',
     async (installer) => {
-      const store = join(work, `hit-${installer}`)
-      const request = {
+      const request = requestFor(installer, 'python3.11', 'arm64', {
         requirementsFile: NATIVE,
-        runtime: rt('python3.11'),
-        architecture: 'arm64' as const,
-        installer,
         useActionsCache: true,
-        allowLinuxWheels: false,
-        storeRoot: store
-      }
+        storeRoot: join(work, `hit-${installer}`)
+      })
       clearLog()
       const first = await resolveWheels({ ...request, env: logged() })
       expect(first.cacheHit).toBe(false)
@@ -265,16 +287,10 @@ describe('cache hit', () => {
 
   it('a corrupted wheel in the store is detected and resolved again', async () => {
     const store = join(work, 'corrupt')
-    const request = {
+    const request = requestFor('pip', 'python3.12', 'x86_64', {
       requirementsFile: NATIVE,
-      runtime: rt('python3.12'),
-      architecture: 'x86_64' as const,
-      installer: 'pip' as const,
-      useActionsCache: false,
-      allowLinuxWheels: false,
-      storeRoot: store,
-      env: withoutUv()
-    }
+      storeRoot: store
+    })
     const first = await resolveWheels(request)
     const victim = first.wheels.find((w) => basename(w).startsWith('pydantic_core'))
     if (!victim) throw new Error('no pydantic-core wheel')
@@ -293,16 +309,10 @@ describe('cache hit', () => {
 
   it('an interrupted entry (no completion marker) never counts', async () => {
     const store = join(work, 'interrupted')
-    const request = {
+    const request = requestFor('pip', 'python3.12', 'arm64', {
       requirementsFile: requirements('six.txt', 'six==1.17.0\n'),
-      runtime: rt('python3.12'),
-      architecture: 'arm64' as const,
-      installer: 'pip' as const,
-      useActionsCache: false,
-      allowLinuxWheels: false,
-      storeRoot: store,
-      env: withoutUv()
-    }
+      storeRoot: store
+    })
     const first = await resolveWheels(request)
     rmSync(join(store, first.cacheKey, '.complete'))
     const again = await resolveWheels(request)
@@ -318,16 +328,12 @@ describe('source distributions', () => {
   ] as const)(
     '%s: a pure-Python sdist-only package (docopt 0.6.2) is built to a py*-none-any wheel for %s %s',
     async (installer, runtimeName, architecture) => {
-      const result = await resolveWheels({
-        requirementsFile: requirements(`docopt-${installer}.txt`, 'docopt==0.6.2\n'),
-        runtime: rt(runtimeName),
-        architecture,
-        installer,
-        useActionsCache: false,
-        allowLinuxWheels: false,
-        storeRoot: join(work, `docopt-${installer}`),
-        env: installer === 'pip' ? withoutUv() : logged()
-      })
+      const result = await resolveWheels(
+        requestFor(installer, runtimeName, architecture, {
+          requirementsFile: requirements(`docopt-${installer}.txt`, 'docopt==0.6.2\n'),
+          storeRoot: join(work, `docopt-${installer}`)
+        })
+      )
       expect(result.wheels.map((w) => basename(w))).toEqual(['docopt-0.6.2-py2.py3-none-any.whl'])
       expect(result.cacheHit).toBe(false)
     }
@@ -370,21 +376,12 @@ describe('source distributions', () => {
         `native-sdist-${installer}.txt`,
         `--find-links ${links}\ntinynative==1.0\n`
       )
-      const error = await resolveWheels({
-        requirementsFile: file,
-        runtime: rt('python3.11'),
-        architecture: 'arm64',
-        installer,
-        useActionsCache: false,
-        allowLinuxWheels: false,
-        storeRoot: join(work, `native-${installer}`),
-        env: installer === 'pip' ? withoutUv() : logged()
-      }).then(
-        () => undefined,
-        (e: unknown) => e
+      const message = await failure(
+        requestFor(installer, 'python3.11', 'arm64', {
+          requirementsFile: file,
+          storeRoot: join(work, `native-${installer}`)
+        })
       )
-      expect(error).toBeInstanceOf(UserError)
-      const message = (error as Error).message
       expect(message).toContain('tinynative')
       expect(message).toContain('tinynative.c')
       expect(message).toContain('python3.11 arm64')
@@ -399,21 +396,12 @@ describe('no wheel for the requested versions', () => {
   it.each(['pip', 'uv'] as const)(
     '%s: numpy>=2.3 for python3.11 arm64 fails naming numpy, the newest version that loads and the way out',
     async (installer) => {
-      const error = await resolveWheels({
-        requirementsFile: requirements(`numpy-new-${installer}.txt`, 'numpy>=2.3\n'),
-        runtime: rt('python3.11'),
-        architecture: 'arm64',
-        installer,
-        useActionsCache: false,
-        allowLinuxWheels: false,
-        storeRoot: join(work, `numpy-new-${installer}`),
-        env: installer === 'pip' ? withoutUv() : logged()
-      }).then(
-        () => undefined,
-        (e: unknown) => e
+      const message = await failure(
+        requestFor(installer, 'python3.11', 'arm64', {
+          requirementsFile: requirements(`numpy-new-${installer}.txt`, 'numpy>=2.3\n'),
+          storeRoot: join(work, `numpy-new-${installer}`)
+        })
       )
-      expect(error).toBeInstanceOf(UserError)
-      const message = (error as Error).message
       expect(message).toContain('numpy>=2.3')
       expect(message).toContain('numpy==2.2.6')
       expect(message).toContain('python3.12 or later')
@@ -427,15 +415,9 @@ describe('--hash', () => {
   it.each(['pip', 'uv'] as const)(
     '%s: the right hash passes, a wrong one fails',
     async (installer) => {
-      const base = {
-        runtime: rt('python3.12'),
-        architecture: 'arm64' as const,
-        installer,
-        useActionsCache: false,
-        allowLinuxWheels: false,
-        storeRoot: join(work, `hash-${installer}`),
-        env: installer === 'pip' ? withoutUv() : logged()
-      }
+      const base = requestFor(installer, 'python3.12', 'arm64', {
+        storeRoot: join(work, `hash-${installer}`)
+      })
       const good = await resolveWheels({
         ...base,
         requirementsFile: requirements(
@@ -446,18 +428,13 @@ describe('--hash', () => {
       expect(good.wheels.map((w) => basename(w))).toEqual(['six-1.17.0-py2.py3-none-any.whl'])
 
       const wrong = '0'.repeat(64)
-      const error = await resolveWheels({
+      const message = await failure({
         ...base,
         requirementsFile: requirements(
           `hash-bad-${installer}.txt`,
           `six==1.17.0 --hash=sha256:${wrong}\n`
         )
-      }).then(
-        () => undefined,
-        (e: unknown) => e
-      )
-      expect(error).toBeInstanceOf(UserError)
-      const message = (error as Error).message
+      })
       expect(message).toContain('six')
       expect(message).toMatch(/hash/i)
       expect(message).toContain(installer === 'pip' ? wrong : SIX_SHA256)
@@ -495,16 +472,12 @@ describe('installer choice', () => {
       'secret.txt',
       '--extra-index-url https://someone:hunter2@127.0.0.1:9/simple\nsix==1.17.0\n'
     )
-    const result = await resolveWheels({
-      requirementsFile: file,
-      runtime: rt('python3.12'),
-      architecture: 'x86_64',
-      installer: 'pip',
-      useActionsCache: false,
-      allowLinuxWheels: false,
-      storeRoot: join(work, 'secret'),
-      env: withoutUv()
-    }).catch((e: unknown) => e)
+    const result = await resolveWheels(
+      requestFor('pip', 'python3.12', 'x86_64', {
+        requirementsFile: file,
+        storeRoot: join(work, 'secret')
+      })
+    ).catch((e: unknown) => e)
     // The extra index is unreachable; pip may still find six elsewhere. Either way no leak.
     if (result instanceof Error) {
       expect(result.message).not.toContain('hunter2')
