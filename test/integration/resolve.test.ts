@@ -16,16 +16,12 @@ import { tmpdir } from 'node:os'
 import { basename, delimiter, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UserError } from '../../src/errors.js'
-import {
-  WHEEL_ARCH,
-  runtimeFacts,
-  type Architecture,
-  type RuntimeFacts
-} from '../../src/lambda-facts.js'
+import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../src/lambda-facts.js'
 import { findInstaller, findOnPath } from '../../src/build/installer.js'
 import { resolveWheels, type ResolvedWheels, type ResolveRequest } from '../../src/build/resolve.js'
 import { readEntry } from '../../src/build/wheel-store.js'
 import { checkWheels, manylinuxGlibc, parseWheelName } from '../../src/build/wheel-tags.js'
+import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const UV = join(ROOT, '.tools', 'venv', 'bin', 'uv')
@@ -33,12 +29,6 @@ const work = mkdtempSync(join(tmpdir(), 'lpd-resolve-'))
 const hostMachine = process.arch === 'arm64' ? 'aarch64' : 'x86_64'
 /** sha256 of six-1.17.0-py2.py3-none-any.whl on PyPI. */
 const SIX_SHA256 = '4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274'
-
-function rt(name: string): RuntimeFacts {
-  const facts = runtimeFacts(name)
-  if (!facts) throw new Error(name)
-  return facts
-}
 
 let realPython = ''
 const shimDir = join(work, 'shims')

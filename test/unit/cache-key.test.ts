@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import { CACHE_FORMAT_VERSION } from '../../src/constants.js'
-import { runtimeFacts, type RuntimeFacts } from '../../src/lambda-facts.js'
 import {
   cacheKey,
   cacheKeyMaterial,
@@ -9,12 +8,7 @@ import {
   type CacheKeyInput
 } from '../../src/build/cache-key.js'
 import { platformTags } from '../../src/build/platform.js'
-
-function rt(name: string): RuntimeFacts {
-  const facts = runtimeFacts(name)
-  if (!facts) throw new Error(name)
-  return facts
-}
+import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 const base: CacheKeyInput = {
   requirements: 'requirement numpy==2.2.6\nrequirement six',

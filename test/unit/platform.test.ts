@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { runtimeFacts, type Architecture, type RuntimeFacts } from '../../src/lambda-facts.js'
+import type { Architecture } from '../../src/lambda-facts.js'
 import {
   pipDownloadArgs,
   pipIndexArgsFromUvEnv,
@@ -8,12 +8,7 @@ import {
   uvCompileArgs,
   uvPythonPlatform
 } from '../../src/build/platform.js'
-
-function rt(name: string): RuntimeFacts {
-  const facts = runtimeFacts(name)
-  if (!facts) throw new Error(name)
-  return facts
-}
+import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 /** The values that follow each occurrence of `option`. */
 function valuesOf(args: string[], option: string): string[] {

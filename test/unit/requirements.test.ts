@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import { UserError } from '../../src/errors.js'
-import { runtimeFacts, type RuntimeFacts } from '../../src/lambda-facts.js'
 import {
   expandEnvironment,
   findCredentials,
@@ -13,12 +12,7 @@ import {
   type MarkerEnvironment,
   type RequirementsReader
 } from '../../src/build/requirements.js'
-
-function rt(name: string): RuntimeFacts {
-  const facts = runtimeFacts(name)
-  if (!facts) throw new Error(name)
-  return facts
-}
+import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 function reader(files: Record<string, string>, dirs: string[] = []): RequirementsReader {
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { UserError } from '../../src/errors.js'
-import { runtimeFacts, type Architecture, type RuntimeFacts } from '../../src/lambda-facts.js'
+import type { Architecture } from '../../src/lambda-facts.js'
 import {
   checkWheels,
   isPurePythonWheel,
@@ -11,12 +11,7 @@ import {
   wheelProblems,
   wheelTag
 } from '../../src/build/wheel-tags.js'
-
-function rt(name: string): RuntimeFacts {
-  const facts = runtimeFacts(name)
-  if (!facts) throw new Error(name)
-  return facts
-}
+import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 describe('parseWheelName', () => {
   it.each([
