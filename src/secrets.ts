@@ -4,7 +4,7 @@
 // sets them as plain environment variables; index passwords in PIP_*/UV_* URLs are masked here
 // too, before any stage runs, and again by the resolve stage for the requirements file.
 import * as core from '@actions/core'
-import { findCredentials } from './build/requirements.js'
+import { findCredentials } from './packaging/resolve/requirements.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 

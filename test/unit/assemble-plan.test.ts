@@ -5,8 +5,8 @@ import {
   planPackages,
   type PlanRequest,
   type WheelEntryInput
-} from '../../src/build/assemble.js'
-import type { SourceFile } from '../../src/build/source-files.js'
+} from '../../src/packaging/assemble/assemble.js'
+import type { SourceFile } from '../../src/packaging/assemble/source-files.js'
 import { UserError } from '../../src/errors.js'
 
 const FILE = (0o100644 << 16) >>> 0

@@ -6,8 +6,8 @@ import {
   parsePipConfigList,
   resolutionSettings,
   type CacheKeyInput
-} from '../../src/build/cache-key.js'
-import { platformTags } from '../../src/build/platform.js'
+} from '../../src/packaging/resolve/cache-key.js'
+import { platformTags } from '../../src/packaging/resolve/platform.js'
 import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 const base: CacheKeyInput = {

@@ -7,7 +7,7 @@ import {
   platformTags,
   uvCompileArgs,
   uvPythonPlatform
-} from '../../src/build/platform.js'
+} from '../../src/packaging/resolve/platform.js'
 import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 /** The values that follow each occurrence of `option`. */

@@ -4,7 +4,7 @@ import {
   missingWheelFromUv,
   nativeSources,
   newestListed
-} from '../../src/build/sdist.js'
+} from '../../src/packaging/resolve/sdist.js'
 
 describe('missingWheelFromPip', () => {
   it.each([

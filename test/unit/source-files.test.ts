@@ -7,7 +7,7 @@ import {
   excludeMatcher,
   isExcludedByDefault,
   listSourceFiles
-} from '../../src/build/source-files.js'
+} from '../../src/packaging/assemble/source-files.js'
 import { InputError, UserError } from '../../src/errors.js'
 
 describe('isExcludedByDefault', () => {

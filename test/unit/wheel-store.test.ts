@@ -9,7 +9,7 @@ import {
   createStaging,
   defaultStoreRoot,
   readEntry
-} from '../../src/build/wheel-store.js'
+} from '../../src/packaging/resolve/wheel-store.js'
 
 const KEY = 'lambda-python-deploy-v1-python3.12-arm64-pip-abc'
 

@@ -20,7 +20,7 @@ import {
   ZipWriter,
   type WrittenZip,
   type ZipEntry
-} from '../../src/build/zip-format.js'
+} from '../../src/packaging/zip-format.js'
 
 interface PythonEntry {
   name: string

@@ -6,9 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { UserError } from '../errors.js'
-import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
-import type { ArchPackages, ImportCheck } from '../types.js'
+import { UserError } from '../../errors.js'
+import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
+import type { ArchPackages, ImportCheck } from '../../types.js'
 import { IMPORT_CHECK_SCRIPT, RUNTIME_PROVIDED_MODULES } from './import-check-script.js'
 
 const run = promisify(execFile)

@@ -1,6 +1,6 @@
 // Reads the machine of an ELF file from its header, so that a shared library built for the
 // wrong architecture is caught before it ships (Lambda would fail at import time).
-import { ELF_MACHINE, type Architecture } from '../lambda-facts.js'
+import { ELF_MACHINE, type Architecture } from '../../lambda-facts.js'
 
 /** Bytes of the ELF header needed to read `e_machine`. */
 export const ELF_HEADER_BYTES = 20

@@ -5,9 +5,9 @@ import { access, lstat, readdir, realpath, stat } from 'node:fs/promises'
 import { constants as fsConstants, type Stats } from 'node:fs'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { minimatch } from 'minimatch'
-import { INPUT } from '../constants.js'
-import { InputError, UserError } from '../errors.js'
-import { compareEntryNames } from './zip-format.js'
+import { INPUT } from '../../constants.js'
+import { InputError, UserError } from '../../errors.js'
+import { compareEntryNames } from '../zip-format.js'
 
 export interface SourceFile {
   /** POSIX path relative to `source`: the name inside the zip. */

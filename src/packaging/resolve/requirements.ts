@@ -2,8 +2,8 @@
 // `${VAR}` expansion), for the cache key, the marker warnings and the hash check. Pure: the
 // file system comes in as a `RequirementsReader`.
 import { dirname, isAbsolute, join, relative } from 'node:path'
-import { UserError } from '../errors.js'
-import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../lambda-facts.js'
+import { UserError } from '../../errors.js'
+import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-facts.js'
 import { normalizeProjectName } from './wheel-tags.js'
 
 export interface RequirementsReader {

@@ -1,7 +1,7 @@
 // Which wheels load on a Lambda runtime, decided from the wheel's file name (PEP 427/425/600).
 // Pure: no I/O.
-import { UserError } from '../errors.js'
-import { RUNTIMES, WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../lambda-facts.js'
+import { UserError } from '../../errors.js'
+import { RUNTIMES, WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-facts.js'
 import { LEGACY_MANYLINUX } from './platform.js'
 
 export interface WheelName {

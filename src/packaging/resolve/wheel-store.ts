@@ -4,8 +4,8 @@
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { CACHE_FORMAT_VERSION } from '../constants.js'
-import { fileDigests } from '../file-digest.js'
+import { CACHE_FORMAT_VERSION } from '../../constants.js'
+import { fileDigests } from '../../file-digest.js'
 
 export const MANIFEST_FILE = 'manifest.json'
 /** Written after the manifest: an entry without it is incomplete. */

@@ -2,7 +2,7 @@
 // (debug line), any failure is a warning, never a failed step.
 import * as cache from '@actions/cache'
 import * as core from '@actions/core'
-import { errorMessage } from '../errors.js'
+import { errorMessage } from '../../errors.js'
 
 function available(): boolean {
   let ok = false

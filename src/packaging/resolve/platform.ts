@@ -4,7 +4,7 @@ import {
   WHEEL_ARCH,
   type Architecture,
   type RuntimeFacts
-} from '../lambda-facts.js'
+} from '../../lambda-facts.js'
 
 /** Legacy manylinux names and the glibc minor each stands for (PEP 600). */
 export const LEGACY_MANYLINUX: Readonly<Record<string, number>> = {

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { constants } from 'node:fs'
 import { access } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
-import { UserError } from '../errors.js'
+import { UserError } from '../../errors.js'
 import { maskCredentials } from './requirements.js'
 
 export type InstallerChoice = 'pip' | 'uv' | 'auto'

@@ -12,9 +12,9 @@
 //   importlib.metadata reads it.
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { UserError } from '../errors.js'
-import { parseWheelName } from './wheel-tags.js'
-import type { DistributionSize, PackageFile } from '../types.js'
+import { UserError } from '../../errors.js'
+import { parseWheelName } from '../resolve/wheel-tags.js'
+import type { DistributionSize, PackageFile } from '../../types.js'
 import { listSourceFiles, type SourceFile } from './source-files.js'
 import {
   compareEntryNames,
@@ -22,7 +22,7 @@ import {
   readZipEntriesFrom,
   ZipWriter,
   type ZipEntry
-} from './zip-format.js'
+} from '../zip-format.js'
 
 export interface AssembleRequest {
   /** Absolute .whl paths. */

@@ -1,8 +1,8 @@
 // The wheel store's key: a hash of everything that decides which wheels a resolve yields.
 // Pure: the caller gathers the settings; this module only selects, orders and hashes them.
 import { createHash } from 'node:crypto'
-import { CACHE_FORMAT_VERSION } from '../constants.js'
-import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
+import { CACHE_FORMAT_VERSION } from '../../constants.js'
+import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import { maskCredentials } from './requirements.js'
 
 const CACHE_KEY_PREFIX = 'lambda-python-deploy'
