@@ -165,6 +165,24 @@ describe('planPackages', () => {
     expect(result.warnings).toEqual([])
   })
 
+  it('finds the one .dist-info beside a top-level folder of any name length (starlette)', () => {
+    // `starlette/` is as long as `.dist-info` less one: a folder length once mistaken for a match.
+    const starlette = wheel('starlette-0.41.3-py3-none-any.whl', [
+      'starlette/__init__.py',
+      'starlette-0.41.3.dist-info/METADATA',
+      'starlette-0.41.3.dist-info/licenses/LICENSE.md'
+    ])
+    for (const top of ['a', 'starlette', 'dist-info', 'x.dist-inf', 'abcdefghijk']) {
+      const other = wheel('pkg-1-py3-none-any.whl', [`${top}/m.py`, 'pkg-1.dist-info/RECORD'])
+      expect(names(plan({ wheels: [other], sourceFiles: [] }).function)).toContain(`${top}/m.py`)
+    }
+    expect(names(plan({ wheels: [starlette], sourceFiles: [] }).function)).toEqual([
+      'starlette-0.41.3.dist-info/METADATA',
+      'starlette-0.41.3.dist-info/licenses/LICENSE.md',
+      'starlette/__init__.py'
+    ])
+  })
+
   it('layer: dependencies under python/ in the layer, code alone in the function zip', () => {
     const result = plan({
       wheels: [numpy, six],

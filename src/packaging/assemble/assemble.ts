@@ -125,10 +125,8 @@ function checkEntryName(wheel: string, name: string): void {
 function distInfoDirectory(wheel: string, entries: readonly WheelEntryInput[]): string {
   const found = new Set<string>()
   for (const { name } of entries) {
-    const slash = name.indexOf('/')
-    if (slash > 0 && name.lastIndexOf('.dist-info', slash) === slash - '.dist-info'.length) {
-      found.add(name.slice(0, slash))
-    }
+    const top = name.slice(0, Math.max(0, name.indexOf('/')))
+    if (top.endsWith('.dist-info') && top.length > '.dist-info'.length) found.add(top)
   }
   const [only, ...others] = [...found]
   if (only === undefined || others.length > 0) {
