@@ -59,3 +59,27 @@ export const LIMITS = {
   layersPerFunction: 5,
   codeStoragePerRegionBytes: 80_530_636_800
 } as const
+
+/**
+ * Distributions every Python runtime provides outside the package (boto3 and what it needs),
+ * normalised per PEP 503. A requirement on one of them is met even when the package lacks it;
+ * the runtime's versions change with its updates, so pinning your own copy stays the safe choice.
+ */
+export const RUNTIME_PROVIDED_DISTRIBUTIONS: readonly string[] = [
+  'boto3',
+  'botocore',
+  's3transfer',
+  'jmespath',
+  'python-dateutil',
+  'urllib3',
+  'six'
+]
+
+/** PEP 508 marker values that hold on every Lambda Python runtime (Linux, CPython). */
+export const LAMBDA_MARKER_VALUES = {
+  os_name: 'posix',
+  sys_platform: 'linux',
+  platform_system: 'Linux',
+  platform_python_implementation: 'CPython',
+  implementation_name: 'cpython'
+} as const

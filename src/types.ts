@@ -34,6 +34,15 @@ export interface ImportCheck {
   reason?: string
 }
 
+export interface ClosureCheck {
+  /** Distributions in the package (function zip plus layer). */
+  distributions: number
+  /** Requirements that hold for the target, each met. */
+  requirements: number
+  /** Required distributions the Lambda runtime provides (boto3 ...). */
+  fromRuntime: string[]
+}
+
 export interface ArchBuild {
   architecture: Architecture
   runtime: string
@@ -47,6 +56,8 @@ export interface ArchBuild {
   /** Wheel file names that went into the package. */
   wheels: string[]
   importCheck: ImportCheck
+  /** The dependency-closure check (it passed, or the build failed); absent in older reports. */
+  closure?: ClosureCheck
   /** Milliseconds per phase: resolve, assemble, verify. */
   timings: Record<string, number>
 }

@@ -9,7 +9,9 @@ import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
 import type { ArchBuild, BuildResult, PackageFile } from '../types.js'
 import { assemblePackages } from './assemble/assemble.js'
 import { ELF_HEADER_BYTES, elfMismatch, isSharedLibrary, type ElfMismatch } from './verify/elf.js'
+import { closureSummaryLine } from './verify/closure.js'
 import { runImportCheck } from './verify/import-check.js'
+import { checkPackageClosure } from './verify/package-metadata.js'
 import { resolveWheels } from './resolve/resolve.js'
 import { readEntryHead, readZipEntriesFrom } from './zip-format.js'
 
@@ -118,15 +120,22 @@ async function buildArchitecture(
     ...(assembled.layer ? { layer: assembled.layer } : {})
   }
 
-  const importCheck = await timed(timings, 'verify', async () => {
+  const { importCheck, closure } = await timed(timings, 'verify', async () => {
     for (const zip of Object.values(packages)) await checkElfMachines(zip, architecture)
-    return runImportCheck({
+    const closure = await checkPackageClosure(
+      Object.values(packages).map((zip) => zip.path),
+      request.requirements,
+      { runtime: request.runtime, architecture }
+    )
+    if (closure.distributions > 0) core.info(`${architecture}: ${closureSummaryLine(closure)}`)
+    const importCheck = await runImportCheck({
       handler: request.handler,
       enabled: request.importCheck,
       runtime: request.runtime,
       architecture,
       packages
     })
+    return { importCheck, closure }
   })
   return {
     architecture,
@@ -137,6 +146,11 @@ async function buildArchitecture(
     cacheHit: resolved.cacheHit,
     wheels: resolved.wheels.map((wheel) => basename(wheel)),
     importCheck,
+    closure: {
+      distributions: closure.distributions,
+      requirements: closure.checked,
+      fromRuntime: closure.fromRuntime
+    },
     timings
   }
 }

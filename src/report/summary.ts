@@ -392,6 +392,19 @@ function importCheckNotes(report: RunReport): string[] {
     )
 }
 
+function closureNotes(report: RunReport): string[] {
+  return report.build.architectures.flatMap((a) =>
+    a.closure && a.closure.distributions > 0
+      ? [
+          `Dependency closure on ${a.architecture}: ${a.closure.distributions} distributions, all ${a.closure.requirements} requirements met for ${a.runtime}` +
+            (a.closure.fromRuntime.length > 0
+              ? ` (${a.closure.fromRuntime.map(code).join(', ')} from the Lambda runtime).`
+              : '.')
+        ]
+      : []
+  )
+}
+
 /** Worked out once per rendering, read by several parts: the gate's failures, the change. */
 function findings(report: RunReport): {
   failures: GateFailure[]
@@ -417,7 +430,7 @@ export function renderSummary(report: RunReport): string {
     subtitle(report),
     gateSection(failures),
     sizeTable(report, failures, changes, options),
-    [limitsLine(report), ...importCheckNotes(report)].join('\n\n'),
+    [limitsLine(report), ...importCheckNotes(report), ...closureNotes(report)].join('\n\n'),
     changeSection(report, changes, CHANGES_LISTED_SUMMARY),
     deploySection(report, options),
     `#### Biggest distributions, unzipped\n\n${biggestTable(report)}`,

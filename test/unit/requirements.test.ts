@@ -233,6 +233,22 @@ describe('parseRequirements', () => {
   })
 
   it.each([
+    ['fastapi[standard]==0.115.6', ['standard'], ''],
+    [
+      'requests[Socks, use_chardet_on_py3] >=2.31 ; python_version >= "3.8"',
+      ['socks', 'use-chardet-on-py3'],
+      'python_version >= "3.8"'
+    ],
+    ['uvicorn [standard]', ['standard'], ''],
+    ['pkg[extra]; os_name == "posix"', ['extra'], 'os_name == "posix"'],
+    ['six', [], '']
+  ])('extras and marker of %s', (line, extras, marker) => {
+    const [entry] = parse({ '/p/requirements.txt': line }).requirements
+    expect(entry?.extras).toEqual(extras)
+    expect(entry?.marker).toBe(marker)
+  })
+
+  it.each([
     ['-e .', 'requirements.txt:1', 'editable'],
     ['--editable=git+https://github.com/a/b', 'requirements.txt:1', 'editable'],
     ['six\ngit+https://github.com/a/b@v1#egg=b', 'requirements.txt:2', 'VCS'],

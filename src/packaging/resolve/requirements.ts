@@ -26,6 +26,10 @@ export interface RequirementEntry {
   hashes: string[]
   /** Environment-marker variables the line depends on (`platform_machine`, ...). */
   markerVariables: string[]
+  /** The marker as written, '' for none. */
+  marker: string
+  /** Extras asked for, PEP 503 normalised: `fastapi[standard]` → `['standard']`. */
+  extras: string[]
 }
 
 export interface RequirementOption {
@@ -305,6 +309,17 @@ function requirementProject(spec: string, where: string): string | undefined {
   return normalizeProjectName(name[1] as string)
 }
 
+/** `name[a, b] ...` → `['a', 'b']`. */
+function requirementExtras(spec: string): string[] {
+  const name = NAME.exec(spec)
+  const bracket = name ? /^\[([^\]]*)\]/.exec(spec.slice(name[0].length)) : null
+  return (bracket?.[1] ?? '')
+    .split(',')
+    .map((extra) => extra.trim())
+    .filter(Boolean)
+    .map(normalizeProjectName)
+}
+
 /**
  * Reads `file` and everything it includes (`-r` as requirements, `-c` as constraints, paths
  * relative to the including file). Throws a UserError naming the file and line for a missing
@@ -433,7 +448,9 @@ export function parseRequirements(
         text: maskCredentials([requirement.replace(/\s+/g, ' ').trim(), ...others].join(' ')),
         ...(project === undefined ? {} : { project }),
         hashes: [...hashes].sort(),
-        markerVariables: markerVariables(marker)
+        markerVariables: markerVariables(marker),
+        marker,
+        extras: requirementExtras(spec)
       }
       if (kind === 'constraint') result.constraints.push(entry)
       else result.requirements.push(entry)
