@@ -18,6 +18,8 @@ export interface Requirement {
   markerText?: string
   /** The whole requirement as written. */
   text: string
+  /** Without its marker, spaces dropped: `typing_extensions>=4.1`, `uvicorn[standard]>=0.12.0`. */
+  display: string
 }
 
 export class RequirementSyntaxError extends Error {}
@@ -53,11 +55,16 @@ export function parseRequirement(text: string): Requirement {
   let versions = rest.trim()
   // Older metadata wraps the specifiers in parentheses: `foo (>=1.0)`.
   if (versions.startsWith('(') && versions.endsWith(')')) versions = versions.slice(1, -1)
+  const specifiers = parseSpecifierSet(versions)
   const requirement: Requirement = {
     name: normalizeProjectName(head[1] as string),
     extras,
-    specifiers: parseSpecifierSet(versions),
-    text: text.trim()
+    specifiers,
+    text: text.trim(),
+    display:
+      (head[1] as string) +
+      (extras.length > 0 ? `[${extras.join(',')}]` : '') +
+      (url === undefined ? specifiers.map((s) => `${s.operator}${s.text}`).join(',') : ` @ ${url}`)
   }
   if (url !== undefined) requirement.url = url
   if (markerText) {

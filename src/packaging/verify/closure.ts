@@ -51,7 +51,7 @@ export interface ClosureTarget {
 export interface UnmetRequirement {
   /** `anyio 4.6.2`, or the requirements line that asked. */
   requiredBy: string
-  /** As written: `exceptiongroup>=1.0.2; python_version < "3.11"`. */
+  /** Without its marker: `exceptiongroup>=1.0.2`. */
   requirement: string
   /** The marker that selected it for the target, when it has one. */
   marker?: string
@@ -197,7 +197,8 @@ export function checkClosure(
       name: entry.project,
       extras: entry.extras,
       specifiers: [],
-      text: entry.project
+      text: entry.project,
+      display: entry.project
     }
     meet(requirement, {
       requiredBy: entry.where,
@@ -222,7 +223,7 @@ export function checkClosure(
         done.add(key)
         meet(requirement, {
           requiredBy: dist.label,
-          requirement: requirement.text,
+          requirement: requirement.display,
           ...(requirement.markerText ? { marker: requirement.markerText } : {}),
           ...(extra ? { extra } : {})
         })
