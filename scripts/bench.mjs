@@ -85,7 +85,11 @@ function runAction(toolCache, outputDir) {
     console.error(result.stdout, result.stderr)
     throw new Error('the action failed in the benchmark')
   }
-  return { time, rss: Number(readFileSync(rssFile, 'utf8')) }
+  // The dependency-closure check logs its own cost: `x86_64: closure: ... in 12 ms`.
+  const closure = [...result.stdout.matchAll(/^(\S+): closure: .* in (\d+) ms$/gm)].map(
+    (m) => `${m[1]} ${m[2]} ms`
+  )
+  return { time, rss: Number(readFileSync(rssFile, 'utf8')), closure }
 }
 
 writeFileSync(join(work, 'github-output'), '')
@@ -150,6 +154,7 @@ const met = recipe / warm.time >= 5 && peak < 300e6
 console.log(
   `\nbar (warm at least 5x the recipe, peak memory under 300 MB): ${met ? 'met' : 'NOT met'} (${(recipe / warm.time).toFixed(1)}x, ${mb(peak)} MB)`
 )
+console.log(`closure check (warm build): ${warm.closure.join(', ')}`)
 console.log('')
 for (const arch of packages.architectures) {
   const f = arch.packages.function

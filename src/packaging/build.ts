@@ -122,12 +122,16 @@ async function buildArchitecture(
 
   const { importCheck, closure } = await timed(timings, 'verify', async () => {
     for (const zip of Object.values(packages)) await checkElfMachines(zip, architecture)
+    const closureStart = performance.now()
     const closure = await checkPackageClosure(
       Object.values(packages).map((zip) => zip.path),
       request.requirements,
       { runtime: request.runtime, architecture }
     )
-    if (closure.distributions > 0) core.info(`${architecture}: ${closureSummaryLine(closure)}`)
+    const closureMs = Math.round(performance.now() - closureStart)
+    if (closure.distributions > 0) {
+      core.info(`${architecture}: ${closureSummaryLine(closure)} in ${closureMs} ms`)
+    }
     const importCheck = await runImportCheck({
       handler: request.handler,
       enabled: request.importCheck,

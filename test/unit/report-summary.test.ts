@@ -101,6 +101,34 @@ describe('size table', () => {
     )
   })
 
+  it('says what the dependency-closure check found, per architecture', () => {
+    const base = runReport('main')
+    const report = {
+      ...base,
+      build: {
+        ...base.build,
+        architectures: base.build.architectures.map((arch, i) => ({
+          ...arch,
+          closure: {
+            distributions: 12 + i,
+            requirements: 30,
+            fromRuntime: i === 0 ? [] : ['botocore']
+          }
+        }))
+      }
+    }
+    const lines = renderSummary(report)
+      .split('\n')
+      .filter((line) => line.startsWith('Dependency closure'))
+    expect(lines).toEqual(
+      base.build.architectures.map(
+        (arch, i) =>
+          `Dependency closure on ${arch.architecture}: ${12 + i} distributions, all 30 requirements met for ${base.build.runtime}${i === 0 ? '.' : ' (`botocore` from the Lambda runtime).'}`
+      )
+    )
+    expect(renderSummary(base)).not.toContain('Dependency closure')
+  })
+
   it('says why the import check was skipped', () => {
     expect(renderSummary(pullRequest)).toContain(
       '\nImport check skipped on x86_64: this runner is arm64.\n'
