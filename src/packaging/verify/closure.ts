@@ -245,6 +245,9 @@ export function checkClosure(
   return { distributions, checked, fromRuntime: [...fromRuntime].sort(), undecided, unmet }
 }
 
+/** Undecided requirements named in the log line; the rest are counted. */
+const UNDECIDED_LISTED = 5
+
 /** Lines shown for unmet requirements; the rest are counted. */
 const UNMET_LISTED = 12
 
@@ -278,9 +281,11 @@ export function closureSummaryLine(result: ClosureResult): string {
     result.fromRuntime.length > 0
       ? ` (${result.fromRuntime.join(', ')} from the Lambda runtime)`
       : ''
+  const listed = result.undecided.slice(0, UNDECIDED_LISTED).join('; ')
+  const more = result.undecided.length > UNDECIDED_LISTED ? '; ...' : ''
   const undecided =
     result.undecided.length > 0
-      ? `; ${result.undecided.length} not decidable without the target: ${result.undecided.join('; ')}`
+      ? `; ${result.undecided.length} not decidable without the target: ${listed}${more}`
       : ''
   return `closure: ${result.distributions} distributions, all ${result.checked} requirements met${runtime}${undecided}`
 }
