@@ -1,5 +1,6 @@
 // PEP 440 versions and specifiers, PEP 508 markers and requirements, core metadata, and the
 // dependency-closure decision built on them: tables of real-world inputs.
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { LAMBDA_MARKER_VALUES, type Architecture } from '../../src/lambda-facts.js'
 import {
@@ -626,5 +627,60 @@ describe('dependency closure', () => {
     expect(
       closureSummaryLine(checkClosure([...anyioBase, meta('x', '1', 'boto3')], [], target(12)))
     ).toBe('closure: 4 distributions, all 3 requirements met (boto3 from the Lambda runtime)')
+  })
+})
+
+interface RealWorld {
+  generatedWith: string
+  runtimes: string[]
+  machines: string[]
+  requirements: {
+    line: string
+    name: string
+    extras: string[]
+    specifiers: string[]
+    markerExtras: string[]
+    truth: string
+  }[]
+  contains: [string, string[], string][]
+}
+
+// Every distinct marker and specifier set in the Requires-Dist of the wheels the integration
+// tests and the bench install (fastapi, pydantic, aiohttp, requests, sqlalchemy, numpy ...),
+// with pip's reading of them (scripts/python-metadata-fixture.py regenerates it).
+const realWorld = JSON.parse(
+  readFileSync(
+    new URL('../fixtures/python-metadata/real-world.json', import.meta.url).pathname,
+    'utf8'
+  )
+) as RealWorld
+
+describe(`real-world Requires-Dist, as ${realWorld.generatedWith} reads them`, () => {
+  it.each(realWorld.requirements)('$line', (expected) => {
+    const requirement = parseRequirement(expected.line)
+    expect(requirement.name).toBe(expected.name)
+    expect([...requirement.extras].sort()).toEqual(expected.extras)
+    expect(requirement.specifiers.map((s) => `${s.operator}${s.text}`).sort()).toEqual(
+      expected.specifiers
+    )
+    let truth = ''
+    for (const python of realWorld.runtimes) {
+      for (const machine of realWorld.machines) {
+        for (const extra of ['', ...expected.markerExtras]) {
+          const holds = requirement.marker
+            ? evaluateMarker(requirement.marker, env(python, machine, extra))
+            : true
+          truth += holds ? 'T' : 'F'
+        }
+      }
+    }
+    expect(truth).toBe(expected.truth)
+  })
+
+  it.each(realWorld.contains)('%s', (specifier, candidates, expected) => {
+    const specs = parseSpecifierSet(specifier)
+    expect(candidates.map((c) => (specifierSetContains(specs, c) ? 'T' : 'F')).join('')).toBe(
+      expected
+    )
   })
 })
