@@ -613,14 +613,15 @@ describe('dependency closure', () => {
         '1.0',
         'kernel-thing; platform_release >= "6"',
         'patchy; python_full_version >= "3.12.5"',
-        'broken >= ; os_name == "posix"'
+        'broken >= ; os_name == "posix"',
+        'strange; platform_machine ~= "x86"'
       ),
       { source: 'function.zip:x.dist-info/METADATA', text: 'Summary: no name\n' }
     ]
     const result = checkClosure(dists, [], target(12))
     expect(result.unmet).toEqual([])
-    expect(result.undecided).toHaveLength(4)
-    expect(closureSummaryLine(result)).toContain('4 not decidable without the target')
+    expect(result.undecided).toHaveLength(5)
+    expect(closureSummaryLine(result)).toContain('5 not decidable without the target')
   })
 
   it('says what it checked in one line', () => {

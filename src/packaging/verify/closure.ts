@@ -15,6 +15,7 @@ import {
 import { normalizeProjectName } from '../resolve/wheel-tags.js'
 import {
   evaluateMarkerForAll,
+  MarkerSyntaxError,
   parseMarker,
   type Marker,
   type MarkerEnvironment,
@@ -91,10 +92,19 @@ export function targetEnvironments(target: ClosureTarget): MarkerEnvironment[] {
 }
 
 interface Distribution {
-  name: string
   version: string
   label: string
   requirements: Requirement[]
+}
+
+/** The marker's value, undecided when it compares what cannot be compared (`~=` on strings). */
+function judge(marker: Marker, envs: readonly MarkerEnvironment[]): Truth {
+  try {
+    return evaluateMarkerForAll(marker, envs)
+  } catch (error) {
+    if (error instanceof MarkerSyntaxError) return undefined
+    throw error
+  }
 }
 
 /** Holds for the target with no extra or with one of `extras`: the first that selects it. */
@@ -104,10 +114,10 @@ function selected(
   extras: Iterable<string>
 ): { truth: Truth; extra?: string } {
   if (!marker) return { truth: true }
-  let truth: Truth = evaluateMarkerForAll(marker, envs)
+  let truth: Truth = judge(marker, envs)
   if (truth === true) return { truth }
   for (const extra of extras) {
-    const withExtra = evaluateMarkerForAll(
+    const withExtra = judge(
       marker,
       envs.map((env) => ({ ...env, extra }))
     )
@@ -146,7 +156,6 @@ export function checkClosure(
     }
     const name = normalizeProjectName(core.name)
     const dist = {
-      name,
       version: core.version,
       label: `${core.name} ${core.version}`,
       requirements
