@@ -22,7 +22,7 @@ import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy.j
 import { startRecorder, type HttpRecorder } from '../helpers/http-recorder.js'
 import { findLeaks, isMasked } from '../helpers/leaks.js'
 import { startMoto, type MotoServer } from '../helpers/moto.js'
-import { runAction, type ActionRun } from '../helpers/run-action.js'
+import { TOOLS_BIN, runAction, type ActionRun } from '../helpers/run-action.js'
 import { makeTestCertificate, startTlsFront, type TlsFront } from '../helpers/tls-front.js'
 import { sha256Hex, writeWheel } from '../helpers/wheels.js'
 
@@ -228,6 +228,44 @@ describe.sequential('behind a proxy', () => {
     // @actions/http-client tunnelled the cache service's calls through the proxy.
     expect(proxy.requests.some((r) => r.target === new URL(cacheUrl).host)).toBe(true)
     expect(cache.requests.map((r) => r.url.split('/').pop())).toContain('GetCacheEntryDownloadURL')
+  }, 120_000)
+
+  it('uv resolves through it too (the index of the test before)', async () => {
+    const indexHost = `pypi.test:${new URL(index.url).port}`
+    const requirements = join(dir, 'requirements-uv.txt')
+    writeFileSync(
+      requirements,
+      `--index-url http://${indexHost}/simple\n--trusted-host pypi.test\nproxydep==1.0\n`
+    )
+    const before = proxy.requests.length
+    const build = await run(
+      {
+        mode: 'build',
+        source: await writeSource(dir),
+        requirements,
+        installer: 'uv',
+        runtime: 'python3.12',
+        architectures: 'x86_64',
+        handler: 'app.handler',
+        'import-check': 'false',
+        cache: 'false',
+        'output-dir': mkdtempSync(join(dir, 'out-'))
+      },
+      behindProxy(proxy.urlWith(PROXY_USER, PROXY_PASSWORD), {
+        PATH: `${TOOLS_BIN}:${process.env.PATH ?? ''}`,
+        // uv's pinned list keeps the index but not --trusted-host for the pip download after it.
+        PIP_TRUSTED_HOST: 'pypi.test',
+        RUNNER_TOOL_CACHE: mkdtempSync(join(dir, 'tool-cache-')),
+        PIP_RETRIES: '0'
+      })
+    )
+    expect(build.code, logOf(build)).toBe(0)
+    expect(build.stdout).toMatch(/uv pip compile/)
+    const viaProxy = proxy.requests.slice(before).filter((r) => r.target === indexHost)
+    expect(viaProxy.length).toBeGreaterThanOrEqual(2)
+    expect(viaProxy.every((r) => r.outcome === 'forwarded')).toBe(true)
+    // The index is reachable only through the proxy: uv itself asked it.
+    expect(index.requests.some((r) => String(r.headers['user-agent']).startsWith('uv/'))).toBe(true)
   }, 120_000)
 
   it('reaches a NO_PROXY host directly, the others through the proxy', async () => {
