@@ -25,9 +25,23 @@ const WAY_OUT =
   'check that the proxy is running and lets this host through, or list the host in NO_PROXY ' +
   'to reach it directly'
 
-/** The message of a connection that failed through `choice`. */
-export function proxyFailureMessage(choice: ProxyChoice, target: string, said: string): string {
-  return `cannot reach ${throughProxy(choice, target)}: ${said}; ${WAY_OUT}`
+/** Certificate errors through a tunnel: most often a proxy that inspects TLS with its own CA. */
+const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)/
+
+const CERTIFICATE_WAY_OUT =
+  'a proxy that inspects TLS signs with its own certificate authority: give its CA certificate ' +
+  'to the job as NODE_EXTRA_CA_CERTS (a PEM file; pip reads PIP_CERT, uv SSL_CERT_FILE), or list the ' +
+  'host in NO_PROXY to reach it directly'
+
+/** The message of a connection that failed through `choice`; `code` picks the way out. */
+export function proxyFailureMessage(
+  choice: ProxyChoice,
+  target: string,
+  said: string,
+  code?: string
+): string {
+  const wayOut = code && CERTIFICATE_ERROR.test(code) ? CERTIFICATE_WAY_OUT : WAY_OUT
+  return `cannot reach ${throughProxy(choice, target)}: ${said}; ${wayOut}`
 }
 
 /**
@@ -63,7 +77,7 @@ function explainInPlace(
 ) {
   if (error[EXPLAINED]) return
   error[EXPLAINED] = true
-  error.message = proxyFailureMessage(choice, target, error.message)
+  error.message = proxyFailureMessage(choice, target, error.message, causeCode(error))
 }
 
 /** Chooses per connection: the proxy for the target's scheme, or direct when NO_PROXY says so. */
@@ -122,14 +136,13 @@ class ProxyRoutingAgent extends Agent {
       // The proxy's own refusal (407 without credentials, 403 for a host it does not allow):
       // https-proxy-agent would replay it as the AWS service's answer.
       socket.destroy()
-      const error = new ProxyConnectionError(
+      throw new ProxyConnectionError(
         choice,
         target,
         `the proxy answered ${answer.statusCode} ${answer.statusText}`.trim(),
         // A proxy that could not reach the host (502, 503, 504) is worth another try.
         answer.statusCode >= 500 ? 'ECONNREFUSED' : undefined
       )
-      throw error
     }
     socket.prependListener('error', (error: Error) => explainInPlace(error, choice, target))
     return socket

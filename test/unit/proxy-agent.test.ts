@@ -1,9 +1,13 @@
 // The agents against a real forward proxy on 127.0.0.1 (test/helpers/forward-proxy.ts): what a
 // caller gets when the proxy is down or refuses, and the GitHub API's fetch through it.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fetchThrough, proxyAgents, ProxyConnectionError } from '../../src/net/proxy-agent.js'
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy.js'
 import { startRecorder, type HttpRecorder } from '../helpers/http-recorder.js'
+import { makeTestCertificate, startTlsFront } from '../helpers/tls-front.js'
 
 let proxy: ForwardProxy
 let api: HttpRecorder
@@ -91,6 +95,25 @@ describe('a proxy that fails', () => {
       expect((failure as ProxyConnectionError).code).toBe('ECONNRESET')
     } finally {
       proxy.misbehave('pass')
+    }
+  })
+
+  it('a certificate this process does not trust (a TLS-inspecting proxy): says where the CA goes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lpd-proxy-cert-'))
+    const front = await startTlsFront(api.url, makeTestCertificate(dir, ['github.test']))
+    try {
+      const failure = await get(`https://github.test:${front.port}/`, {
+        HTTPS_PROXY: proxy.urlWith('bot', 'pw-in-url')
+      }).catch((error: unknown) => error)
+      const message = (failure as Error).message
+      expect(message).toContain(
+        `cannot reach github.test:${front.port} through the proxy ${proxy.url} (from HTTPS_PROXY): self-signed certificate`
+      )
+      expect(message).toContain('give its CA certificate to the job as NODE_EXTRA_CA_CERTS')
+      expect(front.requests).toEqual([])
+    } finally {
+      await front.stop()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })
