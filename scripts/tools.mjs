@@ -1,6 +1,8 @@
 // Installs what the tests and the demo need, once, so a fresh clone needs nothing by hand: the
-// npm packages (`npm ci`) when node_modules is missing, and the Python tools (moto, uv) into
-// .tools/venv from PyPI. Re-runs pip only when the pinned list changes. Node built-ins only.
+// npm packages (`npm ci`) when node_modules is missing, Node 24 into .tools/node24 from the npm
+// registry (scripts/node24.json; process tests run the bundle on it too, as GitHub does), and the
+// Python tools (moto, uv) into .tools/venv from PyPI. Re-runs npm or pip only when the pinned
+// version or list changes. Node built-ins only.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -18,6 +20,29 @@ const run = (cmd, args) =>
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   console.log('Installing npm packages (npm ci) ...')
   run('npm', ['ci', '--no-audit', '--no-fund'])
+}
+
+const node24 = JSON.parse(readFileSync(join(root, 'scripts', 'node24.json'), 'utf8'))
+const node24Manifest = join(root, node24.dir, 'node_modules', node24.package, 'package.json')
+const node24Installed = () =>
+  existsSync(node24Manifest) && JSON.parse(readFileSync(node24Manifest, 'utf8')).version
+// The package holds a linux-x64 binary only; elsewhere the Node 24 tests say they were skipped.
+if (
+  process.platform === 'linux' &&
+  process.arch === 'x64' &&
+  node24Installed() !== node24.version
+) {
+  console.log(`Installing Node ${node24.version} (${node24.package}) into ${node24.dir} ...`)
+  run('npm', [
+    'install',
+    '--prefix',
+    join(root, node24.dir),
+    '--no-save',
+    '--no-package-lock',
+    '--no-audit',
+    '--no-fund',
+    `${node24.package}@${node24.version}`
+  ])
 }
 
 if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) process.exit(0)

@@ -1,9 +1,12 @@
 // Secrets the runner must mask before anything can print them. core.setSecret registers a value
 // with `::add-mask::`; the runner then replaces it with *** in every later log line. The AWS
 // credentials are usually masked already by configure-aws-credentials, but not when a workflow
-// sets them as plain environment variables; index passwords in PIP_*/UV_* URLs are masked here
-// too, before any stage runs, and again by the resolve stage for the requirements file.
+// sets them as plain environment variables; index passwords in PIP_*/UV_* URLs and proxy
+// passwords in HTTPS_PROXY/HTTP_PROXY (`http://user:secret@proxy:3128`, which pip and uv inherit)
+// are masked here too, before any stage runs, and again by the resolve stage for the
+// requirements file.
 import * as core from '@actions/core'
+import { proxyUrlTexts } from './net/proxy-env.js'
 import { findCredentials } from './packaging/resolve/requirements.js'
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -14,13 +17,17 @@ export const SECRET_VARIABLES = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] a
 /** Variables that may hold URLs with credentials (index URLs, find-links). */
 const URL_VARIABLES = /^(PIP|UV)_/
 
-/** Credentials inside URLs of PIP_ and UV_ variables (index URLs, find-links), each once. */
+/**
+ * Credentials inside URLs of PIP_ and UV_ variables (index URLs, find-links) and of the proxy
+ * variables (a proxy given without `http://` too), each once.
+ */
 export function indexUrlSecrets(env: Env): string[] {
   const found = new Set<string>()
-  for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && URL_VARIABLES.test(name)) {
-      for (const secret of findCredentials(value)) found.add(secret)
-    }
+  const texts = Object.entries(env)
+    .filter(([name, value]) => value !== undefined && URL_VARIABLES.test(name))
+    .map(([, value]) => value as string)
+  for (const text of [...texts, ...proxyUrlTexts(env)]) {
+    for (const secret of findCredentials(text)) found.add(secret)
   }
   return [...found]
 }

@@ -1,9 +1,11 @@
 // The one place AWS SDK clients are made. Credentials and region come from the SDK's default
 // chain (configure-aws-credentials in workflows, plain environment variables in tests);
-// AWS_ENDPOINT_URL, read by the SDK itself, points them at a local emulator.
+// AWS_ENDPOINT_URL, read by the SDK itself, points them at a local emulator. Connections follow
+// HTTPS_PROXY / HTTP_PROXY / NO_PROXY (net/proxy-agent.ts): the SDK itself reads none of them.
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { S3Client } from '@aws-sdk/client-s3'
 import { USER_AGENT } from '../constants.js'
+import { proxyAgents } from '../net/proxy-agent.js'
 
 export interface AwsClients {
   lambda: LambdaClient
@@ -15,7 +17,7 @@ export interface AwsClientOptions {
   region?: string
   /** Attempts per call, first included, for throttling and 5xx (standard retry mode). */
   maxAttempts?: number
-  /** Environment to read endpoint overrides from; process.env by default. */
+  /** Environment to read endpoint overrides and proxy variables from; process.env by default. */
   env?: NodeJS.ProcessEnv
 }
 
@@ -38,22 +40,27 @@ function userAgentPair(): [string, string] {
 }
 
 export function createClients(options: AwsClientOptions = {}): AwsClients {
+  const env = options.env ?? process.env
   const common: {
     region?: string
     retryMode: string
     maxAttempts: number
     customUserAgent: [string, string][]
+    requestHandler: ReturnType<typeof proxyAgents>
   } = {
     ...(options.region ? { region: options.region } : {}),
     retryMode: 'standard',
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    customUserAgent: [userAgentPair()]
+    customUserAgent: [userAgentPair()],
+    // The SDK's NodeHttpHandler, given agents that choose the proxy per connection. One pair
+    // for both clients: Lambda and S3 share the kept-alive tunnels to the proxy.
+    requestHandler: proxyAgents(env)
   }
   return {
     lambda: new LambdaClient(common),
     s3: new S3Client({
       ...common,
-      forcePathStyle: usesEndpointOverride(options.env ?? process.env)
+      forcePathStyle: usesEndpointOverride(env)
     })
   }
 }

@@ -4,6 +4,7 @@
 import * as core from '@actions/core'
 import { USER_AGENT } from '../constants.js'
 import { errorMessage } from '../errors.js'
+import { fetchThrough, proxyAgents, type Fetch } from '../net/proxy-agent.js'
 import { isPullRequestEvent, readEventPayload, type Env } from './base-report.js'
 import { isRecord } from './report-json.js'
 
@@ -70,8 +71,6 @@ interface IssueComment {
   html_url?: string
   user?: { type?: string }
 }
-
-type Fetch = typeof fetch
 
 async function request(
   fetchImpl: Fetch,
@@ -151,7 +150,8 @@ function skipped(reason: string, annotate: (message: string) => void): CommentRe
 /** Creates our comment on the pull request, or edits it when the marker finds it. Never throws. */
 export async function upsertComment(options: UpsertCommentOptions): Promise<CommentResult> {
   const env = options.env ?? process.env
-  const fetchImpl = options.fetch ?? globalThis.fetch
+  // HTTPS_PROXY / NO_PROXY as for the AWS calls; GitHub Enterprise Server's GITHUB_API_URL too.
+  const fetchImpl = options.fetch ?? fetchThrough(proxyAgents(env))
   const target = commentTarget(env, await readEventPayload(env))
   if (!target) {
     core.debug('no pull-request comment: this run is not for a pull request')

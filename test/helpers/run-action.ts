@@ -1,13 +1,17 @@
 // Runs the bundled action exactly as GitHub does: `node dist/index.js`, inputs in INPUT_<NAME>
 // variables (upper-case, hyphens kept), outputs read back from $GITHUB_OUTPUT, the job summary
-// from $GITHUB_STEP_SUMMARY.
+// from $GITHUB_STEP_SUMMARY. The node is this process's, or NODE_BINARY's (NODE24_BINARY, say, to
+// run any process test on the Node 24 GitHub runs the action with).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import node24 from '../../scripts/node24.json' with { type: 'json' }
 
 export const ROOT = new URL('../..', import.meta.url).pathname
 export const TOOLS_BIN = join(ROOT, '.tools', 'venv', 'bin')
+/** Node 24 from the npm registry, installed by scripts/tools.mjs (linux-x64 only). */
+export const NODE24_BINARY = join(ROOT, node24.dir, node24.binary)
 
 export interface ActionRun {
   code: number
@@ -42,6 +46,8 @@ export interface RunOptions {
   echo?: boolean
   /** Gets the child as soon as it runs: to watch its log live, or kill it part-way. */
   onSpawn?: (child: ChildProcess) => void
+  /** The node binary; NODE_BINARY, else this process's. */
+  node?: string
 }
 
 export async function runAction({
@@ -49,7 +55,8 @@ export async function runAction({
   env = {},
   cwd = ROOT,
   echo = false,
-  onSpawn
+  onSpawn,
+  node = process.env.NODE_BINARY || process.execPath
 }: RunOptions): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), 'lpd-run-'))
   const outputFile = join(dir, 'output')
@@ -76,7 +83,7 @@ export async function runAction({
     else childEnv[key] = value
   }
 
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'index.js')], { cwd, env: childEnv })
+  const child = spawn(node, [join(ROOT, 'dist', 'index.js')], { cwd, env: childEnv })
   onSpawn?.(child)
   let stdout = ''
   let stderr = ''

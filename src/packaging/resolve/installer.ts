@@ -1,10 +1,11 @@
 // The installers as child processes: which one to use, its version, the host interpreter
 // pip runs on, and running them. Thin adapter: no decisions beyond "which binary".
-import { spawn } from 'node:child_process'
 import { constants } from 'node:fs'
 import { access } from 'node:fs/promises'
-import { delimiter, join } from 'node:path'
-import { UserError } from '../../errors.js'
+import { delimiter, join, resolve as resolvePath, sep } from 'node:path'
+import { StringDecoder } from 'node:string_decoder'
+import { getExecOutput, type ExecOutput } from '@actions/exec'
+import { UserError, errorMessage } from '../../errors.js'
 import { maskCredentials } from './requirements.js'
 
 export type InstallerChoice = 'pip' | 'uv' | 'auto'
@@ -76,54 +77,75 @@ export interface RunOptions {
   what: string
 }
 
-/** Runs `command args`, no stdin; rejects with ToolFailure on a non-zero exit. */
-export function runTool(
+/**
+ * The executable `command` names, looked up on the child's own PATH: @actions/exec would look
+ * on this process's PATH, and say "Unable to locate executable file" in words of its own.
+ */
+async function executable(command: string, env: Env, cwd: string | undefined): Promise<string> {
+  if (command.includes(sep)) {
+    const found = await isExecutable(resolvePath(cwd ?? process.cwd(), command))
+    if (found === undefined) throw new UserError(`${command} does not exist or is not executable`)
+    return found
+  }
+  const found = await findOnPath(command, env)
+  if (found === undefined) throw new UserError(`${command} was not found on PATH`)
+  return found
+}
+
+async function isExecutable(path: string): Promise<string | undefined> {
+  try {
+    await access(path, constants.X_OK)
+    return path
+  } catch {
+    return undefined
+  }
+}
+
+/** Runs `command args` through @actions/exec, stdin closed; rejects with ToolFailure on a non-zero exit. */
+export async function runTool(
   command: string,
   args: readonly string[],
   options: RunOptions
 ): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      env: options.env as NodeJS.ProcessEnv,
-      cwd: options.cwd,
-      stdio: ['ignore', 'pipe', 'pipe']
+  let path: string
+  try {
+    path = await executable(command, options.env, options.cwd)
+  } catch (error) {
+    throw new UserError(`${options.what}: ${errorMessage(error)}`)
+  }
+  // Both streams in the order they arrived: the grouped log shows them as the tool wrote them.
+  let output = ''
+  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') }
+  let result: ExecOutput
+  try {
+    result = await getExecOutput(path, [...args], {
+      env: options.env as Record<string, string>,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      // Our own log groups print the output; @actions/exec would echo it all, and the command line.
+      silent: true,
+      ignoreReturnCode: true,
+      // An empty stdin, ended: a tool that prompts (pip asking for an index password) gets EOF
+      // instead of waiting forever.
+      input: Buffer.alloc(0),
+      listeners: {
+        stdout: (data: Buffer) => (output += decoders.stdout.write(data)),
+        stderr: (data: Buffer) => (output += decoders.stderr.write(data))
+      }
     })
-    let output = ''
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk
-      output += chunk
-    })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk
-      output += chunk
-    })
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'ENOENT'
-          ? new UserError(`${options.what}: ${command} was not found on PATH`)
-          : new UserError(`${options.what}: cannot run ${command}: ${error.message}`)
-      )
-    })
-    child.on('close', (code) => {
-      const result = { output, stdout, stderr }
-      if (code === 0) resolve(result)
-      else reject(new ToolFailure(command, code, result, options.what))
-    })
-  })
+  } catch (error) {
+    throw new UserError(`${options.what}: cannot run ${command}: ${errorMessage(error)}`)
+  }
+  output += decoders.stdout.end() + decoders.stderr.end()
+  const toolResult = { output, stdout: result.stdout, stderr: result.stderr }
+  if (result.exitCode === 0) return toolResult
+  throw new ToolFailure(command, result.exitCode, toolResult, options.what)
 }
 
 /** Absolute path of an executable on `env.PATH`, if any. */
 export async function findOnPath(command: string, env: Env): Promise<string | undefined> {
   for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, command)
-    try {
-      await access(candidate, constants.X_OK)
-      return candidate
-    } catch {
-      // Not here.
-    }
+    const found = await isExecutable(join(dir, command))
+    if (found !== undefined) return found
   }
   return undefined
 }

@@ -1,17 +1,37 @@
 // Imports the handler module from the built package alone, in a clean interpreter of the
 // runtime's exact CPython minor, when this machine can: the Runtime.ImportModuleError users would
 // otherwise meet only after the deploy.
-import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { getExecOutput } from '@actions/exec'
 import { UserError } from '../../errors.js'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import type { ArchPackages, ImportCheck } from '../../types.js'
 import { IMPORT_CHECK_SCRIPT, RUNTIME_PROVIDED_MODULES } from './import-check-script.js'
 
-const run = promisify(execFile)
+/**
+ * A handler whose import never returns (a network call at import time) must not hold the
+ * run: Python stops itself after this long and prints where it was (faulthandler, on every OS).
+ */
+const IMPORT_TIMEOUT_SECONDS = 120
+
+/** Runs `python args`; resolves with stdout on exit code 0, else rejects with stderr's text. */
+async function runPython(
+  python: string,
+  args: string[],
+  env?: Record<string, string>
+): Promise<string> {
+  const result = await getExecOutput(python, args, {
+    silent: true,
+    ignoreReturnCode: true,
+    input: Buffer.alloc(0),
+    ...(env ? { env } : {})
+  })
+  if (result.exitCode !== 0)
+    throw Object.assign(new Error(result.stderr), { stderr: result.stderr })
+  return result.stdout
+}
 
 /** Lambda's name for the machine this process runs on, if Lambda has one. */
 export function hostArchitecture(arch: string = process.arch): Architecture | undefined {
@@ -33,7 +53,7 @@ export function splitHandler(handler: string): { module: string; function: strin
 async function findInterpreter(runtime: RuntimeFacts): Promise<string | undefined> {
   for (const candidate of [`python${runtime.pythonVersion}`, 'python3']) {
     try {
-      const { stdout } = await run(candidate, [
+      const stdout = await runPython(candidate, [
         '-c',
         'import sys; print("%d.%d" % sys.version_info[:2])'
       ])
@@ -84,12 +104,13 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
     runtimeProvided: RUNTIME_PROVIDED_MODULES
   }
   try {
-    await run(python, ['-I', '-B', '-c', IMPORT_CHECK_SCRIPT, JSON.stringify(args)], {
+    const timeout = `import faulthandler; faulthandler.dump_traceback_later(${IMPORT_TIMEOUT_SECONDS}, exit=True)\n`
+    await runPython(
+      python,
+      ['-I', '-B', '-c', timeout + IMPORT_CHECK_SCRIPT, JSON.stringify(args)],
       // A clean environment: nothing from the runner's Python setup leaks in.
-      env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', AWS_DEFAULT_REGION: 'us-east-1' },
-      timeout: 120_000,
-      maxBuffer: 16 * 1024 * 1024
-    })
+      { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', AWS_DEFAULT_REGION: 'us-east-1' }
+    )
     return { status: 'passed' }
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim()
