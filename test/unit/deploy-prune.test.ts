@@ -463,8 +463,8 @@ describe('SnapStart: a published version waited for until Active', () => {
       current({
         Version: '5',
         State: 'Failed',
-        StateReasonCode: 'SnapStartTimeout',
-        StateReason: 'Lambda could not snapshot the function within the time allowed.'
+        StateReasonCode: 'FunctionError.InitTimeout',
+        StateReason: 'The init phase of the snapshot timed out.'
       })
     ])
     const [result] = await deployOrders(
@@ -473,8 +473,8 @@ describe('SnapStart: a published version waited for until Active', () => {
     )
     expect(result).toMatchObject({ status: 'failed', version: '5' })
     expect(result!.error).toBe(
-      'Waiting for the published version of orders:5: it is in state Failed: SnapStartTimeout: ' +
-        'Lambda could not snapshot the function within the time allowed..\n' +
+      'Waiting for the published version of orders:5: it is in state Failed: FunctionError.InitTimeout: ' +
+        'The init phase of the snapshot timed out..\n' +
         'Alias live was not moved; no smoke invocation ran. Version 5 stays published; a re-run ' +
         'waits for it again or, after a code change, publishes a new one.'
     )
