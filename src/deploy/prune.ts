@@ -85,7 +85,9 @@ export function planPrune(input: PrunePlanInput): PrunePlan {
     const reasons: string[] = []
     if (input.own.includes(version)) reasons.push('deployed by this run')
     else if (version > oldestOwn) reasons.push("newer than this run's (another run's)")
-    if (newest.has(version)) reasons.push(`one of the ${input.keep} newest`)
+    if (newest.has(version)) {
+      reasons.push(input.keep === 1 ? 'the newest' : `one of the ${input.keep} newest`)
+    }
     reasons.push(...(input.inUse.get(version) ?? []))
     if (publishedAt === undefined) {
       reasons.push('publication time unknown')
@@ -128,12 +130,21 @@ function addUse(uses: Map<number, string[]>, version: number | undefined, what: 
   uses.set(version, list)
 }
 
-/** A listing, its failure named by the IAM action (a paginator does its own throttling retries). */
-async function listAll<T>(action: string, resource: string, pages: AsyncIterable<T>): Promise<T[]> {
+/**
+ * A listing, its failure named by the IAM action (a paginator does its own throttling
+ * retries). `none` says which errors mean "nothing to list".
+ */
+async function listAll<T>(
+  action: string,
+  resource: string,
+  pages: AsyncIterable<T>,
+  none: (error: unknown) => boolean = () => false
+): Promise<T[]> {
   const all: T[] = []
   try {
     for await (const page of pages) all.push(page)
   } catch (error) {
+    if (none(error)) return []
     throw awsFailure(error, action, resource)
   }
   return all
@@ -177,22 +188,14 @@ async function readProvisioned(
   functionName: string,
   uses: Map<number, string[]>
 ): Promise<void> {
-  let pages
-  try {
-    pages = await listAll(
-      'lambda:ListProvisionedConcurrencyConfigs',
-      functionName,
-      paginateListProvisionedConcurrencyConfigs(
-        { client: ctx.lambda },
-        { FunctionName: functionId }
-      )
-    )
-  } catch (error) {
+  const pages = await listAll(
+    'lambda:ListProvisionedConcurrencyConfigs',
+    functionName,
+    paginateListProvisionedConcurrencyConfigs({ client: ctx.lambda }, { FunctionName: functionId }),
     // The function was found a moment ago: not found here means no configuration to protect
-    // (some Lambda emulators have no such API and answer 404).
-    if (isNotFound(error)) return
-    throw error
-  }
+    // (Lambda emulators without this API, moto among them, answer 404).
+    isNotFound
+  )
   for (const config of pages.flatMap((page) => page.ProvisionedConcurrencyConfigs ?? [])) {
     addUse(uses, qualifierVersion(config.FunctionArn), 'provisioned concurrency')
   }

@@ -38,7 +38,8 @@ async function regionOf(ctx: Pick<DeployContext, 'lambda'>): Promise<string> {
 }
 
 function reasonOf(code: string | undefined, reason: string | undefined): string {
-  return [code, reason].filter(Boolean).join(': ') || 'no reason given'
+  // Lambda's reasons end with a period; ours go inside sentences.
+  return [code, reason?.replace(/\.+$/, '')].filter(Boolean).join(': ') || 'no reason given'
 }
 
 /** Not found: the name, the region and where to look. */

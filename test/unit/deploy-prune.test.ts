@@ -198,7 +198,7 @@ describe('keep-versions for a function', () => {
     expect(deletedVersions()).toEqual(['1', '3', '5'])
     expect(prune.deleted).toEqual(['1', '3', '5'])
     expect(prune.kept).toEqual([
-      { version: '6', reasons: ['deployed by this run', 'one of the 1 newest'] },
+      { version: '6', reasons: ['deployed by this run', 'the newest'] },
       { version: '4', reasons: ['alias live'] },
       { version: '2', reasons: ['alias live (routing weight)'] }
     ])
@@ -376,7 +376,7 @@ describe('the prune stage', () => {
     ])
     expect(prune).toMatchObject({ subject: 'layer orders-deps', deleted: ['5', '7', '8'] })
     expect(prune.kept).toEqual([
-      { version: '9', reasons: ['deployed by this run', 'one of the 1 newest'] },
+      { version: '9', reasons: ['deployed by this run', 'the newest'] },
       { version: '6', reasons: ['attached to orders'] }
     ])
   })
@@ -453,7 +453,7 @@ describe('SnapStart: a published version waited for until Active', () => {
     expect(time.sleeps).toEqual([1000, 1500, 2250])
     expect(result!.waitedMs).toBe(4750)
     expect(log.lines).toContain(
-      'orders:5: waiting for the published version (State Pending (Creating: The function is being created.))'
+      'orders:5: waiting for the published version (State Pending (Creating: The function is being created))'
     )
   })
 
@@ -474,7 +474,7 @@ describe('SnapStart: a published version waited for until Active', () => {
     expect(result).toMatchObject({ status: 'failed', version: '5' })
     expect(result!.error).toBe(
       'Waiting for the published version of orders:5: it is in state Failed: FunctionError.InitTimeout: ' +
-        'The init phase of the snapshot timed out..\n' +
+        'The init phase of the snapshot timed out.\n' +
         'Alias live was not moved; no smoke invocation ran. Version 5 stays published; a re-run ' +
         'waits for it again or, after a code change, publishes a new one.'
     )
