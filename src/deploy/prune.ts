@@ -201,17 +201,8 @@ async function readProvisioned(
   }
 }
 
-function addMappings(
-  uses: Map<number, string[]>,
-  mappings: { FunctionArn?: string; UUID?: string }[]
-): void {
-  for (const mapping of mappings) {
-    addUse(
-      uses,
-      qualifierVersion(mapping.FunctionArn),
-      `event source mapping ${mapping.UUID ?? ''}`.trim()
-    )
-  }
+function mappingUse(mapping: { UUID?: string }): string {
+  return `event source mapping ${mapping.UUID ?? ''}`.trim()
 }
 
 /** Event source mappings: listed by the function's name, which may name qualified ARNs. */
@@ -226,10 +217,9 @@ async function readMappings(
     functionName,
     paginateListEventSourceMappings({ client: ctx.lambda }, { FunctionName: functionId })
   )
-  addMappings(
-    uses,
-    pages.flatMap((page) => page.EventSourceMappings ?? [])
-  )
+  for (const mapping of pages.flatMap((page) => page.EventSourceMappings ?? [])) {
+    addUse(uses, qualifierVersion(mapping.FunctionArn), mappingUse(mapping))
+  }
 }
 
 /**
@@ -251,9 +241,7 @@ async function versionMappings(
         new ListEventSourceMappingsCommand({ FunctionName: `${functionId}:${version}` })
       )
   )
-  return (answer.EventSourceMappings ?? []).map((m) =>
-    `event source mapping ${m.UUID ?? ''}`.trim()
-  )
+  return (answer.EventSourceMappings ?? []).map(mappingUse)
 }
 
 async function readAliases(

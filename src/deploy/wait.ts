@@ -65,12 +65,13 @@ export async function waitForUpdate(
   options: WaitOptions
 ): Promise<FunctionConfiguration> {
   const started = ctx.now()
+  const progress = { slept: false }
   try {
-    return await poll(ctx, functionName, options, started)
+    return await poll(ctx, functionName, options, started, progress)
   } finally {
     // Only real waits count (a first answer that is settled already is no wait): the summary
     // shows where a deploy spent its time.
-    if (ctx.waited && ctx.now() > started) ctx.waited.ms += ctx.now() - started
+    if (ctx.waited && progress.slept) ctx.waited.ms += ctx.now() - started
   }
 }
 
@@ -78,7 +79,8 @@ async function poll(
   ctx: DeployContext,
   functionName: string,
   options: WaitOptions,
-  started: number
+  started: number,
+  progress: { slept: boolean }
 ): Promise<FunctionConfiguration> {
   const what = options.what ?? 'the function'
   const qualified = options.qualifier ? `${functionName}:${options.qualifier}` : functionName
@@ -152,6 +154,7 @@ async function poll(
       ctx.log.info(`${qualified}: waiting for ${what} (${lastSeen})`)
       announced = true
     }
+    progress.slept = true
     await ctx.sleep(Math.min(interval, Math.max(0, deadline - now)))
     interval = Math.min(POLL.maxIntervalMs, interval * POLL.growth)
   }
