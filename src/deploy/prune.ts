@@ -313,7 +313,6 @@ async function deleteOne(
 
 /** Deletes `plan.deletions` in order; after a denial the rest are kept, unasked. */
 async function deleteAll(
-  ctx: DeployContext,
   plan: PrunePlan,
   result: PruneResult,
   check: (version: number) => Promise<string[]>,
@@ -333,7 +332,10 @@ async function deleteAll(
     }
     const outcome = await remove(version)
     if (outcome === 'deleted' || outcome === 'gone') result.deleted.push(String(version))
-    else kept.push({ version: String(version), reasons: [`not deleted (${outcome})`] })
+    else {
+      const reason = outcome === 'denied' ? 'permission denied' : 'the deletion failed (warning)'
+      kept.push({ version: String(version), reasons: [`not deleted: ${reason}`] })
+    }
     denied = outcome === 'denied'
   }
   result.kept = kept.sort((a, b) => Number(b.version) - Number(a.version))
@@ -382,7 +384,6 @@ export async function pruneFunctionVersions(
     return result
   }
   await deleteAll(
-    ctx,
     plan,
     result,
     (version) =>
@@ -475,7 +476,6 @@ export async function pruneLayerVersions(
     return result
   }
   await deleteAll(
-    ctx,
     plan,
     result,
     () => Promise.resolve([]),

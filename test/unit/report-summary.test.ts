@@ -46,7 +46,7 @@ const deploys: FunctionDeployResult[] = [
       kept: [
         { version: '13', reasons: ['deployed by this run', 'one of the 2 newest', 'alias live'] },
         { version: '12', reasons: ['one of the 2 newest', 'alias canary (routing weight)'] },
-        { version: '9', reasons: ['not deleted (denied)'] }
+        { version: '9', reasons: ['not deleted: permission denied'] }
       ],
       warnings: [
         'orders-api:9 was not deleted: Permission denied: lambda:DeleteFunction on orders-api:9.'
@@ -255,7 +255,7 @@ describe('deploy', () => {
     expect(block(summary, '| Versions of')).toEqual([
       '| Versions of | Deleted | Kept, and why |',
       '|:--|:--|:--|',
-      '| `orders-api` | 10, 11 | 13: deployed by this run, one of the 2 newest, alias live<br>12: one of the 2 newest, alias canary (routing weight)<br>9: not deleted (denied) |',
+      '| `orders-api` | 10, 11 | 13: deployed by this run, one of the 2 newest, alias live<br>12: one of the 2 newest, alias canary (routing weight)<br>9: not deleted: permission denied |',
       '| `layer orders-deps` | 3 | 4: deployed by this run, attached to orders-api |'
     ])
     expect(block(summary, '- ⚠️')).toEqual([
