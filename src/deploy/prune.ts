@@ -83,19 +83,19 @@ export function planPrune(input: PrunePlanInput): PrunePlan {
   const kept: PrunePlan['kept'] = []
   for (const { version, publishedAt } of newestFirst) {
     const reasons: string[] = []
-    if (input.own.includes(version)) reasons.push('deployed by this run')
+    const own = input.own.includes(version)
+    if (own) reasons.push('deployed by this run')
     else if (version > oldestOwn) reasons.push("newer than this run's (another run's)")
     if (newest.has(version)) {
       reasons.push(input.keep === 1 ? 'the newest' : `one of the ${input.keep} newest`)
     }
     reasons.push(...(input.inUse.get(version) ?? []))
-    if (publishedAt === undefined) {
+    // This run's own version is kept anyway: its age would only add noise.
+    if (!own && publishedAt === undefined) {
       reasons.push('publication time unknown')
-    } else if (input.now - publishedAt < input.inFlightMs) {
-      reasons.push(
-        `published ${Math.max(0, Math.round((input.now - publishedAt) / 1000))} s ago ` +
-          '(a run may still be waiting for it)'
-      )
+    } else if (!own && publishedAt !== undefined && input.now - publishedAt < input.inFlightMs) {
+      const seconds = Math.max(0, Math.round((input.now - publishedAt) / 1000))
+      reasons.push(`published ${seconds} s ago (a run may still be waiting for it)`)
     }
     if (reasons.length > 0) kept.push({ version, reasons })
     else deletions.push(version)

@@ -417,15 +417,7 @@ describe('keep-versions and keep-layer-versions against moto', () => {
       subject: 'orders',
       deleted: ['2'],
       kept: [
-        {
-          version: '4',
-          reasons: [
-            'deployed by this run',
-            'one of the 2 newest',
-            'alias live',
-            expect.stringMatching(/^published \d s ago \(a run may still be waiting for it\)$/)
-          ]
-        },
+        { version: '4', reasons: ['deployed by this run', 'one of the 2 newest', 'alias live'] },
         { version: '3', reasons: ['one of the 2 newest'] },
         { version: '1', reasons: ['alias rollback'] }
       ],
@@ -458,7 +450,7 @@ describe('keep-versions and keep-layer-versions against moto', () => {
       options,
       keep
     )
-    await deployAndPrune(
+    const second = await deployAndPrune(
       { function: await handlerZip('c2'), layer: await layerZip('2') },
       options,
       keep
@@ -477,7 +469,10 @@ describe('keep-versions and keep-layer-versions against moto', () => {
       ).map((v) => v.Version)
     expect(await layerVersions('orders-deps')).toEqual([3])
     expect(await layerVersions('shared-tools')).toEqual([1])
-    expect(third.layer).toMatchObject({ subject: 'layer orders-deps', deleted: ['1', '2'] })
+    // Version 1 goes in the second run when that run starts over a second after the first (a
+    // loaded machine), else in the third.
+    expect(third.layer?.subject).toBe('layer orders-deps')
+    expect([...(second.layer?.deleted ?? []), ...(third.layer?.deleted ?? [])]).toEqual(['1', '2'])
     expect((await versions('orders')).map((v) => v.version)).toEqual(['3'])
     const config = await moto.lambda.send(
       new GetFunctionConfigurationCommand({ FunctionName: 'orders' })
