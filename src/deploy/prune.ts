@@ -223,12 +223,13 @@ async function readMappings(
 }
 
 /**
- * Mappings of one version, asked for by its qualified name right before deleting it: whether
- * Lambda lists a version's mappings under the unqualified name is not documented; this is exact.
+ * Mappings of one version, asked for by its qualified ARN (a documented form of FunctionName
+ * here) right before deleting it: whether Lambda lists a version's mappings under the
+ * unqualified name is not documented; this question is exact.
  */
 async function versionMappings(
   ctx: DeployContext,
-  functionId: string,
+  functionArn: string,
   functionName: string,
   version: number
 ): Promise<string[]> {
@@ -238,7 +239,7 @@ async function versionMappings(
     `${functionName}:${version}`,
     () =>
       ctx.lambda.send(
-        new ListEventSourceMappingsCommand({ FunctionName: `${functionId}:${version}` })
+        new ListEventSourceMappingsCommand({ FunctionName: `${functionArn}:${version}` })
       )
   )
   return (answer.EventSourceMappings ?? []).map(mappingUse)
@@ -344,6 +345,8 @@ async function deleteAll(
 export interface FunctionPruneRequest {
   /** How calls name the function (its name). */
   functionId: string
+  /** Its unqualified ARN. */
+  functionArn: string
   functionName: string
   /** The version this run deployed (published, or found unchanged). */
   version: string
@@ -387,9 +390,12 @@ export async function pruneFunctionVersions(
     plan,
     result,
     (version) =>
-      versionMappings(ctx, functionId, functionName, version).catch(() => [
-        'event source mappings unknown'
-      ]),
+      versionMappings(ctx, request.functionArn, functionName, version).catch((error: unknown) => {
+        const warning = `${functionName}:${version} was not deleted: ${errorMessage(error)}`
+        ctx.log.warning(warning)
+        result.warnings.push(warning)
+        return ['its event source mappings could not be listed']
+      }),
     (version) =>
       deleteOne(
         ctx,
@@ -520,6 +526,7 @@ export async function pruneAfterDeploy(
       if (result.status === 'failed' || result.version === undefined || !target) return
       result.prune = await pruneFunctionVersions(ctx, {
         functionId: functionNameOf(target.functionArn),
+        functionArn: target.functionArn,
         functionName: result.functionName,
         version: result.version,
         keep

@@ -109,6 +109,7 @@ function pruneOrders(version: string, keep: number, ctxOverrides = {}) {
     log,
     result: pruneFunctionVersions(ctx, {
       functionId: 'orders',
+      functionArn: ARN,
       functionName: 'orders',
       version,
       keep
@@ -220,6 +221,29 @@ describe('keep-versions for a function', () => {
     expect(deletedVersions()).toEqual(['2', '4'])
     expect(prune.kept).toContainEqual({ version: '1', reasons: ['event source mapping uuid-0'] })
     expect(prune.kept).toContainEqual({ version: '3', reasons: ['event source mapping queue-3'] })
+    // Asked by the qualified ARN, a documented form of ListEventSourceMappings' FunctionName.
+    expect(
+      lambda.commandCalls(ListEventSourceMappingsCommand).map((c) => c.args[0].input.FunctionName)
+    ).toEqual(['orders', `${ARN}:2`, `${ARN}:3`, `${ARN}:4`])
+  })
+
+  it('a version whose mappings cannot be listed is kept, with a warning', async () => {
+    mockListings(oldVersions(3))
+    lambda
+      .on(ListEventSourceMappingsCommand, { FunctionName: `${ARN}:1` })
+      .rejects(awsError('InvalidParameterValueException', 'bad FunctionName'))
+    const { log, result } = pruneOrders('3', 1)
+    const prune = await result
+    expect(deletedVersions()).toEqual(['2'])
+    expect(prune.kept).toContainEqual({
+      version: '1',
+      reasons: ['its event source mappings could not be listed']
+    })
+    expect(log.warnings).toEqual([
+      expect.stringMatching(
+        /^orders:1 was not deleted: lambda:ListEventSourceMappings on orders:1 failed: InvalidParameterValueException/
+      )
+    ])
   })
 
   it('reads every page of versions', async () => {
