@@ -29,6 +29,7 @@ import { findVersion, publishVersion, waitForVersion } from './publish.js'
 import type { PublishedVersion } from './publish.js'
 import { SmokeFailure, smokeTest } from './smoke.js'
 import { updateFunctionCode } from './update-code.js'
+import { UpdateTimeoutError } from './wait.js'
 import { checkPackageFile, planUpload, stageCode } from './upload.js'
 import type { UploadPlan } from './upload.js'
 
@@ -388,11 +389,14 @@ async function versionReady(step: FunctionStep, version: PublishedVersion): Prom
     await waitForVersion(step.ctx, step.id, version)
   } catch (error) {
     const alias = step.options.alias
+    // Lambda publishes no new version of unchanged code: a Failed one is found again.
+    const next =
+      error instanceof UpdateTimeoutError
+        ? 'a re-run waits for it again.'
+        : 'fix the cause, then deploy changed code (a re-run of this code finds this version again).'
     throw new UserError(
-      `${errorMessage(error)}\n${
-        alias ? `Alias ${alias} was not moved; ` : ''
-      }no smoke invocation ran. Version ${version.version} stays published; a re-run waits ` +
-        'for it again or, after a code change, publishes a new one.',
+      `${errorMessage(error)}\n${alias ? `Alias ${alias} was not moved; no` : 'No'} smoke ` +
+        `invocation ran. Version ${version.version} stays published; ${next}`,
       { cause: error }
     )
   }

@@ -499,8 +499,8 @@ describe('SnapStart: a published version waited for until Active', () => {
     expect(result!.error).toBe(
       'Waiting for the published version of orders:5: it is in state Failed: FunctionError.InitTimeout: ' +
         'The init phase of the snapshot timed out.\n' +
-        'Alias live was not moved; no smoke invocation ran. Version 5 stays published; a re-run ' +
-        'waits for it again or, after a code change, publishes a new one.'
+        'Alias live was not moved; no smoke invocation ran. Version 5 stays published; fix the ' +
+        'cause, then deploy changed code (a re-run of this code finds this version again).'
     )
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0)
     expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(0)
@@ -512,7 +512,7 @@ describe('SnapStart: a published version waited for until Active', () => {
     const [result] = await deployOrders(options, testDeps({ waitTimeoutMs: 30_000 }).deps)
     expect(result!.status).toBe('failed')
     expect(result!.error).toMatch(
-      /^Timed out after 30 s waiting for the published version of orders:5: still State Pending .*A SnapStart snapshot can take several minutes; raise wait-timeout if it needs longer, and re-run\./
+      /^Timed out after 30 s waiting for the published version of orders:5: still State Pending .*A SnapStart snapshot can take several minutes; raise wait-timeout if it needs longer, and re-run\.\nNo smoke invocation ran\. Version 5 stays published; a re-run waits for it again\.$/
     )
     expect(result!.waitedMs).toBe(30_000)
   })
