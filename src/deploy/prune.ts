@@ -535,7 +535,11 @@ export async function pruneAfterDeploy(
   }
   const keepLayers = options.keepLayerVersions
   const used = [...new Set(results.flatMap((r) => (r.layerVersionArn ? [r.layerVersionArn] : [])))]
-  if (keepLayers === undefined || !options.layerName || used.length === 0) return undefined
+  if (keepLayers === undefined) return undefined
+  if (!options.layerName || used.length === 0) {
+    ctx.log.info(`${INPUT.keepLayerVersions}: skipped, since no dependency layer was deployed`)
+    return undefined
+  }
   if (results.some((r) => r.status === 'failed')) {
     ctx.log.info(`${INPUT.keepLayerVersions}: skipped, since not every function deployed`)
     return undefined
