@@ -5,6 +5,7 @@ import { accessSync, constants as fsConstants, existsSync, statSync } from 'node
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { INPUT } from './constants.js'
+import { DEFAULT_WAIT_TIMEOUT_MS } from './deploy/context.js'
 import { functionNameOf } from './deploy/function-config.js'
 import { InputError } from './errors.js'
 import {
@@ -46,6 +47,12 @@ export interface Inputs {
   s3Bucket?: string
   s3Prefix: string
   publish: boolean
+  /** Keep the N newest published versions of each function (and those in use); unset: all. */
+  keepVersions?: number
+  /** The same for the dependency layer's versions. */
+  keepLayerVersions?: number
+  /** Bound of every wait on Lambda (updates, SnapStart versions), milliseconds. */
+  waitTimeoutMs: number
   alias?: string
   smokePayload?: string
   smokeExpect?: unknown
@@ -187,6 +194,43 @@ function packageDir(value: string | undefined, mode: Mode): string | undefined {
   return existingDirectory(INPUT.packageDir, value, ' (the output-dir of an earlier mode: build)')
 }
 
+/** A count of versions to keep: a whole number, 1 or more. */
+function parseKeep(input: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new InputError(
+      input,
+      `'${value}' is not accepted; give a whole number of versions to keep, 1 or more ` +
+        '(leave it empty to keep all).'
+    )
+  }
+  return Number(value)
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  '': 1000,
+  s: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000
+}
+/** GitHub stops a job after 6 hours: a longer wait could never end. */
+const MAX_WAIT_MS = 6 * 3_600_000
+
+function parseWaitTimeout(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_WAIT_TIMEOUT_MS
+  const match = /^(\d+)\s*(s|m|min|h)?$/.exec(value)
+  const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? 1000) : NaN
+  if (!(ms >= 1000 && ms <= MAX_WAIT_MS)) {
+    throw new InputError(
+      INPUT.waitTimeout,
+      `'${value}' is not accepted; give a duration from 1s to 6h: seconds (\`600\`, \`90s\`), ` +
+        'minutes (`10m`) or hours (`1h`).'
+    )
+  }
+  return ms
+}
+
 /**
  * Parses and checks every input. `env` gives RUNNER_TEMP and GITHUB_WORKSPACE; relative paths
  * are taken from the working directory, as GitHub runs the step in the workspace.
@@ -283,6 +327,25 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
   if (alias !== undefined && !publish) {
     throw new InputError(INPUT.alias, 'points to a published version; set publish: true.')
   }
+  const keepVersions = parseKeep(INPUT.keepVersions, read(INPUT.keepVersions))
+  if (keepVersions !== undefined && !publish) {
+    throw new InputError(
+      INPUT.keepVersions,
+      'prunes published versions, and publish: false publishes none; set publish: true, or ' +
+        'remove keep-versions.'
+    )
+  }
+  const keepLayerVersions = parseKeep(INPUT.keepLayerVersions, read(INPUT.keepLayerVersions))
+  const packageDirInput = read(INPUT.packageDir)
+  // With package-dir the earlier build says whether there is a layer; without it, zip has none.
+  if (keepLayerVersions !== undefined && packageType === 'zip' && packageDirInput === undefined) {
+    throw new InputError(
+      INPUT.keepLayerVersions,
+      'prunes the dependency layer of package-type: layer, and package-type is zip; set ' +
+        'package-type: layer, or remove keep-layer-versions.'
+    )
+  }
+  const waitTimeoutMs = parseWaitTimeout(read(INPUT.waitTimeout))
 
   return {
     mode,
@@ -313,7 +376,7 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     outputDir: outputDir(
       read(INPUT.outputDir) ?? join(env.RUNNER_TEMP || tmpdir(), 'lambda-python-deploy')
     ),
-    packageDir: packageDir(read(INPUT.packageDir), mode),
+    packageDir: packageDir(packageDirInput, mode),
     maxSize: maxSizeText === undefined ? undefined : parseSize(INPUT.maxSize, maxSizeText),
     maxUnzippedSize,
     s3Bucket: matching(
@@ -324,6 +387,9 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     ),
     s3Prefix: read(INPUT.s3Prefix) ?? 'lambda-python-deploy/',
     publish,
+    keepVersions,
+    keepLayerVersions,
+    waitTimeoutMs,
     alias,
     smokePayload: smokePayloadText,
     smokeExpect,

@@ -7,6 +7,7 @@ import { InputError, UserError, errorMessage } from './errors.js'
 import { buildPackages, sourceDateEpoch } from './packaging/build.js'
 import { loadBuiltPackages } from './packaging/built-package.js'
 import { deployAll, readTargets, type FunctionTarget } from './deploy/deploy.js'
+import { pruneAfterDeploy } from './deploy/prune.js'
 import { getInputs, type Inputs } from './inputs.js'
 import { runtimeFacts, type Architecture, type RuntimeFacts } from './lambda-facts.js'
 import {
@@ -174,8 +175,10 @@ export async function run(): Promise<void> {
       : undefined
 
     const clients = inputs.mode === 'deploy' ? createClients() : undefined
+    // wait-timeout bounds every wait on Lambda: updates in progress and SnapStart versions.
+    const deployDeps = { waitTimeoutMs: inputs.waitTimeoutMs }
     const targets = clients
-      ? await phase('Read functions', () => readTargets(inputs.functionNames, clients))
+      ? await phase('Read functions', () => readTargets(inputs.functionNames, clients, deployDeps))
       : []
     const plan: BuildTarget = clients
       ? planFromFunctions(inputs, targets)
@@ -243,10 +246,29 @@ export async function run(): Promise<void> {
             smokeExpect: inputs.smokeExpect,
             switchArchitecture: plan.switchArchitecture
           },
-          clients
+          clients,
+          deployDeps
         )
       )
       setDeployOutputs(report.deploys)
+      const deploys = report.deploys
+      // Only after the deploy stage: each function's alias has moved (or its deploy failed and
+      // it is left alone); a pruning failure is a warning, never a failed step.
+      if (inputs.keepVersions !== undefined || inputs.keepLayerVersions !== undefined) {
+        report.layerPrune = await phase('Prune versions', () =>
+          pruneAfterDeploy(
+            targets,
+            deploys,
+            {
+              keepVersions: inputs.keepVersions,
+              keepLayerVersions: inputs.keepLayerVersions,
+              layerName: inputs.layerName
+            },
+            clients,
+            deployDeps
+          )
+        )
+      }
     }
     await publishReport(report, inputs)
     logResultLine(report)

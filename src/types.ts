@@ -86,6 +86,26 @@ export interface FunctionDeployResult {
   previousAliasVersion?: string
   layerVersionArn?: string
   smoke?: { status: 'passed' | 'failed' | 'skipped'; detail?: string }
+  /** Time spent waiting on Lambda (updates in progress, a SnapStart version), ms; unset: none. */
+  waitedMs?: number
+  /** What keep-versions deleted and kept; unset when it did not run. */
+  prune?: PruneResult
   /** Set when status is `failed`. */
   error?: string
+}
+
+/** Why a version was kept, in the user's words (`alias live`, `one of the 2 newest`). */
+export interface KeptVersion {
+  version: string
+  reasons: string[]
+}
+
+/** keep-versions or keep-layer-versions for one function or layer. */
+export interface PruneResult {
+  /** `orders`, or `layer orders-deps`. */
+  subject: string
+  deleted: string[]
+  kept: KeptVersion[]
+  /** Deletions or listings that failed: warnings, never a failed deploy. */
+  warnings: string[]
 }

@@ -53,7 +53,7 @@ const BAD_CREDENTIALS = new Set([
   'SignatureDoesNotMatch'
 ])
 
-function isAccessDenied(error: unknown): boolean {
+export function isAccessDenied(error: unknown): boolean {
   return ACCESS_DENIED.has(awsErrorName(error) ?? '')
 }
 

@@ -22,7 +22,7 @@ export interface DeployDeps {
   /** In [0, 1): jitter of retry backoffs. */
   random?: () => number
   log?: DeployLog
-  /** Bound of each wait for LastUpdateStatus. */
+  /** Bound of each wait (LastUpdateStatus, a version's State): the wait-timeout input. */
   waitTimeoutMs?: number
 }
 
@@ -34,10 +34,15 @@ export interface DeployContext {
   random: () => number
   log: DeployLog
   waitTimeoutMs: number
+  /** Time spent in waits, added up for one function's deployment when set (the summary's). */
+  waited?: { ms: number }
 }
 
-/** Lambda updates take seconds; VPC functions up to a few minutes. */
-const DEFAULT_WAIT_TIMEOUT_MS = 5 * 60_000
+/**
+ * Lambda updates take seconds, VPC functions up to a few minutes, SnapStart snapshots several
+ * minutes: the wait-timeout input's default.
+ */
+export const DEFAULT_WAIT_TIMEOUT_MS = 10 * 60_000
 
 const actionsLog: DeployLog = {
   info: (message) => core.info(message),

@@ -25,10 +25,11 @@ import {
 } from './layer.js'
 import type { LayerVersionRef } from './layer.js'
 import { mapConcurrent } from './pool.js'
-import { findVersion, publishVersion } from './publish.js'
+import { findVersion, publishVersion, waitForVersion } from './publish.js'
 import type { PublishedVersion } from './publish.js'
 import { SmokeFailure, smokeTest } from './smoke.js'
 import { updateFunctionCode } from './update-code.js'
+import { UpdateTimeoutError } from './wait.js'
 import { checkPackageFile, planUpload, stageCode } from './upload.js'
 import type { UploadPlan } from './upload.js'
 
@@ -377,8 +378,28 @@ async function deployFunction(
   if (version) {
     result.version = version.version
     result.versionArn = version.versionArn
+    await versionReady(step, version)
   }
   await smokeAndPromote(step, version)
+}
+
+/** Waits for a Pending (SnapStart) version; a Failed one stops here, before smoke and alias. */
+async function versionReady(step: FunctionStep, version: PublishedVersion): Promise<void> {
+  try {
+    await waitForVersion(step.ctx, step.id, version)
+  } catch (error) {
+    const alias = step.options.alias
+    // Lambda publishes no new version of unchanged code: a Failed one is found again.
+    const next =
+      error instanceof UpdateTimeoutError
+        ? 'a re-run waits for it again.'
+        : 'fix the cause, then deploy changed code (a re-run of this code finds this version again).'
+    throw new UserError(
+      `${errorMessage(error)}\n${alias ? `Alias ${alias} was not moved; no` : 'No'} smoke ` +
+        `invocation ran. Version ${version.version} stays published; ${next}`,
+      { cause: error }
+    )
+  }
 }
 
 /**
@@ -411,13 +432,16 @@ export async function deployAll(
       architecture: options.switchArchitecture ?? target.architecture,
       status: 'failed'
     }
+    // Its own count of time spent waiting; the layer's waits, shared, stay out of it.
+    const functionCtx: DeployContext = { ...ctx, waited: { ms: 0 } }
     try {
       if (!planned || 'error' in planned) throw planned?.error
-      await deployFunction(ctx, planned.plan, options, layerFor, result)
+      await deployFunction(functionCtx, planned.plan, options, layerFor, result)
     } catch (error) {
       result.status = 'failed'
       result.error = errorMessage(error)
     }
+    if (functionCtx.waited?.ms) result.waitedMs = functionCtx.waited.ms
     return result
   })
 }

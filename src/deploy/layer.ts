@@ -37,7 +37,7 @@ export interface LayerRequest {
 }
 
 /** `arn:...:layer:deps:7` → `arn:...:layer:deps` (the layer, any version). */
-function layerArnOf(layerVersionArn: string): string {
+export function layerArnOf(layerVersionArn: string): string {
   const parts = layerVersionArn.split(':')
   return parts.length === 8 ? parts.slice(0, 7).join(':') : layerVersionArn
 }

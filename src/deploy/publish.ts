@@ -5,10 +5,13 @@ import { awsFailure } from '../aws/aws-error.js'
 import { UserError } from '../errors.js'
 import type { DeployContext } from './context.js'
 import { callWithRevision } from './update-code.js'
+import { waitForUpdate } from './wait.js'
 
 export interface PublishedVersion {
   version: string
   versionArn: string
+  /** Its State as Lambda last said: `Pending` while a SnapStart snapshot is taken. */
+  state?: string
 }
 
 export interface PublishRequest {
@@ -38,7 +41,33 @@ export async function publishVersion(
     throw new UserError(`${request.functionName}: PublishVersion returned no version`)
   }
   ctx.log.info(`${request.functionName}: published version ${answer.Version}`)
-  return { version: answer.Version, versionArn: answer.FunctionArn }
+  return {
+    version: answer.Version,
+    versionArn: answer.FunctionArn,
+    ...(answer.State ? { state: answer.State } : {})
+  }
+}
+
+/**
+ * With SnapStart on, a new version stays Pending while Lambda snapshots it, and invoking it
+ * raises SnapStartNotReadyException: nothing may use it before it is Active. Polls the
+ * qualified version (our poller: AccessDenied fails at once); a Failed version throws with
+ * its StateReasonCode and StateReason.
+ * https://docs.aws.amazon.com/lambda/latest/dg/snapstart-activate.html
+ */
+export async function waitForVersion(
+  ctx: DeployContext,
+  functionId: string,
+  version: PublishedVersion
+): Promise<void> {
+  // Lambda always says; an answer without a State is taken as it stands.
+  if (version.state === undefined || version.state === 'Active') return
+  await waitForUpdate(ctx, functionId, {
+    afterChange: true,
+    qualifier: version.version,
+    what: 'the published version',
+    slowBecause: 'A SnapStart snapshot can take several minutes'
+  })
 }
 
 /**
@@ -65,7 +94,12 @@ export async function findVersion(
           continue
         }
         if (config.FunctionArn && (!best || number > best.number)) {
-          best = { number, found: { version: String(number), versionArn: config.FunctionArn } }
+          const found: PublishedVersion = {
+            version: String(number),
+            versionArn: config.FunctionArn
+          }
+          if (config.State) found.state = config.State
+          best = { number, found }
         }
       }
     }

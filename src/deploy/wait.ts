@@ -4,6 +4,7 @@
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda'
 import type { FunctionConfiguration } from '@aws-sdk/client-lambda'
 import { awsFailure, isNotFound, isThrottling } from '../aws/aws-error.js'
+import { INPUT } from '../constants.js'
 import { UserError } from '../errors.js'
 import type { DeployContext } from './context.js'
 
@@ -18,6 +19,10 @@ export interface WaitOptions {
   afterChange: boolean
   /** What is being waited for, in log lines: `the code update`. */
   what?: string
+  /** A published version to wait on (GetFunctionConfiguration's Qualifier) instead of $LATEST. */
+  qualifier?: string
+  /** Why it may take long, in the timeout message (SnapStart snapshots take minutes). */
+  slowBecause?: string
 }
 
 export class UpdateTimeoutError extends UserError {
@@ -33,7 +38,8 @@ async function regionOf(ctx: Pick<DeployContext, 'lambda'>): Promise<string> {
 }
 
 function reasonOf(code: string | undefined, reason: string | undefined): string {
-  return [code, reason].filter(Boolean).join(': ') || 'no reason given'
+  // Lambda's reasons end with a period; ours go inside sentences.
+  return [code, reason?.replace(/\.+$/, '')].filter(Boolean).join(': ') || 'no reason given'
 }
 
 /** Not found: the name, the region and where to look. */
@@ -58,8 +64,26 @@ export async function waitForUpdate(
   functionName: string,
   options: WaitOptions
 ): Promise<FunctionConfiguration> {
-  const what = options.what ?? 'the function'
   const started = ctx.now()
+  const progress = { slept: false }
+  try {
+    return await poll(ctx, functionName, options, started, progress)
+  } finally {
+    // Only real waits count (a first answer that is settled already is no wait): the summary
+    // shows where a deploy spent its time.
+    if (ctx.waited && progress.slept) ctx.waited.ms += ctx.now() - started
+  }
+}
+
+async function poll(
+  ctx: DeployContext,
+  functionName: string,
+  options: WaitOptions,
+  started: number,
+  progress: { slept: boolean }
+): Promise<FunctionConfiguration> {
+  const what = options.what ?? 'the function'
+  const qualified = options.qualifier ? `${functionName}:${options.qualifier}` : functionName
   const deadline = started + ctx.waitTimeoutMs
   let interval: number = POLL.firstIntervalMs
   let announced = false
@@ -69,13 +93,16 @@ export async function waitForUpdate(
     let config: FunctionConfiguration | undefined
     try {
       config = await ctx.lambda.send(
-        new GetFunctionConfigurationCommand({ FunctionName: functionName })
+        new GetFunctionConfigurationCommand({
+          FunctionName: functionName,
+          ...(options.qualifier ? { Qualifier: options.qualifier } : {})
+        })
       )
     } catch (error) {
-      if (isNotFound(error)) throw await functionNotFound(ctx, functionName, error)
+      if (isNotFound(error)) throw await functionNotFound(ctx, qualified, error)
       // Throttling keeps polling within the bound; every other error fails now.
       if (!isThrottling(error)) {
-        throw awsFailure(error, 'lambda:GetFunctionConfiguration', functionName)
+        throw awsFailure(error, 'lambda:GetFunctionConfiguration', qualified)
       }
       lastSeen = 'throttled'
     }
@@ -93,15 +120,15 @@ export async function waitForUpdate(
             ? `its last update failed (LastUpdateStatus Failed): ${updateReason}`
             : `it is in state Failed: ${stateReason}`
         if (options.afterChange) {
-          throw new UserError(`Waiting for ${what} of ${functionName}: ${failure}.`)
+          throw new UserError(`Waiting for ${what} of ${qualified}: ${failure}.`)
         }
-        ctx.log.warning(`${functionName}: ${failure}. Deploying anyway, as a new update.`)
+        ctx.log.warning(`${qualified}: ${failure}. Deploying anyway, as a new update.`)
         return config
       }
       if (status !== 'InProgress' && config.State !== 'Pending') {
         if (announced) {
           ctx.log.info(
-            `${functionName}: ${what} finished after ${Math.round((ctx.now() - started) / 1000)} s`
+            `${qualified}: ${what} finished after ${Math.round((ctx.now() - started) / 1000)} s`
           )
         }
         return config
@@ -116,15 +143,18 @@ export async function waitForUpdate(
     if (now >= deadline) {
       throw new UpdateTimeoutError(
         `Timed out after ${Math.round((now - started) / 1000)} s waiting for ${what} of ` +
-          `${functionName}: still ${lastSeen}. Lambda normally settles within seconds; check ` +
-          'the function in the Lambda console (VPC network interfaces or KMS keys can hold an ' +
-          'update) and re-run.'
+          `${qualified}: still ${lastSeen}. ` +
+          (options.slowBecause ??
+            'Lambda normally settles within seconds; check the function in the Lambda ' +
+              'console (VPC network interfaces or KMS keys can hold an update)') +
+          `; raise ${INPUT.waitTimeout} if it needs longer, and re-run.`
       )
     }
     if (!announced) {
-      ctx.log.info(`${functionName}: waiting for ${what} (${lastSeen})`)
+      ctx.log.info(`${qualified}: waiting for ${what} (${lastSeen})`)
       announced = true
     }
+    progress.slept = true
     await ctx.sleep(Math.min(interval, Math.max(0, deadline - now)))
     interval = Math.min(POLL.maxIntervalMs, interval * POLL.growth)
   }

@@ -1,5 +1,5 @@
 // Everything the report shows about one run, gathered by main.ts for the pure renderers.
-import type { FunctionDeployResult } from '../types.js'
+import type { FunctionDeployResult, PruneResult } from '../types.js'
 import type { SizeLimits } from './gate.js'
 import type { BuildReportJson } from './report-json.js'
 
@@ -19,6 +19,8 @@ export interface RunReport {
   /** Commit the base report was built from, when known. */
   baseCommit?: string
   deploys?: FunctionDeployResult[]
+  /** What keep-layer-versions deleted and kept (each function's own is on its deploy). */
+  layerPrune?: PruneResult
   /** Whole-run phase durations in ms (log.ts `phaseTimings()`), in the order they ran. */
   timings?: Record<string, number>
   /** Link to this run, for the pull-request comment. */

@@ -2,7 +2,7 @@
 // size table, compact). Pure: a RunReport in, a string out.
 import { INPUT } from '../constants.js'
 import { LIMITS, type Architecture } from '../lambda-facts.js'
-import type { FunctionDeployResult } from '../types.js'
+import type { FunctionDeployResult, PruneResult } from '../types.js'
 import { compareReports, type ArchitectureChange, type SizeChange } from './compare.js'
 import { checkSizeGates, HANDLER_CODE, uploadMethod, type GateFailure } from './gate.js'
 import { unzippedTotal, zippedTotal, type ReportArchitecture } from './report-json.js'
@@ -312,8 +312,8 @@ function deployTable(deploys: FunctionDeployResult[], options: TableOptions): st
   const headers = ['Function', 'Architecture', 'Result', 'Version', 'Alias', 'Smoke']
   const align: Align[] = ['left', 'left', 'left', 'right', 'left', 'left']
   if (!options.compact) {
-    headers.push('Upload')
-    align.push('left')
+    headers.push('Upload', 'Waited')
+    align.push('left', 'right')
   }
   const rows = deploys.map((d) => {
     const row = [
@@ -324,7 +324,12 @@ function deployTable(deploys: FunctionDeployResult[], options: TableOptions): st
       aliasName(d.aliasArn),
       smokeCell(d)
     ]
-    if (!options.compact) row.push(d.upload === 's3' ? 'S3' : (d.upload ?? '-'))
+    if (!options.compact) {
+      row.push(
+        d.upload === 's3' ? 'S3' : (d.upload ?? '-'),
+        d.waitedMs ? formatDuration(d.waitedMs) : '-'
+      )
+    }
     return row
   })
   const problems = deploys.flatMap((d) => {
@@ -416,6 +421,27 @@ function findings(report: RunReport): {
   }
 }
 
+/** keep-versions / keep-layer-versions: per function (and the layer), deleted and kept, why. */
+function pruneSection(report: RunReport): string | undefined {
+  const prunes = [
+    ...(report.deploys ?? []).flatMap((d) => (d.prune ? [d.prune] : [])),
+    ...(report.layerPrune ? [report.layerPrune] : [])
+  ]
+  if (prunes.length === 0) return undefined
+  const rows = prunes.map((p: PruneResult) => [
+    code(p.subject),
+    p.deleted.join(', ') || '-',
+    p.kept.map((k) => `${k.version}: ${k.reasons.join(', ')}`).join('\n') || '-'
+  ])
+  const warnings = prunes.flatMap((p) => p.warnings.map((w) => `- ⚠️ ${w}`))
+  const table = markdownTable(
+    ['Versions of', 'Deleted', 'Kept, and why'],
+    ['left', 'left', 'left'],
+    rows
+  )
+  return `#### Versions\n\n${warnings.length > 0 ? `${table}\n\n${warnings.join('\n')}` : table}`
+}
+
 function deploySection(report: RunReport, options: TableOptions): string | undefined {
   if (!report.deploys || report.deploys.length === 0) return undefined
   return `#### Deploy\n\n${deployTable(report.deploys, options)}`
@@ -433,6 +459,7 @@ export function renderSummary(report: RunReport): string {
     [limitsLine(report), ...importCheckNotes(report), ...closureNotes(report)].join('\n\n'),
     changeSection(report, changes, CHANGES_LISTED_SUMMARY),
     deploySection(report, options),
+    pruneSection(report),
     `#### Biggest distributions, unzipped\n\n${biggestTable(report)}`,
     timingSection(report)
   ]

@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
+  CreateAliasCommand,
   DeleteFunctionCommand,
   GetAliasCommand,
   GetFunctionConfigurationCommand,
@@ -12,7 +13,8 @@ import {
   ListLayerVersionsCommand,
   ListVersionsByFunctionCommand,
   PublishLayerVersionCommand,
-  UpdateFunctionCodeCommand
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -20,6 +22,7 @@ import { createClients } from '../../src/aws/clients.js'
 import type { AwsClients } from '../../src/aws/clients.js'
 import { deployAll, readTargets } from '../../src/deploy/deploy.js'
 import type { DeployOptions } from '../../src/deploy/deploy.js'
+import { pruneAfterDeploy } from '../../src/deploy/prune.js'
 import { sha256Hex } from '../../src/deploy/upload.js'
 import { LIMITS } from '../../src/lambda-facts.js'
 import type { PackageFile } from '../../src/types.js'
@@ -357,5 +360,126 @@ describe('deploy against moto', () => {
     await expect(readTargets(['alpha', 'nope'], clients)).rejects.toThrow(
       /Function "nope" was not found in us-east-1: check function-name/
     )
+  })
+})
+
+describe('keep-versions and keep-layer-versions against moto', () => {
+  // In-flight window (wait-timeout + the function's timeout): 1 ms + 1 s here, so versions a
+  // second old are prunable; the rule itself is table-tested in test/unit/deploy-prune.test.ts.
+  const deps = { log: recordingLog(), waitTimeoutMs: 1 }
+
+  async function shortTimeout(name: string): Promise<void> {
+    await moto.lambda.send(
+      new UpdateFunctionConfigurationCommand({ FunctionName: name, Timeout: 1 })
+    )
+  }
+
+  /** One run: deploy, then the prune stage, as main.ts wires them. */
+  async function deployAndPrune(
+    packages: { function: PackageFile; layer?: PackageFile },
+    options: DeployOptions,
+    keep: { keepVersions?: number; keepLayerVersions?: number }
+  ) {
+    const targets = await readTargets(['orders'], clients, deps)
+    const results = await deployAll(targets, buildOf([packages]), options, clients, deps)
+    const layer = await pruneAfterDeploy(
+      targets,
+      results,
+      { ...keep, ...(options.layerName ? { layerName: options.layerName } : {}) },
+      clients,
+      deps
+    )
+    return { result: results[0]!, layer }
+  }
+
+  it('four changed deploys with keep-versions 2 and another alias on version 1: 1, 3 and 4 remain', async () => {
+    await moto.createFunction({ name: 'orders' })
+    await shortTimeout('orders')
+    const options: DeployOptions = { ...baseOptions, alias: 'live' }
+    const keep = { keepVersions: 2 }
+
+    const first = await deployAndPrune({ function: await handlerZip('v1') }, options, keep)
+    expect(first.result).toMatchObject({ status: 'deployed', version: '1' })
+    await moto.lambda.send(
+      new CreateAliasCommand({ FunctionName: 'orders', Name: 'rollback', FunctionVersion: '1' })
+    )
+    await deployAndPrune({ function: await handlerZip('v2') }, options, keep)
+    await deployAndPrune({ function: await handlerZip('v3') }, options, keep)
+    // Versions a second old are past the in-flight window.
+    await new Promise((done) => setTimeout(done, 1_200))
+    const v4 = await handlerZip('v4')
+    const fourth = await deployAndPrune({ function: v4 }, options, keep)
+
+    expect(fourth.result).toMatchObject({ status: 'deployed', version: '4' })
+    expect((await versions('orders')).map((v) => v.version)).toEqual(['1', '3', '4'])
+    expect(await aliasVersion('orders', 'live')).toBe('4')
+    expect(fourth.result.prune).toEqual({
+      subject: 'orders',
+      deleted: ['2'],
+      kept: [
+        { version: '4', reasons: ['deployed by this run', 'one of the 2 newest', 'alias live'] },
+        { version: '3', reasons: ['one of the 2 newest'] },
+        { version: '1', reasons: ['alias rollback'] }
+      ],
+      warnings: []
+    })
+
+    // A re-run with the same code (as after a kill) finds version 4 and prunes again.
+    const rerun = await deployAndPrune({ function: v4 }, options, { keepVersions: 1 })
+    expect(rerun.result).toMatchObject({ status: 'unchanged', version: '4' })
+    expect((await versions('orders')).map((v) => v.version)).toEqual(['1', '4'])
+  })
+
+  it('keep-layer-versions 1: only the layer version in use stays; other layers are untouched', async () => {
+    const other = await moto.lambda.send(
+      new PublishLayerVersionCommand({
+        LayerName: 'shared-tools',
+        Content: { ZipFile: await readFile((await layerZip('tools')).path) }
+      })
+    )
+    await moto.createFunction({ name: 'orders', layers: [other.LayerVersionArn!] })
+    await shortTimeout('orders')
+    const options: DeployOptions = {
+      ...baseOptions,
+      packageType: 'layer',
+      layerName: 'orders-deps'
+    }
+    const keep = { keepVersions: 1, keepLayerVersions: 1 }
+    await deployAndPrune(
+      { function: await handlerZip('c1'), layer: await layerZip('1') },
+      options,
+      keep
+    )
+    const second = await deployAndPrune(
+      { function: await handlerZip('c2'), layer: await layerZip('2') },
+      options,
+      keep
+    )
+    await new Promise((done) => setTimeout(done, 1_200))
+    const third = await deployAndPrune(
+      { function: await handlerZip('c3'), layer: await layerZip('3') },
+      options,
+      keep
+    )
+
+    const layerVersions = async (name: string) =>
+      (
+        (await moto.lambda.send(new ListLayerVersionsCommand({ LayerName: name }))).LayerVersions ??
+        []
+      ).map((v) => v.Version)
+    expect(await layerVersions('orders-deps')).toEqual([3])
+    expect(await layerVersions('shared-tools')).toEqual([1])
+    // Version 1 goes in the second run when that run starts over a second after the first (a
+    // loaded machine), else in the third.
+    expect(third.layer?.subject).toBe('layer orders-deps')
+    expect([...(second.layer?.deleted ?? []), ...(third.layer?.deleted ?? [])]).toEqual(['1', '2'])
+    expect((await versions('orders')).map((v) => v.version)).toEqual(['3'])
+    const config = await moto.lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'orders' })
+    )
+    expect(config.Layers?.map((l) => l.Arn)).toEqual([
+      other.LayerVersionArn,
+      'arn:aws:lambda:us-east-1:123456789012:layer:orders-deps:3'
+    ])
   })
 })

@@ -4,8 +4,11 @@
 // looks like a five-minute timeout; the bound below is that difference, not a speed test.
 import {
   CreateAliasCommand,
+  ListVersionsByFunctionCommand,
   PublishLayerVersionCommand,
-  PublishVersionCommand
+  PublishVersionCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
 import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -181,6 +184,74 @@ describe('AccessDenied on each call', () => {
       if (setup === 'over 50 MiB') {
         expect(await openUploads(bench.moto, BUCKET)).toEqual([])
       }
+    }
+  )
+})
+
+describe('AccessDenied while pruning (keep-versions)', () => {
+  /** Versions 1 and 2 of other code, older than the in-flight window (1 s + 1 s here). */
+  async function twoOldVersions(): Promise<void> {
+    const { moto } = bench
+    await moto.createFunction({ name: 'orders', zip: await helloZip() })
+    await moto.lambda.send(
+      new UpdateFunctionConfigurationCommand({ FunctionName: 'orders', Timeout: 1 })
+    )
+    for (const tag of [1, 2]) {
+      await moto.lambda.send(
+        new UpdateFunctionCodeCommand({
+          FunctionName: 'orders',
+          ZipFile: new Uint8Array([...(await helloZip()), tag])
+        })
+      )
+      await moto.lambda.send(new PublishVersionCommand({ FunctionName: 'orders' }))
+    }
+    await new Promise((done) => setTimeout(done, 2_200))
+  }
+
+  const inputs = () => ({
+    'function-name': 'orders',
+    'package-dir': small.packageDir,
+    'keep-versions': '1',
+    'wait-timeout': '1s'
+  })
+
+  it.each([
+    [
+      'DeleteFunction',
+      'lambda:DeleteFunction',
+      'orders:1 was not deleted: Permission denied: lambda:DeleteFunction on orders:1.'
+    ],
+    [
+      'ListAliases',
+      'lambda:ListAliases',
+      'orders: keep-versions skipped, nothing deleted: Permission denied: lambda:ListAliases on orders.'
+    ]
+  ])(
+    '%s denied: the deploy succeeds, a warning names %s, nothing is deleted',
+    async (operation, permission, warning) => {
+      await twoOldVersions()
+      const denied = proxy.inject(
+        { operation },
+        {
+          kind: 'error',
+          status: 403,
+          code: 'AccessDeniedException',
+          message: deniedMessage(permission)
+        },
+        { times: Infinity }
+      )
+      const run = await deployThrough(proxy, inputs())
+      expect(run.code, logOf(run)).toBe(0)
+      expect(run.outputs).toMatchObject({ changed: 'true', version: '3' })
+      expect(run.stdout).toContain(`::warning::${warning}`)
+      expect(run.stdout).toContain(`Allow "${permission}"`)
+      // One denial, then no further deletion is tried.
+      expect(denied.hits).toBe(1)
+      const listed = await bench.moto.lambda.send(
+        new ListVersionsByFunctionCommand({ FunctionName: 'orders' })
+      )
+      expect(listed.Versions?.map((v) => v.Version)).toEqual(['$LATEST', '1', '2', '3'])
+      expect(run.summary).toContain('#### Versions')
     }
   )
 })

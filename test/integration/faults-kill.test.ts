@@ -5,7 +5,12 @@
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CreateAliasCommand, PublishVersionCommand } from '@aws-sdk/client-lambda'
+import {
+  CreateAliasCommand,
+  PublishVersionCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand
+} from '@aws-sdk/client-lambda'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   buildPackages,
@@ -24,6 +29,7 @@ import {
   type FaultBench
 } from '../helpers/fault-bench.js'
 import type { FaultAction, FaultProxy, RequestMatch } from '../helpers/fault-proxy.js'
+import { helloZip } from '../helpers/moto.js'
 import type { ActionRun } from '../helpers/run-action.js'
 
 const BUCKET = FAULT_BUCKET
@@ -218,6 +224,48 @@ describe('killed, then run again', () => {
     expect(layers.map((l) => l.version)).toEqual([1])
     expect(again.outputs['layer-version-arn']).toBe(layers[0]!.arn)
     await expectConverged(layered.functionSha)
+  })
+
+  it('while keep-versions deletes old versions: the rerun deletes the rest', async () => {
+    const { moto } = bench
+    // Versions 2 and 3 of other code besides 1 (the alias's), older than the in-flight window
+    // (wait-timeout 1 s + the function's timeout 1 s).
+    await moto.lambda.send(
+      new UpdateFunctionConfigurationCommand({ FunctionName: 'orders', Timeout: 1 })
+    )
+    for (const tag of [2, 3]) {
+      await moto.lambda.send(
+        new UpdateFunctionCodeCommand({
+          FunctionName: 'orders',
+          ZipFile: new Uint8Array([...(await helloZip()), tag])
+        })
+      )
+      await moto.lambda.send(new PublishVersionCommand({ FunctionName: 'orders' }))
+    }
+    await new Promise((done) => setTimeout(done, 2_200))
+    const inputs = {
+      ...ALIAS_INPUTS,
+      'package-dir': small.packageDir,
+      'keep-versions': '1',
+      'wait-timeout': '1s'
+    }
+    // Killed at the second deletion (version 2), after version 1 went.
+    await killWhenHeld(
+      inputs,
+      { operation: 'DeleteFunction' },
+      { kind: 'hold', forward: false },
+      { skip: 1 }
+    )
+    const between = await functionState(moto, 'orders', 'live')
+    expect(between.versions.map((v) => v.version)).toEqual(['2', '3', '4'])
+    expect(between.aliasVersion).toBe('4')
+
+    const again = await rerun(inputs)
+    expect(again.outputs).toMatchObject({ changed: 'false', version: '4' })
+    const after = await functionState(moto, 'orders', 'live')
+    expect(after.versions.map((v) => v.version)).toEqual(['4'])
+    expect(after.codeSha256).toBe(small.functionSha)
+    expect(after.versions[0]!.codeSha256).toBe(small.functionSha)
   })
 })
 

@@ -1,9 +1,11 @@
 // `mode: deploy` end to end through `node dist/index.js` against a real moto on 127.0.0.1,
 // pointed at by AWS_ENDPOINT_URL as a user's emulator would be: no test-only input.
 import {
+  CreateAliasCommand,
   GetAliasCommand,
   GetFunctionConfigurationCommand,
-  ListVersionsByFunctionCommand
+  ListVersionsByFunctionCommand,
+  UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -193,5 +195,36 @@ describe('node dist/index.js, mode: deploy', () => {
       new GetFunctionConfigurationCommand({ FunctionName: 'orders' })
     )
     expect(after.CodeSha256).toBe(before.CodeSha256)
+  })
+
+  it('keep-versions: 2 over four changed deploys, another alias on version 1: 1, 3 and 4 remain', async () => {
+    // The in-flight window is wait-timeout plus the function's timeout: 1 s + 1 s here.
+    await moto.lambda.send(
+      new UpdateFunctionConfigurationCommand({ FunctionName: 'orders', Timeout: 1 })
+    )
+    const inputs = {
+      'function-name': 'orders',
+      alias: 'live',
+      'keep-versions': '2',
+      'wait-timeout': '1s'
+    }
+    expect((await deploy({ ...inputs, source: sourceDir('v1') })).code).toBe(0)
+    await moto.lambda.send(
+      new CreateAliasCommand({ FunctionName: 'orders', Name: 'rollback', FunctionVersion: '1' })
+    )
+    expect((await deploy({ ...inputs, source: sourceDir('v2') })).code).toBe(0)
+    expect((await deploy({ ...inputs, source: sourceDir('v3') })).code).toBe(0)
+    await new Promise((done) => setTimeout(done, 2_200))
+    const fourth = await deploy({ ...inputs, source: sourceDir('v4') })
+    expect(fourth.code, fourth.stdout).toBe(0)
+    expect(fourth.outputs).toMatchObject({ version: '4' })
+    expect(await versions('orders')).toEqual(['1', '3', '4'])
+    expect(fourth.stdout).toMatch(
+      /orders: keep-versions 2: deleted 2; kept 4 \(deployed by this run/
+    )
+    expect(fourth.summary).toContain('#### Versions')
+    expect(fourth.summary).toMatch(
+      /\| `orders` \| 2 \| 4: deployed by this run, one of the 2 newest, alias live.*<br>3: one of the 2 newest<br>1: alias rollback \|/
+    )
   })
 })

@@ -74,7 +74,16 @@ const rows: Row[] = [
   ['smoke-payload', deploy, { 'smoke-payload': '{id: 1}' }],
   ['smoke-expect', deploy, { 'smoke-payload': '{}', 'smoke-expect': '[1,' }],
   ['smoke-expect', deploy, { 'smoke-expect': '{"ok":true}' }],
-  ['comment', deploy, { comment: 'loud' }]
+  ['comment', deploy, { comment: 'loud' }],
+  ['keep-versions', deploy, { 'keep-versions': '0' }],
+  ['keep-versions', deploy, { 'keep-versions': '-1' }],
+  ['keep-versions', deploy, { 'keep-versions': 'all but two' }],
+  ['keep-versions', deploy, { 'keep-versions': '2', publish: 'false' }],
+  ['keep-layer-versions', deploy, { 'package-type': 'layer', 'keep-layer-versions': '0' }],
+  ['keep-layer-versions', deploy, { 'keep-layer-versions': '3' }],
+  ['wait-timeout', deploy, { 'wait-timeout': '0' }],
+  ['wait-timeout', deploy, { 'wait-timeout': 'forever' }],
+  ['wait-timeout', deploy, { 'wait-timeout': '12h' }]
 ]
 
 /** At most this many `node dist/index.js` at once (two cores, other tests running). */

@@ -134,7 +134,9 @@ describe('a deployment', () => {
       version: '5',
       versionArn: `${ARN}:5`,
       aliasArn: `${ARN}:live`,
-      smoke: { status: 'passed', detail: 'response {"ok":true}' }
+      smoke: { status: 'passed', detail: 'response {"ok":true}' },
+      // Two polls found the update InProgress: one second each.
+      waitedMs: 2000
     })
     expect(sent()).toEqual([
       'GetFunctionConfiguration',

@@ -79,6 +79,22 @@ describe('getInputs', () => {
     ).toBe('mine')
   })
 
+  it('reads keep-versions, keep-layer-versions and wait-timeout', () => {
+    expect(parse(buildBase)).toMatchObject({ waitTimeoutMs: 600_000 })
+    expect(parse(buildBase).keepVersions).toBeUndefined()
+    const inputs = parse({
+      ...buildBase,
+      'package-type': 'layer',
+      'keep-versions': '2',
+      'keep-layer-versions': '5',
+      'wait-timeout': '90s'
+    })
+    expect(inputs).toMatchObject({ keepVersions: 2, keepLayerVersions: 5, waitTimeoutMs: 90_000 })
+    expect.soft(parse({ ...buildBase, 'wait-timeout': '600' }).waitTimeoutMs).toBe(600_000)
+    expect.soft(parse({ ...buildBase, 'wait-timeout': '15m' }).waitTimeoutMs).toBe(900_000)
+    expect.soft(parse({ ...buildBase, 'wait-timeout': '1h' }).waitTimeoutMs).toBe(3_600_000)
+  })
+
   it('parses sizes and JSON', () => {
     const inputs = parse({
       ...buildBase,
@@ -131,7 +147,19 @@ describe('getInputs', () => {
     ['smoke-expect', { ...buildBase, 'smoke-payload': '{}', 'smoke-expect': '[1,' }],
     ['smoke-expect', { ...buildBase, 'smoke-expect': '{"ok":true}' }],
     ['comment', { ...buildBase, comment: 'loud' }],
-    ['allow-linux-wheels', { ...buildBase, 'allow-linux-wheels': 'si' }]
+    ['allow-linux-wheels', { ...buildBase, 'allow-linux-wheels': 'si' }],
+    ['keep-versions', { ...buildBase, 'keep-versions': '0' }],
+    ['keep-versions', { ...buildBase, 'keep-versions': '-2' }],
+    ['keep-versions', { ...buildBase, 'keep-versions': 'two' }],
+    ['keep-versions', { ...buildBase, 'keep-versions': '2.5' }],
+    ['keep-versions', { ...buildBase, 'keep-versions': '3', publish: 'false' }],
+    ['keep-layer-versions', { ...buildBase, 'keep-layer-versions': '0' }],
+    ['keep-layer-versions', { ...buildBase, 'keep-layer-versions': '1e3' }],
+    ['keep-layer-versions', { ...buildBase, 'keep-layer-versions': '2' }],
+    ['wait-timeout', { ...buildBase, 'wait-timeout': '0' }],
+    ['wait-timeout', { ...buildBase, 'wait-timeout': 'ten minutes' }],
+    ['wait-timeout', { ...buildBase, 'wait-timeout': '-5m' }],
+    ['wait-timeout', { ...buildBase, 'wait-timeout': '7h' }]
   ])('refuses a bad %s', (input, values) => {
     expect(() => parse(values as Record<string, string>)).toThrow(new RegExp(`^${input}: `))
   })

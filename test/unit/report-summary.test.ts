@@ -38,7 +38,20 @@ const deploys: FunctionDeployResult[] = [
     version: '13',
     versionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:orders-api:13',
     aliasArn: 'arn:aws:lambda:eu-west-1:123456789012:function:orders-api:live',
-    smoke: { status: 'passed' }
+    smoke: { status: 'passed' },
+    waitedMs: 95_000,
+    prune: {
+      subject: 'orders-api',
+      deleted: ['10', '11'],
+      kept: [
+        { version: '13', reasons: ['deployed by this run', 'one of the 2 newest', 'alias live'] },
+        { version: '12', reasons: ['one of the 2 newest', 'alias canary (routing weight)'] },
+        { version: '9', reasons: ['not deleted: permission denied'] }
+      ],
+      warnings: [
+        'orders-api:9 was not deleted: Permission denied: lambda:DeleteFunction on orders-api:9.'
+      ]
+    }
   },
   { functionName: 'orders-worker', architecture: 'arm64', status: 'unchanged', version: '7' },
   {
@@ -246,17 +259,37 @@ describe('deploy', () => {
   it('shows per function: result, version, alias, smoke, upload; problems below', () => {
     const summary = renderSummary({ ...pullRequest, mode: 'deploy', deploys })
     expect(block(summary, '| Function')).toEqual([
-      '| Function | Architecture | Result | Version | Alias | Smoke | Upload |',
-      '|:--|:--|:--|--:|:--|:--|:--|',
-      '| `orders-api` | arm64 | ✅ deployed | 13 | live | ✅ passed | direct |',
-      '| `orders-worker` | arm64 | unchanged | 7 | - | - | - |',
-      '| `orders-cron` | x86_64 | ✅ deployed | 4 | - | ❌ failed | S3 |',
-      '| `orders-audit` | x86_64 | ❌ failed | - | - | - | - |'
+      '| Function | Architecture | Result | Version | Alias | Smoke | Upload | Waited |',
+      '|:--|:--|:--|--:|:--|:--|:--|--:|',
+      '| `orders-api` | arm64 | ✅ deployed | 13 | live | ✅ passed | direct | 1 min 35 s |',
+      '| `orders-worker` | arm64 | unchanged | 7 | - | - | - | - |',
+      '| `orders-cron` | x86_64 | ✅ deployed | 4 | - | ❌ failed | S3 | - |',
+      '| `orders-audit` | x86_64 | ❌ failed | - | - | - | - | - |'
     ])
     expect(block(summary, '- `orders-cron`')).toEqual([
       '- `orders-cron` smoke: FunctionError: Unhandled (KeyError: order_id)',
       '- `orders-audit`: AccessDeniedException: not authorized to perform lambda:UpdateFunctionCode'
     ])
+  })
+
+  it('lists the versions keep-versions deleted and kept, with why, and its warnings', () => {
+    const layerPrune = {
+      subject: 'layer orders-deps',
+      deleted: ['3'],
+      kept: [{ version: '4', reasons: ['deployed by this run', 'attached to orders-api'] }],
+      warnings: []
+    }
+    const summary = renderSummary({ ...pullRequest, mode: 'deploy', deploys, layerPrune })
+    expect(block(summary, '| Versions of')).toEqual([
+      '| Versions of | Deleted | Kept, and why |',
+      '|:--|:--|:--|',
+      '| `orders-api` | 10, 11 | 13: deployed by this run, one of the 2 newest, alias live<br>12: one of the 2 newest, alias canary (routing weight)<br>9: not deleted: permission denied |',
+      '| `layer orders-deps` | 3 | 4: deployed by this run, attached to orders-api |'
+    ])
+    expect(block(summary, '- ⚠️')).toEqual([
+      '- ⚠️ orders-api:9 was not deleted: Permission denied: lambda:DeleteFunction on orders-api:9.'
+    ])
+    expect(renderComment({ ...pullRequest, mode: 'deploy', deploys })).not.toContain('Versions of')
   })
 
   it('has no deploy section in build mode', () => {
