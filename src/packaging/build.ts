@@ -57,6 +57,10 @@ async function timed<T>(
   }
 }
 
+function storeRoot(request: BuildRequest): string {
+  return request.storeRoot ?? defaultStoreRoot(process.env)
+}
+
 async function buildArchitecture(
   request: BuildRequest,
   architecture: Architecture,
@@ -112,6 +116,7 @@ async function buildArchitecture(
       core.warning(`${architecture}: ${warning.entry} ${warning.message}`)
     }
     return runImportCheck({
+      treeRoot: join(storeRoot(request), 'import-check'),
       handler: request.handler,
       enabled: request.importCheck,
       runtime: request.runtime,
@@ -151,9 +156,7 @@ function portableReport(result: BuildResult): BuildResult {
 
 export async function buildPackages(request: BuildRequest): Promise<BuildResult> {
   await mkdir(request.outputDir, { recursive: true })
-  const elfCache = await ElfParseCache.load(
-    elfParseCacheFile(request.storeRoot ?? defaultStoreRoot(process.env))
-  )
+  const elfCache = await ElfParseCache.load(elfParseCacheFile(storeRoot(request)))
   // Every architecture finishes (or fails) before the step does: no build left running unseen,
   // and each distinct failure is reported.
   const settled = await Promise.allSettled(
