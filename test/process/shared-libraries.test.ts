@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runAction } from '../helpers/run-action.js'
+import { TOOLS_BIN, runAction } from '../helpers/run-action.js'
 import { writeNativeWheel } from '../helpers/wheels.js'
 
 const toolCache = mkdtempSync(join(tmpdir(), 'lpd-libraries-store-'))
@@ -22,7 +22,8 @@ function build(
   dir: string,
   runtime: string,
   architectures: string,
-  extra: Record<string, string> = {}
+  extra: Record<string, string> = {},
+  env: Record<string, string> = {}
 ) {
   return runAction({
     inputs: {
@@ -34,7 +35,7 @@ function build(
       'output-dir': mkdtempSync(join(tmpdir(), 'lpd-libraries-out-')),
       ...extra
     },
-    env: { RUNNER_TOOL_CACHE: toolCache }
+    env: { RUNNER_TOOL_CACHE: toolCache, ...env }
   })
 }
 
@@ -59,6 +60,21 @@ describe('node dist/index.js: shared libraries checked against Lambda', () => {
     expect(current.code, current.stdout).toBe(0)
     expect(current.stdout).toMatch(
       /x86_64: shared libraries checked: 1 ELF file\(s\), 1 extension module\(s\)/
+    )
+
+    // uv resolves from the same folder (it admits linux_* under a manylinux platform) and pip
+    // then fetches the pin with linux_x86_64 on its platform list.
+    const withUv = await build(
+      dir,
+      'python3.11',
+      'x86_64',
+      { 'allow-linux-wheels': 'true', installer: 'uv' },
+      { PATH: `${TOOLS_BIN}:${process.env.PATH ?? ''}` }
+    )
+    expect(withUv.stdout).toMatch(/uv pip compile/)
+    expect(withUv.code, withUv.stdout).toBe(1)
+    expect(withUv.errors.join('\n')).toMatch(
+      /_native\.abi3\.so \(function\.zip\) needs GLIBC_2\.34/
     )
 
     // Without the opt-in the wheel is still refused before anything is built.
