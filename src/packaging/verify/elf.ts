@@ -3,11 +3,6 @@
 // looks for them (DT_RPATH, DT_RUNPATH) and the symbol versions it needs from each
 // (DT_VERNEED). Pure and bounded: every read is checked against the buffer, every list and
 // chain has a cap, and a damaged file gives a reason instead of an exception.
-import { ELF_MACHINE, type Architecture } from '../../lambda-facts.js'
-
-/** Bytes of the ELF header needed to read `e_machine`. */
-export const ELF_HEADER_BYTES = 20
-
 const MACHINE_NAMES: Record<number, string> = {
   3: 'x86 (32-bit)',
   40: 'ARM (32-bit)',
@@ -29,14 +24,6 @@ export function isElf(bytes: Uint8Array): boolean {
   )
 }
 
-/** `e_machine` of an ELF header, or undefined when the bytes are not ELF. */
-export function elfMachine(header: Uint8Array): number | undefined {
-  if (header.length < ELF_HEADER_BYTES || !isElf(header)) return undefined
-  const littleEndian = header[5] === 1
-  const view = new DataView(header.buffer, header.byteOffset, header.byteLength)
-  return view.getUint16(18, littleEndian)
-}
-
 export function machineName(machine: number): string {
   return MACHINE_NAMES[machine] ?? `ELF machine ${machine}`
 }
@@ -44,21 +31,6 @@ export function machineName(machine: number): string {
 /** Whether a zip entry is a shared library worth checking (`.so`, `.so.1.2`). */
 export function isSharedLibrary(name: string): boolean {
   return /\.so(\.\d+)*$/.test(name)
-}
-
-export interface ElfMismatch {
-  entry: string
-  machine: string
-}
-
-export function elfMismatch(
-  entry: string,
-  header: Uint8Array,
-  architecture: Architecture
-): ElfMismatch | undefined {
-  const machine = elfMachine(header)
-  if (machine === undefined || machine === ELF_MACHINE[architecture]) return undefined
-  return { entry, machine: machineName(machine) }
 }
 
 /** Symbol versions needed from one library (one Verneed record and its Vernaux chain). */

@@ -16,13 +16,10 @@ import {
 } from 'node:fs'
 import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
-import { crc32, inflateRawSync } from 'node:zlib'
 import { UserError } from '../../errors.js'
 import {
-  METHOD_DEFLATED,
-  METHOD_STORED,
   isExecutableEntry,
-  readEntryRaw,
+  readEntryData,
   readZipEntriesFrom,
   type ZipEntry
 } from '../zip-format.js'
@@ -56,33 +53,6 @@ function safeTarget(root: string, name: string): string {
     )
   }
   return target
-}
-
-/** Bounded by the declared size (+1 byte to tell a lie), checked against the CRC-32. */
-async function entryBytes(
-  handle: Awaited<ReturnType<typeof open>>,
-  entry: ZipEntry
-): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of readEntryRaw(handle, entry)) chunks.push(Buffer.from(chunk))
-  const raw = Buffer.concat(chunks)
-  let data: Buffer
-  if (entry.method === METHOD_STORED) data = raw
-  else if (entry.method === METHOD_DEFLATED) {
-    try {
-      data = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize + 1) })
-    } catch {
-      throw new UserError(`${entry.archive}: entry ${entry.name} does not inflate`)
-    }
-  } else {
-    throw new UserError(
-      `${entry.archive}: entry ${entry.name} uses compression method ${entry.method}`
-    )
-  }
-  if (data.length !== entry.uncompressedSize || crc32(data) !== entry.crc32) {
-    throw new UserError(`${entry.archive}: entry ${entry.name} fails its size or CRC-32 check`)
-  }
-  return data
 }
 
 /** Removes empty folders below `dir` (an empty folder would import as a namespace package). */
@@ -193,7 +163,8 @@ export async function syncPackageTree(zipPath: string, root: string): Promise<Tr
             continue
           }
         }
-        const data = await entryBytes(handle, entry)
+        // Bounded by the declared size (+1 byte to tell a lie), checked against the CRC-32.
+        const data = await readEntryData(handle, entry)
         const folder = dirname(target)
         if (!folders.has(folder)) {
           mkdirSync(folder, { recursive: true })
