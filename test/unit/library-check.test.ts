@@ -137,6 +137,15 @@ describe('shared-library check', () => {
     expect(report.failures).toEqual([])
   })
 
+  it('reads a relative rpath from the task root, where Lambda starts the runtime', () => {
+    const files = (lib: string) => [
+      module('pkg/_x.abi3.so', { needed: ['libv.so'], rpath: ['vendor'] }),
+      file(lib, elf())
+    ]
+    expect(checkLibraries(files('vendor/libv.so'), py312, 'x86_64').failures).toEqual([])
+    expect(checkLibraries(files('pkg/vendor/libv.so'), py312, 'x86_64').failures).toHaveLength(1)
+  })
+
   it('fails a library for the other architecture, reachable or not', () => {
     const report = checkLibraries(
       [file('pkg/lib/libfoo.so', elf({ machine: 183 }))],

@@ -64,7 +64,14 @@ const STALE_LOCK_MS = 15 * 60 * 1000
 
 /** Takes `<dir>.lock` (mkdir is atomic); false when another build holds it. */
 async function lock(dir: string): Promise<boolean> {
-  await mkdir(dirname(dir), { recursive: true })
+  // An unwritable store costs only speed: the check then unpacks into a temporary folder.
+  if (
+    !(await mkdir(dirname(dir), { recursive: true }).then(
+      () => true,
+      () => false
+    ))
+  )
+    return false
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await mkdir(`${dir}.lock`)

@@ -6,6 +6,7 @@ import { posix } from 'node:path'
 import {
   ELF_MACHINE,
   PACKAGE_LIBRARY_PATH,
+  TASK_ROOT,
   RUNTIMES,
   runtimeProvidedLibraries,
   type Architecture,
@@ -68,9 +69,12 @@ function glibcFix(runtime: RuntimeFacts): string {
   )
 }
 
-/** `$ORIGIN`/`${ORIGIN}` expanded against the object's folder; relative entries kept relative. */
+/**
+ * `$ORIGIN`/`${ORIGIN}` expanded against the object's folder; a relative entry is relative to
+ * the working directory, which is the task root on Lambda.
+ */
 function expand(dirs: readonly string[], origin: string): string[] {
-  return dirs.map((dir) => posix.normalize(dir.replace(/\$\{ORIGIN\}|\$ORIGIN/g, origin)))
+  return dirs.map((dir) => posix.resolve(TASK_ROOT, dir.replace(/\$\{ORIGIN\}|\$ORIGIN/g, origin)))
 }
 
 /** Top-level `<dist>.libs/` folders (auditwheel's bundled libraries) under each import root. */
