@@ -83,3 +83,53 @@ export const LAMBDA_MARKER_VALUES = {
   platform_python_implementation: 'CPython',
   implementation_name: 'cpython'
 } as const
+
+/**
+ * Shared libraries a Python runtime's image provides (/lib64, /usr/lib64), by DT_NEEDED name.
+ * The manylinux policies (PEP 513/599/600, auditwheel's manylinux-policy.json `lib_whitelist`)
+ * let a wheel link these without bundling them, because desktop distributions have them; Lambda's
+ * images are minimal (Amazon Linux 2 / the AL2023 minimal container image) and have only glibc's
+ * own libraries, the GCC runtime and zlib of that list. Not provided, although the policies allow
+ * them: libGL.so.1, libX11.so.6, libXext.so.6, libXrender.so.1, libSM.so.6, libICE.so.6,
+ * libglib-2.0.so.0, libgthread-2.0.so.0, libgobject-2.0.so.0 (opencv-python's "libGL.so.1:
+ * cannot open shared object file": aws/aws-lambda-python-runtime-interface-client#31,
+ * lambci/docker-lambda#318), and libexpat.so.1 (missing from the python3.12 execution
+ * environment: developmentseed/eoapi-cdk#182). libatomic.so.1 (added to the policies in 2025)
+ * is left out too: nothing says Lambda has it, so a wheel must bundle it.
+ */
+const GLIBC_LIBRARIES = [
+  'libc.so.6',
+  'libm.so.6',
+  'libdl.so.2',
+  'librt.so.1',
+  'libpthread.so.0',
+  'libutil.so.1',
+  'libresolv.so.2',
+  'libanl.so.1',
+  'libnsl.so.1'
+] as const
+const DYNAMIC_LOADERS: Record<Architecture, string> = {
+  x86_64: 'ld-linux-x86-64.so.2',
+  arm64: 'ld-linux-aarch64.so.1'
+}
+
+export function runtimeProvidedLibraries(architecture: Architecture): ReadonlySet<string> {
+  return new Set([
+    ...GLIBC_LIBRARIES,
+    DYNAMIC_LOADERS[architecture],
+    'libgcc_s.so.1',
+    'libstdc++.so.6',
+    'libz.so.1'
+  ])
+}
+
+/** Where a function zip and a layer zip are unpacked on Lambda. */
+export const TASK_ROOT = '/var/task'
+export const LAYER_ROOT = '/opt'
+
+/**
+ * LD_LIBRARY_PATH of the Lambda base images (aws/aws-lambda-base-images Dockerfiles):
+ * `/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib`.
+ * These are the folders of it a package can fill; the others hold the runtime's own files.
+ */
+export const PACKAGE_LIBRARY_PATH = ['/var/task', '/var/task/lib', '/opt/lib'] as const

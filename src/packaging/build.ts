@@ -1,19 +1,19 @@
 // The build stage: for each architecture, concurrently, resolve wheels → assemble zips → verify,
 // then write the JSON report next to the packages.
 import * as core from '@actions/core'
-import { open, mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative } from 'node:path'
 import { REPORT_FILE } from '../constants.js'
 import { UserError, errorMessage } from '../errors.js'
 import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
 import type { ArchBuild, BuildResult, PackageFile } from '../types.js'
 import { assemblePackages } from './assemble/assemble.js'
-import { ELF_HEADER_BYTES, elfMismatch, isSharedLibrary, type ElfMismatch } from './verify/elf.js'
 import { closureSummaryLine } from './verify/closure.js'
 import { runImportCheck } from './verify/import-check.js'
+import { checkPackageLibraries, ElfParseCache, elfParseCacheFile } from './verify/library-scan.js'
 import { checkPackageClosure } from './verify/package-metadata.js'
 import { resolveWheels } from './resolve/resolve.js'
-import { readEntryHead, readZipEntriesFrom } from './zip-format.js'
+import { defaultStoreRoot } from './resolve/wheel-store.js'
 
 export interface BuildRequest {
   runtime: RuntimeFacts
@@ -59,31 +59,14 @@ async function timed<T>(
   }
 }
 
-/** Every shared library's ELF machine must be the target's. */
-async function checkElfMachines(zip: PackageFile, architecture: Architecture): Promise<void> {
-  const mismatches: ElfMismatch[] = []
-  const handle = await open(zip.path, 'r')
-  try {
-    const entries = await readZipEntriesFrom(handle, zip.path)
-    for (const entry of entries.filter((e) => isSharedLibrary(e.name))) {
-      const head = await readEntryHead(handle, entry, ELF_HEADER_BYTES)
-      const mismatch = elfMismatch(entry.name, head, architecture)
-      if (mismatch) mismatches.push(mismatch)
-    }
-  } finally {
-    await handle.close()
-  }
-  if (mismatches.length > 0) {
-    const list = mismatches.slice(0, 10).map((m) => `  ${m.entry}: ${m.machine}`)
-    throw new UserError(
-      `${mismatches.length} shared libraries in the ${architecture} package are built for another machine and would fail to load on Lambda:\n${list.join('\n')}\nThey come from a wheel for the wrong architecture: check the requirements file for direct wheel URLs or local paths.`
-    )
-  }
+function storeRoot(request: BuildRequest): string {
+  return request.storeRoot ?? defaultStoreRoot(process.env)
 }
 
 async function buildArchitecture(
   request: BuildRequest,
-  architecture: Architecture
+  architecture: Architecture,
+  elfCache: ElfParseCache
 ): Promise<ArchBuild> {
   const timings: Record<string, number> = {}
   const resolved = await timed(timings, 'resolve', () =>
@@ -121,7 +104,19 @@ async function buildArchitecture(
   }
 
   const { importCheck, closure } = await timed(timings, 'verify', async () => {
-    for (const zip of Object.values(packages)) await checkElfMachines(zip, architecture)
+    const started = performance.now()
+    const libraries = await checkPackageLibraries({
+      packages,
+      runtime: request.runtime,
+      architecture,
+      cache: elfCache
+    })
+    core.info(
+      `${architecture}: shared libraries checked: ${libraries.elfFiles} ELF file(s), ${libraries.extensionModules} extension module(s), ${Math.round(performance.now() - started)} ms`
+    )
+    for (const warning of libraries.warnings.slice(0, 20)) {
+      core.warning(`${architecture}: ${warning.entry} ${warning.message}`)
+    }
     const closureStart = performance.now()
     const closure = await checkPackageClosure(
       Object.values(packages).map((zip) => zip.path),
@@ -133,6 +128,7 @@ async function buildArchitecture(
       core.info(`${architecture}: ${closureSummaryLine(closure)} in ${closureMs} ms`)
     }
     const importCheck = await runImportCheck({
+      treeRoot: join(storeRoot(request), 'import-check'),
       handler: request.handler,
       enabled: request.importCheck,
       runtime: request.runtime,
@@ -178,11 +174,13 @@ function portableReport(result: BuildResult): BuildResult {
 
 export async function buildPackages(request: BuildRequest): Promise<BuildResult> {
   await mkdir(request.outputDir, { recursive: true })
+  const elfCache = await ElfParseCache.load(elfParseCacheFile(storeRoot(request)))
   // Every architecture finishes (or fails) before the step does: no build left running unseen,
   // and each distinct failure is reported.
   const settled = await Promise.allSettled(
-    request.architectures.map((architecture) => buildArchitecture(request, architecture))
+    request.architectures.map((architecture) => buildArchitecture(request, architecture, elfCache))
   )
+  await elfCache.save()
   const failures = [
     ...new Set(settled.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : [])))
   ]

@@ -41,6 +41,25 @@ describe('platformTags', () => {
       )
     }
   )
+  it.each([
+    ['python3.11', 'x86_64', 'linux_x86_64'],
+    ['python3.12', 'arm64', 'linux_aarch64']
+  ] as [string, Architecture, string][])(
+    '%s %s with allow-linux-wheels: %s last, after the whole manylinux ladder',
+    (runtime, architecture, linux) => {
+      const tags = platformTags(rt(runtime), architecture, { allowLinuxWheels: true })
+      expect(tags.slice(0, -1)).toEqual(platformTags(rt(runtime), architecture))
+      expect(tags.at(-1)).toBe(linux)
+      const args = pipDownloadArgs({
+        runtime: rt(runtime),
+        architecture,
+        destination: '/d',
+        requirementsFile: '/r.txt',
+        allowLinuxWheels: true
+      })
+      expect(valuesOf(args, '--platform')).toEqual(tags)
+    }
+  )
 })
 
 describe('pipDownloadArgs', () => {

@@ -13,18 +13,33 @@ export const LEGACY_MANYLINUX: Readonly<Record<string, number>> = {
   manylinux2014: 17
 }
 
+export interface PlatformOptions {
+  /**
+   * Admit `linux_<arch>` wheels (allow-linux-wheels): unknown builds, last in the ladder so a
+   * manylinux wheel of the same version still wins. The verify phase holds their binaries to
+   * the runtime's glibc and libraries.
+   */
+  allowLinuxWheels?: boolean
+}
+
 /**
  * The manylinux ladder pip needs, newest first: every `manylinux_2_<N>_<arch>` down to
- * `manylinux_2_17_<arch>`, then `manylinux2014_<arch>`. pip takes `--platform` literally:
- * `manylinux_2_28_x86_64` alone admits nothing older, so the whole ladder must be passed.
+ * `manylinux_2_17_<arch>`, then `manylinux2014_<arch>` (and `linux_<arch>` when allowed). pip
+ * takes `--platform` literally: `manylinux_2_28_x86_64` alone admits nothing older, so the
+ * whole ladder must be passed.
  */
-export function platformTags(runtime: RuntimeFacts, architecture: Architecture): string[] {
+export function platformTags(
+  runtime: RuntimeFacts,
+  architecture: Architecture,
+  options: PlatformOptions = {}
+): string[] {
   const arch = WHEEL_ARCH[architecture]
   const tags: string[] = []
   for (let minor = runtime.glibcMinor; minor >= MANYLINUX_FIRST_GLIBC_MINOR; minor--) {
     tags.push(`manylinux_2_${minor}_${arch}`)
   }
   tags.push(`manylinux2014_${arch}`)
+  if (options.allowLinuxWheels === true) tags.push(`linux_${arch}`)
   return tags
 }
 
@@ -54,12 +69,13 @@ export interface PipDownloadRequest {
    * probe of one requirement asks which of its versions have a wheel that loads.
    */
   noDeps?: boolean
+  allowLinuxWheels?: boolean
 }
 
 /** Arguments after `python -m pip` that download wheels loading on the target. */
 export function pipDownloadArgs(request: PipDownloadRequest): string[] {
   const args = ['download', '--only-binary=:all:']
-  for (const tag of platformTags(request.runtime, request.architecture)) {
+  for (const tag of platformTags(request.runtime, request.architecture, request)) {
     args.push('--platform', tag)
   }
   args.push(...pipInterpreterArgs(request.runtime))

@@ -220,7 +220,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
   ])
 
   const { host } = installer
-  const ladder = platformTags(request.runtime, request.architecture)
+  const ladder = platformTags(request.runtime, request.architecture, request)
   const keyInput = {
     requirements: normalizedRequirements(parsed),
     runtime: request.runtime,
@@ -330,7 +330,8 @@ async function resolveFresh(
       destination: staging,
       requirementsFile,
       noDeps: installer.name === 'uv',
-      findLinks
+      findLinks,
+      allowLinuxWheels: request.allowLinuxWheels
     })
     await run(python, ['-m', 'pip', ...args], `pip download (${label})`, env)
   }
@@ -451,7 +452,8 @@ async function probeWithPip(
     architecture: request.architecture,
     destination: join(dir, 'wheels'),
     requirementsFile: requirements,
-    noDeps: true
+    noDeps: true,
+    allowLinuxWheels: request.allowLinuxWheels
   })
   try {
     await runTool(python, ['-m', 'pip', ...args], {

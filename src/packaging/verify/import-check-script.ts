@@ -1,6 +1,6 @@
-// The Python program the import check runs in a clean interpreter (`python -I -B`): it unpacks
-// the built zips as Lambda does (function at the task root, a layer under /opt) and imports the
-// handler module from them alone. Lambda's Python runtimes ship boto3 and botocore (and their
+// The Python program the import check runs in a clean interpreter (`python -I`): given the
+// built zips unpacked as Lambda unpacks them (function at the task root, a layer under /opt; see
+// package-tree.ts), it imports the handler module from them alone. Lambda's Python runtimes ship boto3 and botocore (and their
 // dependencies), so those, and only those, may still come from the host's site-packages.
 export const RUNTIME_PROVIDED_MODULES = [
   'boto3',
@@ -14,15 +14,12 @@ export const RUNTIME_PROVIDED_MODULES = [
 ] as const
 
 export const IMPORT_CHECK_SCRIPT = `
-import importlib, importlib.machinery, json, os, sys, zipfile
+import importlib, importlib.machinery, json, os, sys
 args = json.loads(sys.argv[1])
-task_root = os.path.join(args['workDir'], 'task')
-opt = os.path.join(args['workDir'], 'opt')
-zipfile.ZipFile(args['functionZip']).extractall(task_root)
+task_root = args['taskRoot']
 paths = [task_root]
-if args.get('layerZip'):
-    zipfile.ZipFile(args['layerZip']).extractall(opt)
-    paths.append(os.path.join(opt, 'python'))
+if args.get('optRoot'):
+    paths.append(os.path.join(args['optRoot'], 'python'))
 host_site = [p for p in sys.path if 'site-packages' in p or 'dist-packages' in p]
 sys.path[:] = paths + [p for p in sys.path if p and p not in host_site]
 provided = set(args['runtimeProvided'])

@@ -1,14 +1,15 @@
 // Imports the handler module from the built package alone, in a clean interpreter of the
 // runtime's exact CPython minor, when this machine can: the Runtime.ImportModuleError users would
 // otherwise meet only after the deploy.
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { getExecOutput } from '@actions/exec'
 import { UserError } from '../../errors.js'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import type { ArchPackages, ImportCheck } from '../../types.js'
 import { IMPORT_CHECK_SCRIPT, RUNTIME_PROVIDED_MODULES } from './import-check-script.js'
+import { syncPackageTree, treeName } from './package-tree.js'
 
 /**
  * A handler whose import never returns (a network call at import time) must not hold the
@@ -71,6 +72,37 @@ export interface ImportCheckRequest {
   runtime: RuntimeFacts
   architecture: Architecture
   packages: ArchPackages
+  /**
+   * Where unpacked packages are kept between builds (the wheel store's root): a warm build then
+   * rewrites only the files that changed and reuses the .pyc files. Default: a temporary folder.
+   */
+  treeRoot?: string
+}
+
+/** A lock older than this was left by a run that died: take it over. */
+const STALE_LOCK_MS = 15 * 60 * 1000
+
+/** Takes `<dir>.lock` (mkdir is atomic); false when another build holds it. */
+async function lock(dir: string): Promise<boolean> {
+  // An unwritable store costs only speed: the check then unpacks into a temporary folder.
+  if (
+    !(await mkdir(dirname(dir), { recursive: true }).then(
+      () => true,
+      () => false
+    ))
+  )
+    return false
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await mkdir(`${dir}.lock`)
+      return true
+    } catch {
+      const info = await stat(`${dir}.lock`).catch(() => undefined)
+      if (!info || Date.now() - info.mtimeMs < STALE_LOCK_MS) return false
+      await rm(`${dir}.lock`, { recursive: true, force: true })
+    }
+  }
+  return false
 }
 
 export async function runImportCheck(request: ImportCheckRequest): Promise<ImportCheck> {
@@ -94,31 +126,59 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
     }
   }
   const { module, function: functionName } = splitHandler(handler)
-  const workDir = await mkdtemp(join(tmpdir(), 'lpd-import-'))
+  // One kept tree per target and package type; another build on the same runner holding it
+  // gets a fresh temporary one.
+  const kept =
+    request.treeRoot === undefined
+      ? undefined
+      : join(
+          request.treeRoot,
+          treeName([runtime.name, architecture, request.packages.layer ? 'layer' : 'function'])
+        )
+  const locked = kept !== undefined && (await lock(kept))
+  const workDir = locked ? (kept as string) : await mkdtemp(join(tmpdir(), 'lpd-import-'))
+  const taskRoot = join(workDir, 'task')
+  const optRoot = request.packages.layer ? join(workDir, 'opt') : undefined
   const args = {
-    workDir,
-    functionZip: request.packages.function.path,
-    layerZip: request.packages.layer?.path,
+    taskRoot,
+    optRoot,
     module,
     function: functionName,
     runtimeProvided: RUNTIME_PROVIDED_MODULES
   }
   try {
+    await syncPackageTree(request.packages.function.path, taskRoot)
+    if (request.packages.layer && optRoot)
+      await syncPackageTree(request.packages.layer.path, optRoot)
+    // .pyc files go to a folder beside the tree, never into it; they are trusted only while
+    // the source's (mtime, size) match, and the tree sets mtime from each file's CRC-32.
+    const pycache = join(workDir, 'pycache')
     const timeout = `import faulthandler; faulthandler.dump_traceback_later(${IMPORT_TIMEOUT_SECONDS}, exit=True)\n`
     await runPython(
       python,
-      ['-I', '-B', '-c', timeout + IMPORT_CHECK_SCRIPT, JSON.stringify(args)],
+      [
+        '-I',
+        '-X',
+        `pycache_prefix=${pycache}`,
+        '-c',
+        timeout + IMPORT_CHECK_SCRIPT,
+        JSON.stringify(args)
+      ],
       // A clean environment: nothing from the runner's Python setup leaks in.
       { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', AWS_DEFAULT_REGION: 'us-east-1' }
     )
     return { status: 'passed' }
   } catch (error) {
+    // A package that cannot be unpacked says so itself; only the interpreter's failure is an
+    // import failure.
+    if (error instanceof UserError) throw error
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim()
     const tail = stderr.split('\n').slice(-12).join('\n')
     throw new UserError(
       `import check: importing handler '${handler}' from the ${architecture} package with Python ${runtime.pythonVersion} failed; on Lambda this is Runtime.ImportModuleError. Add the missing distribution to requirements, or fix the handler input.\n${tail}`
     )
   } finally {
-    await rm(workDir, { recursive: true, force: true })
+    if (locked) await rm(`${workDir}.lock`, { recursive: true, force: true })
+    else await rm(workDir, { recursive: true, force: true })
   }
 }
