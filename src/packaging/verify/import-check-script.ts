@@ -13,15 +13,26 @@ export const RUNTIME_PROVIDED_MODULES = [
   'awslambdaric'
 ] as const
 
+/** The script's exit status when a package does not extract: a broken zip, not a missing import. */
+export const UNREADABLE_PACKAGE_STATUS = 4
+
 export const IMPORT_CHECK_SCRIPT = `
 import importlib, importlib.machinery, json, os, sys, zipfile
 args = json.loads(sys.argv[1])
 task_root = os.path.join(args['workDir'], 'task')
 opt = os.path.join(args['workDir'], 'opt')
-zipfile.ZipFile(args['functionZip']).extractall(task_root)
+def extract(path, into):
+    try:
+        with zipfile.ZipFile(path) as package:
+            package.extractall(into)
+    except Exception as error:
+        print('%s: %s' % (path, error), file=sys.stderr)
+        sys.exit(UNREADABLE)
+UNREADABLE = ${UNREADABLE_PACKAGE_STATUS}
+extract(args['functionZip'], task_root)
 paths = [task_root]
 if args.get('layerZip'):
-    zipfile.ZipFile(args['layerZip']).extractall(opt)
+    extract(args['layerZip'], opt)
     paths.append(os.path.join(opt, 'python'))
 host_site = [p for p in sys.path if 'site-packages' in p or 'dist-packages' in p]
 sys.path[:] = paths + [p for p in sys.path if p and p not in host_site]

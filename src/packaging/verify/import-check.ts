@@ -9,7 +9,11 @@ import { promisify } from 'node:util'
 import { UserError } from '../../errors.js'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import type { ArchPackages, ImportCheck } from '../../types.js'
-import { IMPORT_CHECK_SCRIPT, RUNTIME_PROVIDED_MODULES } from './import-check-script.js'
+import {
+  IMPORT_CHECK_SCRIPT,
+  RUNTIME_PROVIDED_MODULES,
+  UNREADABLE_PACKAGE_STATUS
+} from './import-check-script.js'
 
 const run = promisify(execFile)
 
@@ -94,6 +98,11 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim()
     const tail = stderr.split('\n').slice(-12).join('\n')
+    if ((error as { code?: unknown }).code === UNREADABLE_PACKAGE_STATUS) {
+      throw new UserError(
+        `import check: the ${architecture} package does not extract with Python's zipfile, so Lambda could not load it either; no import was tried. This is a fault in the package, not a missing distribution: report it with the log.\n${tail}`
+      )
+    }
     throw new UserError(
       `import check: importing handler '${handler}' from the ${architecture} package with Python ${runtime.pythonVersion} failed; on Lambda this is Runtime.ImportModuleError. Add the missing distribution to requirements, or fix the handler input.\n${tail}`
     )
