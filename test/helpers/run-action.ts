@@ -42,6 +42,8 @@ export interface RunOptions {
   echo?: boolean
   /** Gets the child as soon as it runs: to watch its log live, or kill it part-way. */
   onSpawn?: (child: ChildProcess) => void
+  /** A command that runs `node dist/index.js` for us, e.g. `['/usr/bin/time', '-v']` to measure it. */
+  wrapper?: string[]
 }
 
 export async function runAction({
@@ -49,7 +51,8 @@ export async function runAction({
   env = {},
   cwd = ROOT,
   echo = false,
-  onSpawn
+  onSpawn,
+  wrapper = []
 }: RunOptions): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), 'lpd-run-'))
   const outputFile = join(dir, 'output')
@@ -76,7 +79,8 @@ export async function runAction({
     else childEnv[key] = value
   }
 
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'index.js')], { cwd, env: childEnv })
+  const [command, ...args] = [...wrapper, process.execPath, join(ROOT, 'dist', 'index.js')]
+  const child = spawn(command as string, args, { cwd, env: childEnv })
   onSpawn?.(child)
   let stdout = ''
   let stderr = ''
