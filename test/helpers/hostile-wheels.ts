@@ -35,17 +35,19 @@ def base():
 def zip_bytes(entries, start=0, count=None, comment=b'', tail=b''):
     """Local entries, then the central directory, then the end record. An entry with
     'at' set is a central record only, pointing at that earlier entry's local header."""
-    out, cd, offsets = bytearray(), bytearray(), {}
+    out, cd, offsets, by_name = bytearray(), bytearray(), [], {}
     for e in entries:
         if 'at' in e:
+            offsets.append(None)
             continue
-        offsets[e['name']] = start + len(out)
+        offsets.append(start + len(out))
+        by_name[e['name']] = offsets[-1]
         lname = e['local_name'].encode()
         out += struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, e['method'], 0, 0x21, e['crc'],
                            e['csize'], e['usize'], len(lname), 0) + lname + e['data']
-    for e in entries:
+    for e, own in zip(entries, offsets):
         name = e['name'].encode()
-        offset = offsets[e['at']] if 'at' in e else offsets[e['name']]
+        offset = by_name[e['at']] if 'at' in e else own
         cd += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 0x314, 20, 0, e['method'], 0, 0x21,
                           e['crc'], e['csize'], e['usize'], len(name), 0, 0, 0, 0,
                           e['mode'] << 16, offset) + name

@@ -15,7 +15,13 @@ import {
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { MalformedZipError, verifyZip } from '../../src/packaging/zip-format.js'
+import { open } from 'node:fs/promises'
+import {
+  MalformedZipError,
+  readEntryHead,
+  verifyZip,
+  type ZipEntry
+} from '../../src/packaging/zip-format.js'
 import { HOSTILE_CASES, python, writeHostileWheel } from '../helpers/hostile-wheels.js'
 import { ROOT } from '../helpers/run-action.js'
 
@@ -222,6 +228,21 @@ describe('our zip reading against Python zipfile', () => {
     }
     const { accepted, refused } = await expectSameOrRefused(mutated)
     expect(accepted + refused).toBe(160)
+  }, 300_000)
+
+  it('a 2 GiB deflate bomb in an .so: the ELF head and the full check both stay in bounded memory', async () => {
+    const path = writeHostileWheel(join(work, 'bomb'), 'bomb-so')
+    const entries = await verifyZip(path)
+    const bomb = entries.find((e) => e.name === 'evilpkg/_bomb.so') as ZipEntry
+    expect(bomb.uncompressedSize).toBe(2 ** 31)
+    const handle = await open(path, 'r')
+    try {
+      expect(await readEntryHead(handle, bomb, 20)).toEqual(Buffer.alloc(20))
+    } finally {
+      await handle.close()
+    }
+    // Peak RSS of this worker so far, in KiB: inflating the bomb whole would pass 2 GiB.
+    expect(process.resourceUsage().maxRSS * 1024).toBeLessThan(1_000_000_000)
   }, 300_000)
 
   it('reads zip64 wheels as zipfile does', async () => {

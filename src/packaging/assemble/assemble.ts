@@ -159,7 +159,7 @@ function distInfoDirectory(wheel: string, entries: readonly WheelEntryInput[]): 
   const [only, ...others] = [...found]
   if (only === undefined || others.length > 0) {
     throw new UserError(
-      `${basename(wheel)}: not a valid wheel (${found.size === 0 ? 'no' : 'more than one'} .dist-info folder). Delete it so that it is downloaded again.`
+      `${basename(wheel)}: not a valid wheel (${found.size === 0 ? 'no' : 'more than one'} .dist-info folder), which pip refuses too. A download gives the same file: require another version of ${parseWheelName(wheel)?.project ?? 'it'}.`
     )
   }
   return only
@@ -263,7 +263,7 @@ export function planPackages<E extends WheelEntryInput>(request: PlanRequest<E>)
       warnings.push(
         count === 1
           ? `${first} appears twice in ${to}; the last copy is kept, as pip does.`
-          : `${count} names appear more than once in ${to} (the first: ${first}); the last copy of each is kept, as pip does.`
+          : `${count} entries of ${to} repeat a name it already holds (the first: ${first}); the last copy of each name is kept, as pip does.`
       )
     } else {
       warnings.push(
@@ -389,7 +389,7 @@ function checkPlannedSize(plan: PackagePlan<WheelEntryInput>): void {
     }
     if (zipped >= 0xffffffff) {
       throw new UserError(
-        `${label}: the package would pass 4 GiB, which a zip without zip64 cannot hold; Lambda accepts at most ${formatExact(LIMITS.unzippedBytes)} bytes unzipped anyway. Exclude files or use slim.`
+        `${label}: the package would pass 4 GiB, which a zip without zip64 cannot hold; Lambda accepts at most ${formatExact(LIMITS.unzippedBytes)} unzipped anyway. Exclude files or use slim.`
       )
     }
   }
@@ -400,7 +400,7 @@ function checkPlannedSize(plan: PackagePlan<WheelEntryInput>): void {
       .map((d) => `${d.name} ${d.version} (${formatSize(d.unzippedSize)})`)
       .join(', ')
     throw new UserError(
-      `The package would be ${formatExact(unzipped)} bytes unzipped, over Lambda's limit of ${formatExact(LIMITS.unzippedBytes)} for function and layers together, so nothing is written. ` +
+      `The package would be ${formatExact(unzipped)} unzipped, over Lambda's limit of ${formatExact(LIMITS.unzippedBytes)} for function and layers together, so nothing is written. ` +
         `Biggest contributors, unzipped: ${biggest}, code (${formatSize(plan.codeUnzippedSize)}). Way out: drop or replace the biggest, set slim: true, or ship a container image instead.`
     )
   }
