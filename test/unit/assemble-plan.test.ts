@@ -117,6 +117,30 @@ describe('installedName: where pip --target puts a wheel entry', () => {
     expect(call).toThrow(`demo-1.0-py3-none-any.whl: entry ${JSON.stringify(name)}`)
   })
 
+  it.each([
+    ['./demo/x.py', 'demo/x.py'],
+    ['demo//x.py', 'demo/x.py'],
+    ['demo/./x.py', 'demo/x.py'],
+    ['demo-1.0.data/purelib/./demo/x.py', 'demo/x.py']
+  ])('folds %s to %s, the name extractors write', (name, expected) => {
+    expect(installedName('w.whl', distInfo, name, false)).toBe(expected)
+  })
+
+  it.each([
+    ['.', 'names no file'],
+    ['', 'names no file'],
+    ['./.', 'names no file'],
+    [`demo/${'é'.repeat(128)}.py`, 'over 255 bytes'],
+    ['demo-1.0.data/purelib/\\x', 'installs as "\\\\x", which is an absolute path'],
+    ['demo-1.0.data/platlib/C:/x', 'installs as "C:/x", which is an absolute path'],
+    ['demo-1.0.data/purelib//tmp/x', 'installs as "/tmp/x", which is an absolute path']
+  ])('refuses %j (%s), naming wheel and entry', (name, problem) => {
+    const call = () => installedName('/w/demo-1.0-py3-none-any.whl', distInfo, name, false)
+    expect(call).toThrow(UserError)
+    expect(call).toThrow(problem)
+    expect(call).toThrow(`demo-1.0-py3-none-any.whl: entry ${JSON.stringify(name)}`)
+  })
+
   it('keeps names with harmless dots', () => {
     expect(installedName('w.whl', distInfo, 'demo/..hidden/x..py', false)).toBe(
       'demo/..hidden/x..py'
@@ -313,5 +337,100 @@ describe('planPackages', () => {
         ]
       })
     ).toThrow(/x-1.0-py3-none-any.whl: entry "x\/..\/..\/..\/etc\/cron.d\/x" has a '..' segment/)
+  })
+
+  describe('names that extract to one place', () => {
+    const demo = (names: string[]) =>
+      wheel('demo-1.0-py3-none-any.whl', ['demo-1.0.dist-info/METADATA', ...names])
+
+    it('./app.py in a wheel is the handler’s app.py: the handler wins, with the usual warning', () => {
+      const result = plan({ wheels: [demo(['./app.py'])], sourceFiles: [source('app.py')] })
+      expect(result.function.filter((e) => e.name === 'app.py').map((e) => e.from)).toEqual([
+        'source'
+      ])
+      expect(result.warnings).toEqual([
+        'app.py in source replaces the file of the same name from demo-1.0-py3-none-any.whl; the handler code wins.'
+      ])
+    })
+
+    it('repeats warn once per wheel, with a count', () => {
+      const copies = Array.from({ length: 500 }, () => 'demo/x.py')
+      const result = plan({ wheels: [demo(['demo/x.py', 'demo/./y.py', 'demo//y.py', ...copies])] })
+      expect(result.warnings).toEqual([
+        '501 entries of demo-1.0-py3-none-any.whl repeat a name it already holds (the first: demo/y.py); the last copy of each name is kept, as pip does.'
+      ])
+      expect(names(result.function)).toEqual([
+        'demo-1.0.dist-info/METADATA',
+        'demo/x.py',
+        'demo/y.py'
+      ])
+    })
+
+    it.each<[string, string[], string[], RegExp]>([
+      [
+        'a wheel file and a wheel folder',
+        ['demo/a', 'demo/a/b.py'],
+        [],
+        /demo\/a \(from demo-1.0-py3-none-any.whl\) is a file, but demo\/a\/b.py/
+      ],
+      [
+        'the handler’s file and a wheel folder',
+        ['app.py/evil.py'],
+        ['app.py'],
+        /app.py \(from the handler code\) is a file, but app.py\/evil.py \(from demo-1.0/
+      ],
+      [
+        'a wheel file and the handler’s folder',
+        ['lib'],
+        ['lib/util.py'],
+        /lib \(from demo-1.0-py3-none-any.whl\) is a file, but lib\/util.py \(from the handler code\)/
+      ]
+    ])('refuses %s of one name', (_what, wheelNames, sourceNames, message) => {
+      const call = () =>
+        plan({ wheels: [demo(wheelNames)], sourceFiles: sourceNames.map((n) => source(n)) })
+      expect(call).toThrow(UserError)
+      expect(call).toThrow(message)
+    })
+
+    it('refuses a layer whose entries conflict, under python/', () => {
+      expect(() =>
+        plan({ wheels: [demo(['demo/a', 'demo/a/b.py'])], packageType: 'layer' })
+      ).toThrow(/python\/demo\/a \(from demo-1.0-py3-none-any.whl\) is a file/)
+    })
+  })
+
+  describe('the planned size, before anything is written', () => {
+    it('refuses more than Lambda’s unzipped limit, naming the biggest distributions', () => {
+      const big = {
+        wheel: '/wheels/big-1.0-py3-none-any.whl',
+        entries: [entry('big-1.0.dist-info/METADATA'), entry('big/x.bin', 262_144_000)]
+      }
+      expect(() => plan({ wheels: [big], sourceFiles: [source('app.py')] })).toThrow(
+        /^The package would be 262.1 MB \(262,144,015 bytes\) unzipped, over Lambda's limit .* Biggest contributors, unzipped: big 1.0 \(262.1 MB\), code \(5 B\)/
+      )
+    })
+
+    it('refuses more than 65,535 files', () => {
+      const many = wheel('many-1.0-py3-none-any.whl', [
+        'many-1.0.dist-info/METADATA',
+        ...Array.from({ length: 65_535 }, (_, i) => `many/m${i}.py`)
+      ])
+      expect(() => plan({ wheels: [many] })).toThrow(
+        /function.zip: the plan holds 65536 files, more than the 65,535/
+      )
+    })
+
+    it('refuses a package past 4 GiB zipped, from the entries’ compressed sizes', () => {
+      const stuffed = {
+        wheel: '/wheels/stuffed-1.0-py3-none-any.whl',
+        entries: [
+          entry('stuffed-1.0.dist-info/METADATA'),
+          ...[1, 2].map((i) => ({ ...entry(`stuffed/${i}.bin`, 10), compressedSize: 2 ** 31 }))
+        ]
+      }
+      expect(() => plan({ wheels: [stuffed] })).toThrow(
+        /function.zip: the package would pass 4 GiB/
+      )
+    })
   })
 })
