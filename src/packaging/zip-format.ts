@@ -77,6 +77,8 @@ const READ_WINDOWS = 4
 
 /** Compressed bytes fed to a streaming inflate at a time: bounds what one piece can expand to. */
 const INFLATE_INPUT_CHUNK = 16 * 1024
+/** Output pieces of a streaming inflate: fewer, larger pieces cost less per byte. */
+const INFLATE_OUTPUT_CHUNK = 256 * 1024
 
 /** Entries up to this size are verified with one bounded inflate call; larger ones stream. */
 const SMALL_ENTRY_LIMIT = 8 * 1024 * 1024
@@ -482,7 +484,7 @@ async function* inflatedChunks(handle: FileHandle, entry: ZipEntry): AsyncGenera
     return
   }
   const source = Readable.from(readEntryRaw(handle, entry, INFLATE_INPUT_CHUNK))
-  const inflater = createInflateRaw()
+  const inflater = createInflateRaw({ chunkSize: INFLATE_OUTPUT_CHUNK })
   source.on('error', (error) => inflater.destroy(error))
   source.pipe(inflater)
   try {

@@ -10,6 +10,7 @@ import {
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { CACHE_FORMAT_VERSION } from '../../src/constants.js'
 import {
   COMPLETE_MARKER,
   MANIFEST_FILE,
@@ -106,7 +107,7 @@ describe('wheel store', () => {
       (dir) =>
         writeFileSync(
           join(dir, MANIFEST_FILE),
-          JSON.stringify({ format: 'v1', cacheKey: 'other', wheels: [] })
+          JSON.stringify({ format: CACHE_FORMAT_VERSION, cacheKey: 'other', wheels: [] })
         ),
       /another cache key/
     ]
