@@ -18,7 +18,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import { open, rm, type FileHandle } from 'node:fs/promises'
 import { Readable } from 'node:stream'
-import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib'
+import { constants as zlibConstants, crc32, createInflateRaw, inflateRawSync } from 'node:zlib'
 import { Deflate, deflateRaw } from 'pako'
 import { UserError } from '../errors.js'
 
@@ -78,6 +78,9 @@ const READ_WINDOWS = 4
 
 /** Compressed bytes fed to a streaming inflate at a time: bounds what one piece can expand to. */
 const INFLATE_INPUT_CHUNK = 16 * 1024
+/** Compressed bytes readEntryHead inflates in one call before it falls back to streaming. */
+const HEAD_PREFIX_BYTES = 4 * 1024
+
 /** Output pieces of a streaming inflate: fewer, larger pieces cost less per byte. */
 const INFLATE_OUTPUT_CHUNK = 256 * 1024
 
@@ -613,6 +616,24 @@ export async function readEntryHead(
   if (entry.method === METHOD_STORED) {
     const start = await entryDataOffset(handle, entry)
     return Buffer.from(await readExactly(handle, entry.archive, wanted, start))
+  }
+  // Nearly always the first few KiB hold the header: one small read, one inflate call, whose
+  // output a 4 KiB input bounds at about 4 MiB. Only a stream that starts with empty blocks
+  // needs the streaming inflate below.
+  const start = await entryDataOffset(handle, entry)
+  const prefix = await readExactly(
+    handle,
+    entry.archive,
+    Math.min(entry.compressedSize, HEAD_PREFIX_BYTES),
+    start
+  )
+  try {
+    const data = inflateRawSync(prefix, { finishFlush: zlibConstants.Z_SYNC_FLUSH })
+    if (data.length >= wanted || prefix.length === entry.compressedSize) {
+      return Buffer.from(data.subarray(0, wanted))
+    }
+  } catch {
+    // Judged by the streaming inflate below, which names the entry.
   }
   const parts: Buffer[] = []
   let have = 0
