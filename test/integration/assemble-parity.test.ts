@@ -310,7 +310,7 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
 
     const bad = makeWheel(join(dir, 'evil-1.0-py3-none-any.whl'), {
       'evil/../../escape.py': 'x',
-      'evil-1.0.dist-info/RECORD': ''
+      'evil-1.0.dist-info/METADATA': 'Name: evil\n'
     })
     const failedOut = join(dir, 'failed')
     await expect(
@@ -330,7 +330,7 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
     // Failing halfway through writing removes the partial zip too.
     const bzip2 = makeWheel(join(dir, 'zz-1.0-py3-none-any.whl'), {
       'zz/x.py+bz2': 'x = 1\n',
-      'zz-1.0.dist-info/RECORD': ''
+      'zz-1.0.dist-info/METADATA': 'Name: zz\n'
     })
     await expect(
       assemblePackages({

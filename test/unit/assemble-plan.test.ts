@@ -197,7 +197,7 @@ describe('planPackages', () => {
       'starlette-0.41.3.dist-info/licenses/LICENSE.md'
     ])
     for (const top of ['a', 'starlette', 'dist-info', 'x.dist-inf', 'abcdefghijk']) {
-      const other = wheel('pkg-1-py3-none-any.whl', [`${top}/m.py`, 'pkg-1.dist-info/RECORD'])
+      const other = wheel('pkg-1-py3-none-any.whl', [`${top}/m.py`, 'pkg-1.dist-info/METADATA'])
       expect(names(plan({ wheels: [other], sourceFiles: [] }).function)).toContain(`${top}/m.py`)
     }
     expect(names(plan({ wheels: [starlette], sourceFiles: [] }).function)).toEqual([
@@ -248,13 +248,13 @@ describe('planPackages', () => {
       entries: [
         entry('tool/run.sh', 10, EXECUTABLE),
         entry('tool/lib.py'),
-        entry('tool-1.0.dist-info/RECORD')
+        entry('tool-1.0.dist-info/METADATA')
       ]
     }
     const result = plan({ wheels: [tool], sourceFiles: [source('start.sh', 5, true)] })
     expect(result.function.map((e) => [e.name, e.executable])).toEqual([
       ['start.sh', true],
-      ['tool-1.0.dist-info/RECORD', false],
+      ['tool-1.0.dist-info/METADATA', false],
       ['tool/lib.py', false],
       ['tool/run.sh', true]
     ])
@@ -263,11 +263,11 @@ describe('planPackages', () => {
   it('resolves a file two distributions install as pip would: the later wheel by file name wins', () => {
     const a = {
       wheel: '/w/aaa-1.0-py3-none-any.whl',
-      entries: [entry('shared/x.py', 1), entry('aaa-1.0.dist-info/RECORD', 1)]
+      entries: [entry('shared/x.py', 1), entry('aaa-1.0.dist-info/METADATA', 1)]
     }
     const b = {
       wheel: '/w/bbb-1.0-py3-none-any.whl',
-      entries: [entry('shared/x.py', 2), entry('bbb-1.0.dist-info/RECORD', 1)]
+      entries: [entry('shared/x.py', 2), entry('bbb-1.0.dist-info/METADATA', 1)]
     }
     for (const order of [
       [a, b],
@@ -301,7 +301,7 @@ describe('planPackages', () => {
       wheel: '/w/big-2.0-cp311-cp311-manylinux2014_x86_64.whl',
       entries: [
         entry('big/a.so', 1000),
-        entry('big-2.0.dist-info/RECORD', 50),
+        entry('big-2.0.dist-info/METADATA', 50),
         entry('big/__pycache__/a.pyc', 7)
       ]
     }
@@ -314,6 +314,15 @@ describe('planPackages', () => {
       { name: 'six', version: '1.16.0', unzippedSize: 30, files: 3 }
     ])
     expect(result.codeUnzippedSize).toBe(15)
+  })
+
+  it.each([
+    ['other-1.0.dist-info/METADATA', /its .dist-info folder other-1.0.dist-info is not x's/],
+    ['x-1.0.dist-info/RECORD', /no x-1.0.dist-info\/METADATA/]
+  ])('refuses, as pip does, a wheel whose only .dist-info has %s', (name, problem) => {
+    const call = () => plan({ wheels: [wheel('x-1.0-py3-none-any.whl', [name, 'x.py'])] })
+    expect(call).toThrow(problem)
+    expect(call).toThrow(/^x-1.0-py3-none-any.whl: not a valid wheel/)
   })
 
   it('refuses a wheel without exactly one .dist-info folder', () => {
@@ -333,7 +342,7 @@ describe('planPackages', () => {
     expect(() =>
       plan({
         wheels: [
-          wheel('x-1.0-py3-none-any.whl', ['x-1.0.dist-info/RECORD', 'x/../../../etc/cron.d/x'])
+          wheel('x-1.0-py3-none-any.whl', ['x-1.0.dist-info/METADATA', 'x/../../../etc/cron.d/x'])
         ]
       })
     ).toThrow(/x-1.0-py3-none-any.whl: entry "x\/..\/..\/..\/etc\/cron.d\/x" has a '..' segment/)

@@ -152,16 +152,30 @@ function normalisedName(wheel: string, entryName: string, name: string): string 
 /** The wheel's `.dist-info` folder: exactly one at the top, as the wheel spec requires. */
 function distInfoDirectory(wheel: string, entries: readonly WheelEntryInput[]): string {
   const found = new Set<string>()
+  let hasMetadata = false
   for (const { name } of entries) {
     const top = name.slice(0, Math.max(0, name.indexOf('/')))
-    if (top.endsWith('.dist-info') && top.length > '.dist-info'.length) found.add(top)
+    if (top.endsWith('.dist-info') && top.length > '.dist-info'.length) {
+      found.add(top)
+      if (name === `${top}/METADATA`) hasMetadata = true
+    }
   }
   const [only, ...others] = [...found]
-  if (only === undefined || others.length > 0) {
-    throw new UserError(
-      `${basename(wheel)}: not a valid wheel (${found.size === 0 ? 'no' : 'more than one'} .dist-info folder), which pip refuses too. A download gives the same file: require another version of ${parseWheelName(wheel)?.project ?? 'it'}.`
+  const project = parseWheelName(wheel)?.project ?? basename(wheel)
+  const refuse = (problem: string) =>
+    new UserError(
+      `${basename(wheel)}: not a valid wheel (${problem}), which pip refuses too. A download gives the same file: require another version of ${project}.`
     )
+  if (only === undefined || others.length > 0) {
+    throw refuse(`${found.size === 0 ? 'no' : 'more than one'} .dist-info folder`)
   }
+  // pip's own checks (wheel_dist_info_dir, wheel_metadata): the folder is the project's, and
+  // holds METADATA.
+  const canonical = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '-')
+  if (!canonical(only).startsWith(canonical(project))) {
+    throw refuse(`its .dist-info folder ${only} is not ${project}'s`)
+  }
+  if (!hasMetadata) throw refuse(`no ${only}/METADATA`)
   return only
 }
 
