@@ -118,6 +118,11 @@ elif case == 'bomb-so':
         crc = zlib.crc32(mib, crc)
     e = dict(entry('evilpkg/_bomb.so'), data=stream, csize=len(stream), usize=2048 << 20, crc=crc)
     data = whole(base() + [e])
+elif case == 'no-metadata':
+    data = whole([e for e in base() if not e['name'].endswith('/METADATA')])
+elif case == 'wrong-dist-info':
+    data = whole([dict(e, name=e['name'].replace(INFO, 'other-1.0.dist-info'),
+                       local_name=e['name'].replace(INFO, 'other-1.0.dist-info')) for e in base()])
 else:
     names = {
         'dot-slash-handler': [('./app.py', b'EVIL = 1\n')],
@@ -148,6 +153,8 @@ export const HOSTILE_CASES = [
   'overlap',
   'local-name',
   'bomb-so',
+  'no-metadata',
+  'wrong-dist-info',
   'dot-slash-handler',
   'dot-segments',
   'data-backslash',
