@@ -47,8 +47,8 @@ export const OUTPUT = {
   layerVersionArn: 'layer-version-arn'
 } as const
 
-/** Bumped when the wheel store's layout changes: old caches then never match. */
-export const CACHE_FORMAT_VERSION = 'v1'
+/** Bumped when the wheel store's layout changes: old caches then never match. v2: manifests record the zip check. */
+export const CACHE_FORMAT_VERSION = 'v2'
 
 /** Name of the JSON size report written in output-dir. */
 export const REPORT_FILE = 'report.json'

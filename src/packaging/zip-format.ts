@@ -1,19 +1,24 @@
 // Our one zip reader and writer, written from the PKWARE APPNOTE (sections 4.3 and 4.4).
 //
-// Reading: wheels are zips. We parse the end-of-central-directory record and the central
-// directory, then read each entry's bytes with positional reads, so a 50 MB wheel is never
-// held in memory.
+// Reading: wheels are zips, and pip reads them with Python's zipfile, so we read the archive
+// zipfile reads (its choice of end record, zip64 end record and extra fields, the local name
+// that must match the central one) and refuse what it would read differently or that would let
+// bytes count twice: a central directory not ending at the end record, an entry count that
+// disagrees, overlapping entries. Entries' bytes are read with positional reads, so a 50 MB
+// wheel is never held in memory, and every inflate is bounded.
 //
 // Writing: byte-reproducible packages. Entries go out in the order the caller gives (it sorts),
 // each as local header + data, then the central directory and the end record. No extra fields,
 // no data descriptors, one fixed timestamp, Unix modes normalised to 0644/0755, one deflate
 // level. Entries copied from a wheel keep their compressed bytes verbatim: no inflate/deflate.
 //
-// No zip64, on purpose: Lambda refuses more than 262,144,000 bytes unzipped, so a package never
-// comes near 4 GiB or 65,535 entries. Both are checked and refused with a clear message.
+// Writing has no zip64, on purpose: Lambda refuses more than 262,144,000 bytes unzipped, so a
+// package never comes near 4 GiB or 65,535 entries. Both are checked and refused with a clear
+// message (the plan checks them first, before anything is written).
 import { createHash, type Hash } from 'node:crypto'
 import { open, rm, type FileHandle } from 'node:fs/promises'
-import { constants as zlibConstants, crc32, inflateRawSync } from 'node:zlib'
+import { Readable } from 'node:stream'
+import { constants as zlibConstants, crc32, createInflateRaw, inflateRawSync } from 'node:zlib'
 import { Deflate, deflateRaw } from 'pako'
 import { UserError } from '../errors.js'
 
@@ -21,18 +26,26 @@ const SIG_LOCAL = 0x04034b50
 const SIG_CENTRAL = 0x02014b50
 const SIG_END = 0x06054b50
 const SIG_ZIP64_LOCATOR = 0x07064b50
+const SIG_ZIP64_END = 0x06064b50
+const SIG_END_BYTES = Buffer.from([0x50, 0x4b, 0x05, 0x06])
 const LOCAL_HEADER_SIZE = 30
 const CENTRAL_HEADER_SIZE = 46
 const END_RECORD_SIZE = 22
 const ZIP64_LOCATOR_SIZE = 20
+const ZIP64_END_SIZE = 56
+const ZIP64_EXTRA = 0x0001
 const MAX_COMMENT = 0xffff
 
 export const METHOD_STORED = 0
 export const METHOD_DEFLATED = 8
 
 const FLAG_ENCRYPTED = 0x0001
+const FLAG_PATCHED = 0x0020
 const FLAG_STRONG_ENCRYPTION = 0x0040
 const FLAG_UTF8 = 0x0800
+
+/** zipfile's MAX_EXTRACT_VERSION: it refuses entries that need a later APPNOTE version. */
+const MAX_EXTRACT_VERSION = 63
 
 /** Largest entry count and offset a zip without zip64 can express (the max values are zip64 markers). */
 const MAX_ENTRIES = 0xffff
@@ -63,6 +76,17 @@ const CHUNK_SIZE = 1024 * 1024
 const READ_WINDOW_SIZE = 2 * 1024 * 1024
 const READ_WINDOWS = 4
 
+/** Compressed bytes fed to a streaming inflate at a time: bounds what one piece can expand to. */
+const INFLATE_INPUT_CHUNK = 16 * 1024
+/** Compressed bytes readEntryHead inflates in one call before it falls back to streaming. */
+const HEAD_PREFIX_BYTES = 4 * 1024
+
+/** Output pieces of a streaming inflate: fewer, larger pieces cost less per byte. */
+const INFLATE_OUTPUT_CHUNK = 256 * 1024
+
+/** Entries up to this size are verified with one bounded inflate call; larger ones stream. */
+const SMALL_ENTRY_LIMIT = 8 * 1024 * 1024
+
 /** Files up to this size are deflated in one call; larger ones stream through zlib twice. */
 const IN_MEMORY_FILE_LIMIT = 16 * 1024 * 1024
 
@@ -86,7 +110,7 @@ export interface ZipEntry {
   /** High 16 bits: Unix st_mode when made on Unix. */
   externalAttributes: number
   versionMadeBy: number
-  /** Where the central directory starts: no entry's data may reach past it. */
+  /** Where the next entry's local header (or the central directory) starts: this entry's data may not reach past it. */
   dataLimit: number
 }
 
@@ -101,8 +125,18 @@ export function isExecutableEntry(entry: Pick<ZipEntry, 'externalAttributes'>): 
   return (mode & S_IFMT) === S_IFREG && (mode & 0o111) !== 0
 }
 
-function decodeName(bytes: Buffer, flags: number): string {
-  if ((flags & FLAG_UTF8) !== 0 || bytes.every((byte) => byte < 0x80)) return bytes.toString('utf8')
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+function decodeName(bytes: Buffer, flags: number, archive: string): string {
+  if (bytes.every((byte) => byte < 0x80)) return bytes.toString('latin1')
+  if ((flags & FLAG_UTF8) !== 0) {
+    try {
+      return STRICT_UTF8.decode(bytes)
+    } catch {
+      // zipfile fails on it too (UnicodeDecodeError).
+      throw corrupt(archive, `an entry name flagged UTF-8 is not UTF-8: ${bytes.toString('hex')}`)
+    }
+  }
   let name = ''
   for (const byte of bytes) {
     name += byte < 0x80 ? String.fromCharCode(byte) : CP437_HIGH[byte - 0x80]
@@ -110,10 +144,18 @@ function decodeName(bytes: Buffer, flags: number): string {
   return name
 }
 
-function corrupt(archive: string, problem: string): UserError {
-  return new UserError(
-    `${archive}: not a readable zip (${problem}). The file is truncated or corrupt; delete it so that it is downloaded again.`
-  )
+/** A zip we refuse to read; the caller that knows where the file comes from adds the way out. */
+export class MalformedZipError extends UserError {
+  constructor(
+    readonly archive: string,
+    readonly problem: string
+  ) {
+    super(`${archive}: not a readable zip (${problem}).`)
+  }
+}
+
+function corrupt(archive: string, problem: string): MalformedZipError {
+  return new MalformedZipError(archive, problem)
 }
 
 async function readExactly(
@@ -143,71 +185,135 @@ export async function readZipEntries(path: string): Promise<ZipEntry[]> {
   }
 }
 
-/** Reads the central directory from an open zip; `archive` names it in messages. */
-export async function readZipEntriesFrom(handle: FileHandle, archive: string): Promise<ZipEntry[]> {
-  const { size: fileSize } = await handle.stat()
-  if (fileSize < END_RECORD_SIZE) throw corrupt(archive, 'too small to be a zip')
-  const tailLength = Math.min(fileSize, END_RECORD_SIZE + MAX_COMMENT)
-  const tailStart = fileSize - tailLength
-  const tail = await readExactly(handle, archive, tailLength, tailStart)
+/** What the end records say about the central directory. */
+interface CentralDirectory {
+  offset: number
+  size: number
+  entries: number
+  /** Where the central directory must end: the zip64 end record, else the end record. */
+  end: number
+}
 
-  let endAt = -1
-  for (let i = tailLength - END_RECORD_SIZE; i >= 0; i--) {
-    if (
-      tail.readUInt32LE(i) === SIG_END &&
-      i + END_RECORD_SIZE + tail.readUInt16LE(i + 20) === tailLength
-    ) {
-      endAt = i
-      break
+/** An 8-byte zip64 field as a number; beyond 2^53 no real file reaches. */
+function readUInt64(buffer: Buffer, at: number, archive: string): number {
+  const value = buffer.readBigUInt64LE(at)
+  if (value > BigInt(Number.MAX_SAFE_INTEGER))
+    throw corrupt(archive, 'a zip64 field is out of range')
+  return Number(value)
+}
+
+/**
+ * Finds the end record as Python's zipfile (_EndRecData) does, so the action reads the archive
+ * pip reads: the last 22 bytes when they hold one without a comment, else the last signature in
+ * the final 64 KiB + 22 bytes. Then the zip64 end record, if a locator sits right before it.
+ */
+async function findCentralDirectory(
+  handle: FileHandle,
+  archive: string,
+  fileSize: number
+): Promise<CentralDirectory> {
+  if (fileSize < END_RECORD_SIZE) throw corrupt(archive, 'too small to be a zip')
+  const tailStart = Math.max(0, fileSize - END_RECORD_SIZE - MAX_COMMENT - 1)
+  const tail = await readExactly(handle, archive, fileSize - tailStart, tailStart)
+  let endAt = tail.length - END_RECORD_SIZE
+  if (tail.readUInt32LE(endAt) !== SIG_END || tail.readUInt16LE(endAt + 20) !== 0) {
+    endAt = tail.lastIndexOf(SIG_END_BYTES)
+    if (endAt < 0 || endAt + END_RECORD_SIZE > tail.length) {
+      throw corrupt(archive, 'no end of central directory record')
     }
   }
-  if (endAt < 0) throw corrupt(archive, 'no end of central directory record')
-  const end = tail.subarray(endAt)
   const endOffset = tailStart + endAt
-  const diskNumber = end.readUInt16LE(4)
-  const centralDisk = end.readUInt16LE(6)
-  const entriesOnDisk = end.readUInt16LE(8)
-  const totalEntries = end.readUInt16LE(10)
-  const centralSize = end.readUInt32LE(12)
-  const centralOffset = end.readUInt32LE(16)
+  let diskNumber = tail.readUInt16LE(endAt + 4)
+  let centralDisk = tail.readUInt16LE(endAt + 6)
+  let entriesOnDisk = tail.readUInt16LE(endAt + 8)
+  let entries = tail.readUInt16LE(endAt + 10)
+  let size = tail.readUInt32LE(endAt + 12)
+  let offset = tail.readUInt32LE(endAt + 16)
+  let end = endOffset
 
-  const zip64Locator =
-    endAt >= ZIP64_LOCATOR_SIZE &&
-    tail.readUInt32LE(endAt - ZIP64_LOCATOR_SIZE) === SIG_ZIP64_LOCATOR
-  if (
-    zip64Locator ||
-    totalEntries === MAX_ENTRIES ||
-    centralSize === MAX_OFFSET ||
-    centralOffset === MAX_OFFSET
-  ) {
-    throw zip64Refused(archive)
+  if (endOffset >= ZIP64_LOCATOR_SIZE) {
+    const locator = await readExactly(
+      handle,
+      archive,
+      ZIP64_LOCATOR_SIZE,
+      endOffset - ZIP64_LOCATOR_SIZE
+    )
+    if (locator.readUInt32LE(0) === SIG_ZIP64_LOCATOR) {
+      if (locator.readUInt32LE(4) !== 0 || locator.readUInt32LE(16) > 1) throw spanned(archive)
+      // zipfile reads the zip64 end record right before the locator, whatever the locator's
+      // offset says, and ignores the locator when no record is there.
+      const at = endOffset - ZIP64_LOCATOR_SIZE - ZIP64_END_SIZE
+      if (at < 0) throw corrupt(archive, 'zip64 locator without room for its end record')
+      const record = await readExactly(handle, archive, ZIP64_END_SIZE, at)
+      if (record.readUInt32LE(0) === SIG_ZIP64_END) {
+        diskNumber = record.readUInt32LE(16)
+        centralDisk = record.readUInt32LE(20)
+        entriesOnDisk = readUInt64(record, 24, archive)
+        entries = readUInt64(record, 32, archive)
+        size = readUInt64(record, 40, archive)
+        offset = readUInt64(record, 48, archive)
+        end = at
+      }
+    }
   }
-  if (diskNumber !== 0 || centralDisk !== 0 || entriesOnDisk !== totalEntries) {
-    throw new UserError(`${archive}: multi-part (spanned) zips are not supported.`)
+  if (diskNumber !== 0 || centralDisk !== 0 || entriesOnDisk !== entries) throw spanned(archive)
+  // zipfile would shift every offset by the difference (data prepended to the zip); a wheel
+  // has no reason to, and refusing keeps one reading of the file.
+  if (offset + size !== end) {
+    throw corrupt(archive, 'the central directory does not end where the end record begins')
   }
-  if (centralOffset + centralSize > endOffset) {
-    throw corrupt(archive, 'central directory lies outside the file')
-  }
+  return { offset, size, entries, end }
+}
 
-  const central = await readExactly(handle, archive, centralSize, centralOffset)
+/** Applies a zip64 extra field (0x0001) to the fields that hold 0xFFFFFFFF, as zipfile does. */
+function applyZip64Extra(extra: Buffer, entry: ZipEntry): void {
+  for (let at = 0; at + 4 <= extra.length;) {
+    const type = extra.readUInt16LE(at)
+    const length = extra.readUInt16LE(at + 2)
+    const dataEnd = at + 4 + length
+    if (dataEnd > extra.length) {
+      throw corrupt(entry.archive, `entry ${entry.name} has a damaged extra field`)
+    }
+    if (type === ZIP64_EXTRA) {
+      let field = at + 4
+      const next = (): number => {
+        if (field + 8 > dataEnd) {
+          throw corrupt(entry.archive, `entry ${entry.name} has a short zip64 extra field`)
+        }
+        field += 8
+        return readUInt64(extra, field - 8, entry.archive)
+      }
+      if (entry.uncompressedSize === MAX_OFFSET) entry.uncompressedSize = next()
+      if (entry.compressedSize === MAX_OFFSET) entry.compressedSize = next()
+      if (entry.localHeaderOffset === MAX_OFFSET) entry.localHeaderOffset = next()
+    }
+    at = dataEnd
+  }
+}
+
+/**
+ * Reads the central directory from an open zip; `archive` names it in messages. Refuses what
+ * pip would read otherwise or not at all, and what would let one entry's bytes count twice.
+ */
+export async function readZipEntriesFrom(handle: FileHandle, archive: string): Promise<ZipEntry[]> {
+  const { size: fileSize } = await handle.stat()
+  const directory = await findCentralDirectory(handle, archive, fileSize)
+  const central = await readExactly(handle, archive, directory.size, directory.offset)
   const entries: ZipEntry[] = []
-  let at = 0
-  while (entries.length < totalEntries) {
+  for (let at = 0; at < central.length;) {
+    const damaged = (): UserError =>
+      corrupt(archive, `central directory entry ${entries.length + 1} is damaged`)
     if (at + CENTRAL_HEADER_SIZE > central.length || central.readUInt32LE(at) !== SIG_CENTRAL) {
-      throw corrupt(archive, `central directory entry ${entries.length + 1} is damaged`)
+      throw damaged()
     }
     const flags = central.readUInt16LE(at + 8)
     const nameLength = central.readUInt16LE(at + 28)
     const extraLength = central.readUInt16LE(at + 30)
     const commentLength = central.readUInt16LE(at + 32)
-    const recordEnd = at + CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength
-    if (recordEnd > central.length) {
-      throw corrupt(archive, `central directory entry ${entries.length + 1} is damaged`)
-    }
-    const name = decodeName(
-      central.subarray(at + CENTRAL_HEADER_SIZE, at + CENTRAL_HEADER_SIZE + nameLength),
-      flags
-    )
+    const nameStart = at + CENTRAL_HEADER_SIZE
+    const recordEnd = nameStart + nameLength + extraLength + commentLength
+    if (recordEnd > central.length) throw damaged()
+    const name = decodeName(central.subarray(nameStart, nameStart + nameLength), flags, archive)
     const entry: ZipEntry = {
       archive,
       name,
@@ -219,63 +325,141 @@ export async function readZipEntriesFrom(handle: FileHandle, archive: string): P
       localHeaderOffset: central.readUInt32LE(at + 42),
       externalAttributes: central.readUInt32LE(at + 38),
       versionMadeBy: central.readUInt16LE(at + 4),
-      dataLimit: centralOffset
+      dataLimit: directory.offset
     }
-    if (
-      entry.compressedSize === MAX_OFFSET ||
-      entry.uncompressedSize === MAX_OFFSET ||
-      entry.localHeaderOffset === MAX_OFFSET
-    ) {
-      throw zip64Refused(archive)
+    applyZip64Extra(
+      central.subarray(nameStart + nameLength, nameStart + nameLength + extraLength),
+      entry
+    )
+    // zipfile cuts a name at its first NUL: the action would see another name than pip.
+    if (name.includes('\0')) throw corrupt(archive, `entry ${JSON.stringify(name)} has a NUL byte`)
+    if (central.readUInt16LE(at + 6) > MAX_EXTRACT_VERSION) {
+      throw corrupt(archive, `entry ${name} needs a zip version pip cannot read`)
     }
     if ((flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) !== 0) {
-      throw new UserError(
-        `${archive}: entry ${name} is encrypted; encrypted zips are not supported.`
-      )
+      throw corrupt(archive, `entry ${name} is encrypted; encrypted zips are not supported`)
     }
-    if (entry.localHeaderOffset + LOCAL_HEADER_SIZE + entry.compressedSize > centralOffset) {
-      throw corrupt(archive, `entry ${name} lies outside the file`)
+    if ((flags & FLAG_PATCHED) !== 0) {
+      throw corrupt(archive, `entry ${name} holds patch data, which pip cannot read`)
+    }
+    if (
+      entry.compressedSize >= MAX_OFFSET ||
+      entry.uncompressedSize >= MAX_OFFSET ||
+      entry.localHeaderOffset >= MAX_OFFSET
+    ) {
+      throw corrupt(archive, `entry ${name} declares 4 GiB or more, which no Lambda package holds`)
     }
     entries.push(entry)
     at = recordEnd
   }
+  if (entries.length !== directory.entries) {
+    throw corrupt(
+      archive,
+      `the end record counts ${directory.entries} entries, the central directory holds ${entries.length}`
+    )
+  }
+  // Each entry's data must end before the next local header (zipfile's overlap check): else
+  // many records share one deflate stream and the package counts its bytes many times.
+  const byOffset = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset)
+  let limit = directory.offset
+  for (let i = byOffset.length - 1; i >= 0; i--) {
+    const entry = byOffset[i] as ZipEntry
+    entry.dataLimit = limit
+    if (entry.localHeaderOffset + LOCAL_HEADER_SIZE + entry.compressedSize > limit) {
+      throw overlapping(entry)
+    }
+    limit = entry.localHeaderOffset
+  }
   return entries
 }
 
-function zip64Refused(archive: string): UserError {
-  return new UserError(
-    `${archive}: zip64 archives are not supported (a Lambda package is far below 4 GiB and 65,535 entries, where zip64 starts).`
+function overlapping(entry: ZipEntry): UserError {
+  return corrupt(
+    entry.archive,
+    `entry ${entry.name} overlaps the next entry or the central directory (several records share bytes)`
   )
+}
+
+function spanned(archive: string): UserError {
+  return corrupt(archive, 'a multi-part (spanned) zip; those are not supported')
 }
 
 function unsupportedMethod(entry: ZipEntry): UserError {
-  return new UserError(
-    `${entry.archive}: entry ${entry.name} uses compression method ${entry.method}; only stored (0) and deflate (8) are supported.`
+  return corrupt(
+    entry.archive,
+    `entry ${entry.name} uses compression method ${entry.method}; only stored (0) and deflate (8) are supported`
   )
 }
 
-function parseLocalHeader(entry: ZipEntry, header: Buffer): number {
+function checkMethod(entry: ZipEntry): void {
+  if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATED) {
+    throw unsupportedMethod(entry)
+  }
+}
+
+/**
+ * Offset of the entry's data from its local header in `header` (the bytes at the header's
+ * offset), or undefined when `header` is too short to hold the header and its name. The local
+ * name must be the central one, as zipfile requires; the extra length may differ.
+ */
+function localDataOffset(entry: ZipEntry, header: Buffer): number | undefined {
+  if (header.length < LOCAL_HEADER_SIZE) return undefined
   if (header.readUInt32LE(0) !== SIG_LOCAL) {
     throw corrupt(entry.archive, `no local header for entry ${entry.name}`)
   }
-  // The local name and extra lengths may differ from the central ones: take the local ones.
-  const dataOffset =
-    entry.localHeaderOffset + LOCAL_HEADER_SIZE + header.readUInt16LE(26) + header.readUInt16LE(28)
-  if (dataOffset + entry.compressedSize > entry.dataLimit) {
-    throw corrupt(entry.archive, `entry ${entry.name} lies outside the file`)
+  const nameLength = header.readUInt16LE(26)
+  if (header.length < LOCAL_HEADER_SIZE + nameLength) return undefined
+  const localName = decodeName(
+    header.subarray(LOCAL_HEADER_SIZE, LOCAL_HEADER_SIZE + nameLength),
+    header.readUInt16LE(6),
+    entry.archive
+  )
+  if (localName !== entry.name) {
+    throw corrupt(
+      entry.archive,
+      `entry ${entry.name} is named ${JSON.stringify(localName)} in its local header`
+    )
   }
+  const dataOffset =
+    entry.localHeaderOffset + LOCAL_HEADER_SIZE + nameLength + header.readUInt16LE(28)
+  if (dataOffset + entry.compressedSize > entry.dataLimit) throw overlapping(entry)
   return dataOffset
 }
 
 /** Offset of the entry's compressed bytes, from its local header. */
 export async function entryDataOffset(handle: FileHandle, entry: ZipEntry): Promise<number> {
-  const header = await readExactly(
-    handle,
-    entry.archive,
-    LOCAL_HEADER_SIZE,
-    entry.localHeaderOffset
-  )
-  return parseLocalHeader(entry, header)
+  let length = LOCAL_HEADER_SIZE + Buffer.byteLength(entry.name)
+  for (;;) {
+    const header = await readExactly(handle, entry.archive, length, entry.localHeaderOffset)
+    const offset = localDataOffset(entry, header)
+    if (offset !== undefined) return offset
+    length = LOCAL_HEADER_SIZE + header.readUInt16LE(26)
+  }
+}
+
+/**
+ * The entry's data offset and, when header and data fit one read window (most wheel entries
+ * do), its compressed bytes, valid until the next read through `windows`.
+ */
+async function locateEntry(
+  handle: FileHandle,
+  entry: ZipEntry,
+  windows: ReadWindows
+): Promise<{ dataOffset: number; data?: Buffer }> {
+  // 512 bytes of slack cover a local extra field longer than the central one.
+  const span = LOCAL_HEADER_SIZE + Buffer.byteLength(entry.name) + entry.compressedSize + 512
+  if (span <= READ_WINDOW_SIZE) {
+    const view = await windows.read(handle, entry.archive, entry.localHeaderOffset, span)
+    const dataOffset = localDataOffset(entry, view)
+    if (dataOffset !== undefined) {
+      const from = dataOffset - entry.localHeaderOffset
+      if (from + entry.compressedSize <= view.length) {
+        return { dataOffset, data: view.subarray(from, from + entry.compressedSize) }
+      }
+      return { dataOffset }
+    }
+  }
+  return { dataOffset: await entryDataOffset(handle, entry) }
 }
 
 /** The entry's compressed bytes as stored, in chunks of at most `chunkSize`. */
@@ -293,13 +477,112 @@ export async function* readEntryRaw(
 }
 
 /**
+ * The entry's uncompressed bytes in chunks, with bounded memory whatever the entry holds: the
+ * compressed bytes go in small pieces through a streaming inflate (a 16 KiB piece inflates to
+ * at most about 16 MiB). Stop early by leaving the loop.
+ */
+async function* inflatedChunks(handle: FileHandle, entry: ZipEntry): AsyncGenerator<Buffer> {
+  checkMethod(entry)
+  if (entry.method === METHOD_STORED) {
+    yield* readEntryRaw(handle, entry)
+    return
+  }
+  const source = Readable.from(readEntryRaw(handle, entry, INFLATE_INPUT_CHUNK))
+  const inflater = createInflateRaw({ chunkSize: INFLATE_OUTPUT_CHUNK })
+  source.on('error', (error) => inflater.destroy(error))
+  source.pipe(inflater)
+  try {
+    for await (const chunk of inflater) yield chunk as Buffer
+  } catch (error) {
+    if (error instanceof UserError) throw error
+    throw corrupt(entry.archive, `entry ${entry.name} does not inflate`)
+  } finally {
+    source.destroy()
+    inflater.destroy()
+  }
+}
+
+/**
+ * Checks one entry as pip's extraction reads it, and stricter: its data lies in its own span,
+ * a stored entry's two sizes agree, and it inflates to exactly its declared size (never more
+ * than size + 1 bytes are inflated, so a lie costs nothing) with its CRC-32.
+ */
+async function verifyEntry(
+  handle: FileHandle,
+  entry: ZipEntry,
+  windows: ReadWindows
+): Promise<void> {
+  checkMethod(entry)
+  const declared = entry.uncompressedSize
+  if (entry.method === METHOD_STORED && entry.compressedSize !== declared) {
+    throw corrupt(
+      entry.archive,
+      `stored entry ${entry.name} declares ${entry.compressedSize} bytes stored but ${declared} bytes of content`
+    )
+  }
+  const tooBig = () =>
+    corrupt(
+      entry.archive,
+      `entry ${entry.name} inflates to more than the ${declared} bytes it declares`
+    )
+  let crc = 0
+  let size = 0
+  const { data } = await locateEntry(handle, entry, windows)
+  if (data && declared <= SMALL_ENTRY_LIMIT) {
+    let content: Buffer = data
+    if (entry.method === METHOD_DEFLATED) {
+      try {
+        content = inflateRawSync(data, { maxOutputLength: declared + 1 })
+      } catch (error) {
+        if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooBig()
+        throw corrupt(entry.archive, `entry ${entry.name} does not inflate`)
+      }
+    }
+    size = content.length
+    crc = crc32(content)
+  } else {
+    for await (const chunk of inflatedChunks(handle, entry)) {
+      size += chunk.length
+      if (size > declared) throw tooBig()
+      crc = crc32(chunk, crc)
+    }
+  }
+  if (size > declared) throw tooBig()
+  if (size !== declared) {
+    throw corrupt(
+      entry.archive,
+      `entry ${entry.name} inflates to ${size} bytes, not the ${declared} it declares`
+    )
+  }
+  if (crc !== entry.crc32)
+    throw corrupt(entry.archive, `entry ${entry.name} fails its CRC-32 check`)
+}
+
+/**
+ * Reads the zip at `path` as pip does and checks every entry's bytes (see verifyEntry): after
+ * this, copying its compressed bytes verbatim ships exactly what pip would install. Returns the
+ * entries.
+ */
+export async function verifyZip(path: string): Promise<ZipEntry[]> {
+  const handle = await open(path, 'r')
+  try {
+    const entries = await readZipEntriesFrom(handle, path)
+    const windows = new ReadWindows()
+    // File order: the read windows then serve neighbouring entries.
+    const byOffset = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset)
+    for (const entry of byOffset) await verifyEntry(handle, entry, windows)
+    return entries
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
  * The entry's uncompressed bytes, checked against its size and CRC-32. Holds the whole entry in
  * memory: meant for metadata files (METADATA, WHEEL, RECORD), not for big libraries.
  */
 export async function readEntryData(handle: FileHandle, entry: ZipEntry): Promise<Buffer> {
-  if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATED) {
-    throw unsupportedMethod(entry)
-  }
+  checkMethod(entry)
   const start = await entryDataOffset(handle, entry)
   const raw = await readExactly(handle, entry.archive, entry.compressedSize, start)
   let data: Buffer
@@ -320,38 +603,46 @@ export async function readEntryData(handle: FileHandle, entry: ZipEntry): Promis
 }
 
 /**
- * Up to `length` bytes from the start of the entry's uncompressed content, inflating only a
- * prefix of the compressed bytes (an ELF header check needs 64 bytes of each `.so`).
+ * Up to `length` bytes from the start of the entry's uncompressed content (an ELF header check
+ * needs 20 bytes of each `.so`). Inflates only until it has them, in bounded memory.
  */
 export async function readEntryHead(
   handle: FileHandle,
   entry: ZipEntry,
   length: number
 ): Promise<Buffer> {
-  if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATED) {
-    throw unsupportedMethod(entry)
-  }
-  const start = await entryDataOffset(handle, entry)
+  checkMethod(entry)
   const wanted = Math.min(length, entry.uncompressedSize)
   if (entry.method === METHOD_STORED) {
+    const start = await entryDataOffset(handle, entry)
     return Buffer.from(await readExactly(handle, entry.archive, wanted, start))
   }
-  // Grow the compressed prefix until it inflates to enough bytes; for a 64-byte ELF header
-  // the first read is nearly always enough.
-  for (let readLength = Math.min(entry.compressedSize, Math.max(256, wanted)); ; readLength *= 2) {
-    readLength = Math.min(readLength, entry.compressedSize)
-    const raw = await readExactly(handle, entry.archive, readLength, start)
-    let data: Buffer
-    try {
-      // Z_SYNC_FLUSH returns what the prefix holds instead of failing on the missing end.
-      data = inflateRawSync(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH })
-    } catch {
-      throw corrupt(entry.archive, `entry ${entry.name} does not inflate`)
-    }
-    if (data.length >= wanted || readLength === entry.compressedSize) {
+  // Nearly always the first few KiB hold the header: one small read, one inflate call, whose
+  // output a 4 KiB input bounds at about 4 MiB. Only a stream that starts with empty blocks
+  // needs the streaming inflate below.
+  const start = await entryDataOffset(handle, entry)
+  const prefix = await readExactly(
+    handle,
+    entry.archive,
+    Math.min(entry.compressedSize, HEAD_PREFIX_BYTES),
+    start
+  )
+  try {
+    const data = inflateRawSync(prefix, { finishFlush: zlibConstants.Z_SYNC_FLUSH })
+    if (data.length >= wanted || prefix.length === entry.compressedSize) {
       return Buffer.from(data.subarray(0, wanted))
     }
+  } catch {
+    // Judged by the streaming inflate below, which names the entry.
   }
+  const parts: Buffer[] = []
+  let have = 0
+  for await (const chunk of inflatedChunks(handle, entry)) {
+    parts.push(chunk)
+    have += chunk.length
+    if (have >= wanted) break
+  }
+  return Buffer.from(Buffer.concat(parts).subarray(0, wanted))
 }
 
 /** MS-DOS date and time fields (APPNOTE 4.4.6): local wall time, two-second steps, 1980-2107. */
@@ -445,7 +736,8 @@ export class ZipWriter {
 
   /**
    * Copies an entry of an open zip (a wheel) as it is stored: method, CRC-32, sizes and the
-   * compressed bytes verbatim, nothing inflated or deflated again.
+   * compressed bytes verbatim, nothing inflated or deflated again. Safe because every wheel was
+   * checked by verifyZip when it entered the wheel store, and its sha256 on every use since.
    */
   async addRaw(
     name: string,
@@ -453,28 +745,9 @@ export class ZipWriter {
     entry: ZipEntry,
     executable: boolean
   ): Promise<void> {
-    if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATED) {
-      throw unsupportedMethod(entry)
-    }
+    checkMethod(entry)
     const nameBytes = this.startEntry(name)
-    // Header and data come from a read window when they fit (most wheel entries do); the 512
-    // bytes of slack cover a local extra field longer than the central one.
-    const span = LOCAL_HEADER_SIZE + Buffer.byteLength(entry.name) + entry.compressedSize + 512
-    let dataOffset: number
-    let inWindow: Buffer | undefined
-    if (span <= READ_WINDOW_SIZE) {
-      const view = await this.windows.read(source, entry.archive, entry.localHeaderOffset, span)
-      if (view.length < LOCAL_HEADER_SIZE) {
-        throw corrupt(entry.archive, `no local header for entry ${entry.name}`)
-      }
-      dataOffset = parseLocalHeader(entry, view)
-      const from = dataOffset - entry.localHeaderOffset
-      if (from + entry.compressedSize <= view.length) {
-        inWindow = view.subarray(from, from + entry.compressedSize)
-      }
-    } else {
-      dataOffset = await entryDataOffset(source, entry)
-    }
+    const { dataOffset, data: inWindow } = await locateEntry(source, entry, this.windows)
     const record: EntryRecord = {
       name: nameBytes,
       flags: nameFlags(name),

@@ -48,6 +48,8 @@ export interface RunOptions {
   onSpawn?: (child: ChildProcess) => void
   /** The node binary; NODE_BINARY, else this process's. */
   node?: string
+  /** A command that runs `node dist/index.js` for us, e.g. `['/usr/bin/time', '-v']` to measure it. */
+  wrapper?: string[]
 }
 
 export async function runAction({
@@ -56,7 +58,8 @@ export async function runAction({
   cwd = ROOT,
   echo = false,
   onSpawn,
-  node = process.env.NODE_BINARY || process.execPath
+  node = process.env.NODE_BINARY || process.execPath,
+  wrapper = []
 }: RunOptions): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), 'lpd-run-'))
   const outputFile = join(dir, 'output')
@@ -83,7 +86,8 @@ export async function runAction({
     else childEnv[key] = value
   }
 
-  const child = spawn(node, [join(ROOT, 'dist', 'index.js')], { cwd, env: childEnv })
+  const [command, ...args] = [...wrapper, node, join(ROOT, 'dist', 'index.js')]
+  const child = spawn(command as string, args, { cwd, env: childEnv })
   onSpawn?.(child)
   let stdout = ''
   let stderr = ''

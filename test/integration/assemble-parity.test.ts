@@ -16,7 +16,11 @@ import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assemblePackages, LAYER_PREFIX, type AssembleRequest } from '../../src/packaging/assemble/assemble.js'
+import {
+  assemblePackages,
+  LAYER_PREFIX,
+  type AssembleRequest
+} from '../../src/packaging/assemble/assemble.js'
 import { readEntryHead, readZipEntries } from '../../src/packaging/zip-format.js'
 import {
   ELF_MACHINE,
@@ -306,7 +310,7 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
 
     const bad = makeWheel(join(dir, 'evil-1.0-py3-none-any.whl'), {
       'evil/../../escape.py': 'x',
-      'evil-1.0.dist-info/RECORD': ''
+      'evil-1.0.dist-info/METADATA': 'Name: evil\n'
     })
     const failedOut = join(dir, 'failed')
     await expect(
@@ -326,7 +330,7 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
     // Failing halfway through writing removes the partial zip too.
     const bzip2 = makeWheel(join(dir, 'zz-1.0-py3-none-any.whl'), {
       'zz/x.py+bz2': 'x = 1\n',
-      'zz-1.0.dist-info/RECORD': ''
+      'zz-1.0.dist-info/METADATA': 'Name: zz\n'
     })
     await expect(
       assemblePackages({
@@ -337,7 +341,9 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
         packageType: 'zip',
         outputDir: failedOut
       })
-    ).rejects.toThrow(/zz-1.0-py3-none-any.whl: entry zz\/x.py uses compression method 12/)
+    ).rejects.toThrow(
+      /zz-1.0-py3-none-any.whl: not a readable zip \(entry zz\/x.py uses compression method 12/
+    )
     expect(readdirSync(failedOut)).toEqual([])
   })
 })

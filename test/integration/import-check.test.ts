@@ -1,11 +1,15 @@
 // The import check with a real interpreter of this machine's CPython, on zips laid out as the
 // build writes them (function at the root, layer under python/).
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { hostArchitecture, runImportCheck, splitHandler } from '../../src/packaging/verify/import-check.js'
+import {
+  hostArchitecture,
+  runImportCheck,
+  splitHandler
+} from '../../src/packaging/verify/import-check.js'
 import { runtimeFacts, type Architecture } from '../../src/lambda-facts.js'
 import type { PackageFile } from '../../src/types.js'
 
@@ -68,6 +72,23 @@ describe('import check', () => {
     await expect(check({ 'app.py': 'import pip\ndef handler(e, c): pass' })).rejects.toThrow(
       /Runtime\.ImportModuleError[\s\S]*No module named 'pip'/
     )
+  })
+
+  it('says the package is unreadable, not a missing distribution, when it does not extract', async () => {
+    const broken = zipOf(`broken-${Math.random()}.zip`, { 'app.py': 'def handler(e, c): pass' })
+    const bytes = readFileSync(broken.path)
+    bytes.fill(0xff, 30 + 'app.py'.length, 30 + 'app.py'.length + 8) // stored data: CRC fails
+    writeFileSync(broken.path, bytes)
+    const result = runImportCheck({
+      handler: 'app.handler',
+      enabled: true,
+      runtime,
+      architecture: host,
+      packages: { function: broken }
+    })
+    await expect(result).rejects.toThrow(/the x86_64 package does not extract/)
+    await expect(result).rejects.toThrow(/fails its size or CRC-32 check/)
+    await expect(result).rejects.not.toThrow(/Add the missing distribution/)
   })
 
   it('fails when the handler function is missing', async () => {

@@ -117,6 +117,30 @@ describe('installedName: where pip --target puts a wheel entry', () => {
     expect(call).toThrow(`demo-1.0-py3-none-any.whl: entry ${JSON.stringify(name)}`)
   })
 
+  it.each([
+    ['./demo/x.py', 'demo/x.py'],
+    ['demo//x.py', 'demo/x.py'],
+    ['demo/./x.py', 'demo/x.py'],
+    ['demo-1.0.data/purelib/./demo/x.py', 'demo/x.py']
+  ])('folds %s to %s, the name extractors write', (name, expected) => {
+    expect(installedName('w.whl', distInfo, name, false)).toBe(expected)
+  })
+
+  it.each([
+    ['.', 'names no file'],
+    ['', 'names no file'],
+    ['./.', 'names no file'],
+    [`demo/${'é'.repeat(128)}.py`, 'over 255 bytes'],
+    ['demo-1.0.data/purelib/\\x', 'installs as "\\\\x", which is an absolute path'],
+    ['demo-1.0.data/platlib/C:/x', 'installs as "C:/x", which is an absolute path'],
+    ['demo-1.0.data/purelib//tmp/x', 'installs as "/tmp/x", which is an absolute path']
+  ])('refuses %j (%s), naming wheel and entry', (name, problem) => {
+    const call = () => installedName('/w/demo-1.0-py3-none-any.whl', distInfo, name, false)
+    expect(call).toThrow(UserError)
+    expect(call).toThrow(problem)
+    expect(call).toThrow(`demo-1.0-py3-none-any.whl: entry ${JSON.stringify(name)}`)
+  })
+
   it('keeps names with harmless dots', () => {
     expect(installedName('w.whl', distInfo, 'demo/..hidden/x..py', false)).toBe(
       'demo/..hidden/x..py'
@@ -173,7 +197,7 @@ describe('planPackages', () => {
       'starlette-0.41.3.dist-info/licenses/LICENSE.md'
     ])
     for (const top of ['a', 'starlette', 'dist-info', 'x.dist-inf', 'abcdefghijk']) {
-      const other = wheel('pkg-1-py3-none-any.whl', [`${top}/m.py`, 'pkg-1.dist-info/RECORD'])
+      const other = wheel('pkg-1-py3-none-any.whl', [`${top}/m.py`, 'pkg-1.dist-info/METADATA'])
       expect(names(plan({ wheels: [other], sourceFiles: [] }).function)).toContain(`${top}/m.py`)
     }
     expect(names(plan({ wheels: [starlette], sourceFiles: [] }).function)).toEqual([
@@ -224,13 +248,13 @@ describe('planPackages', () => {
       entries: [
         entry('tool/run.sh', 10, EXECUTABLE),
         entry('tool/lib.py'),
-        entry('tool-1.0.dist-info/RECORD')
+        entry('tool-1.0.dist-info/METADATA')
       ]
     }
     const result = plan({ wheels: [tool], sourceFiles: [source('start.sh', 5, true)] })
     expect(result.function.map((e) => [e.name, e.executable])).toEqual([
       ['start.sh', true],
-      ['tool-1.0.dist-info/RECORD', false],
+      ['tool-1.0.dist-info/METADATA', false],
       ['tool/lib.py', false],
       ['tool/run.sh', true]
     ])
@@ -239,11 +263,11 @@ describe('planPackages', () => {
   it('resolves a file two distributions install as pip would: the later wheel by file name wins', () => {
     const a = {
       wheel: '/w/aaa-1.0-py3-none-any.whl',
-      entries: [entry('shared/x.py', 1), entry('aaa-1.0.dist-info/RECORD', 1)]
+      entries: [entry('shared/x.py', 1), entry('aaa-1.0.dist-info/METADATA', 1)]
     }
     const b = {
       wheel: '/w/bbb-1.0-py3-none-any.whl',
-      entries: [entry('shared/x.py', 2), entry('bbb-1.0.dist-info/RECORD', 1)]
+      entries: [entry('shared/x.py', 2), entry('bbb-1.0.dist-info/METADATA', 1)]
     }
     for (const order of [
       [a, b],
@@ -277,7 +301,7 @@ describe('planPackages', () => {
       wheel: '/w/big-2.0-cp311-cp311-manylinux2014_x86_64.whl',
       entries: [
         entry('big/a.so', 1000),
-        entry('big-2.0.dist-info/RECORD', 50),
+        entry('big-2.0.dist-info/METADATA', 50),
         entry('big/__pycache__/a.pyc', 7)
       ]
     }
@@ -290,6 +314,15 @@ describe('planPackages', () => {
       { name: 'six', version: '1.16.0', unzippedSize: 30, files: 3 }
     ])
     expect(result.codeUnzippedSize).toBe(15)
+  })
+
+  it.each([
+    ['other-1.0.dist-info/METADATA', /its .dist-info folder other-1.0.dist-info is not x's/],
+    ['x-1.0.dist-info/RECORD', /no x-1.0.dist-info\/METADATA/]
+  ])('refuses, as pip does, a wheel whose only .dist-info has %s', (name, problem) => {
+    const call = () => plan({ wheels: [wheel('x-1.0-py3-none-any.whl', [name, 'x.py'])] })
+    expect(call).toThrow(problem)
+    expect(call).toThrow(/^x-1.0-py3-none-any.whl: not a valid wheel/)
   })
 
   it('refuses a wheel without exactly one .dist-info folder', () => {
@@ -309,9 +342,104 @@ describe('planPackages', () => {
     expect(() =>
       plan({
         wheels: [
-          wheel('x-1.0-py3-none-any.whl', ['x-1.0.dist-info/RECORD', 'x/../../../etc/cron.d/x'])
+          wheel('x-1.0-py3-none-any.whl', ['x-1.0.dist-info/METADATA', 'x/../../../etc/cron.d/x'])
         ]
       })
     ).toThrow(/x-1.0-py3-none-any.whl: entry "x\/..\/..\/..\/etc\/cron.d\/x" has a '..' segment/)
+  })
+
+  describe('names that extract to one place', () => {
+    const demo = (names: string[]) =>
+      wheel('demo-1.0-py3-none-any.whl', ['demo-1.0.dist-info/METADATA', ...names])
+
+    it('./app.py in a wheel is the handler’s app.py: the handler wins, with the usual warning', () => {
+      const result = plan({ wheels: [demo(['./app.py'])], sourceFiles: [source('app.py')] })
+      expect(result.function.filter((e) => e.name === 'app.py').map((e) => e.from)).toEqual([
+        'source'
+      ])
+      expect(result.warnings).toEqual([
+        'app.py in source replaces the file of the same name from demo-1.0-py3-none-any.whl; the handler code wins.'
+      ])
+    })
+
+    it('repeats warn once per wheel, with a count', () => {
+      const copies = Array.from({ length: 500 }, () => 'demo/x.py')
+      const result = plan({ wheels: [demo(['demo/x.py', 'demo/./y.py', 'demo//y.py', ...copies])] })
+      expect(result.warnings).toEqual([
+        '501 entries of demo-1.0-py3-none-any.whl repeat a name it already holds (the first: demo/y.py); the last copy of each name is kept, as pip does.'
+      ])
+      expect(names(result.function)).toEqual([
+        'demo-1.0.dist-info/METADATA',
+        'demo/x.py',
+        'demo/y.py'
+      ])
+    })
+
+    it.each<[string, string[], string[], RegExp]>([
+      [
+        'a wheel file and a wheel folder',
+        ['demo/a', 'demo/a/b.py'],
+        [],
+        /demo\/a \(from demo-1.0-py3-none-any.whl\) is a file, but demo\/a\/b.py/
+      ],
+      [
+        'the handler’s file and a wheel folder',
+        ['app.py/evil.py'],
+        ['app.py'],
+        /app.py \(from the handler code\) is a file, but app.py\/evil.py \(from demo-1.0/
+      ],
+      [
+        'a wheel file and the handler’s folder',
+        ['lib'],
+        ['lib/util.py'],
+        /lib \(from demo-1.0-py3-none-any.whl\) is a file, but lib\/util.py \(from the handler code\)/
+      ]
+    ])('refuses %s of one name', (_what, wheelNames, sourceNames, message) => {
+      const call = () =>
+        plan({ wheels: [demo(wheelNames)], sourceFiles: sourceNames.map((n) => source(n)) })
+      expect(call).toThrow(UserError)
+      expect(call).toThrow(message)
+    })
+
+    it('refuses a layer whose entries conflict, under python/', () => {
+      expect(() =>
+        plan({ wheels: [demo(['demo/a', 'demo/a/b.py'])], packageType: 'layer' })
+      ).toThrow(/python\/demo\/a \(from demo-1.0-py3-none-any.whl\) is a file/)
+    })
+  })
+
+  describe('the planned size, before anything is written', () => {
+    it('refuses more than Lambda’s unzipped limit, naming the biggest distributions', () => {
+      const big = {
+        wheel: '/wheels/big-1.0-py3-none-any.whl',
+        entries: [entry('big-1.0.dist-info/METADATA'), entry('big/x.bin', 262_144_000)]
+      }
+      expect(() => plan({ wheels: [big], sourceFiles: [source('app.py')] })).toThrow(
+        /^The package would be 262.1 MB \(262,144,015 bytes\) unzipped, over Lambda's limit .* Biggest contributors, unzipped: big 1.0 \(262.1 MB\), code \(5 B\)/
+      )
+    })
+
+    it('refuses more than 65,535 files', () => {
+      const many = wheel('many-1.0-py3-none-any.whl', [
+        'many-1.0.dist-info/METADATA',
+        ...Array.from({ length: 65_535 }, (_, i) => `many/m${i}.py`)
+      ])
+      expect(() => plan({ wheels: [many] })).toThrow(
+        /function.zip: the plan holds 65536 files, more than the 65,535/
+      )
+    })
+
+    it('refuses a package past 4 GiB zipped, from the entries’ compressed sizes', () => {
+      const stuffed = {
+        wheel: '/wheels/stuffed-1.0-py3-none-any.whl',
+        entries: [
+          entry('stuffed-1.0.dist-info/METADATA'),
+          ...[1, 2].map((i) => ({ ...entry(`stuffed/${i}.bin`, 10), compressedSize: 2 ** 31 }))
+        ]
+      }
+      expect(() => plan({ wheels: [stuffed] })).toThrow(
+        /function.zip: the package would pass 4 GiB/
+      )
+    })
   })
 })

@@ -1,7 +1,16 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync
+} from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { CACHE_FORMAT_VERSION } from '../../src/constants.js'
 import {
   COMPLETE_MARKER,
   MANIFEST_FILE,
@@ -10,14 +19,22 @@ import {
   defaultStoreRoot,
   readEntry
 } from '../../src/packaging/resolve/wheel-store.js'
+import { ZipWriter } from '../../src/packaging/zip-format.js'
 
 const KEY = 'lambda-python-deploy-v1-python3.12-arm64-pip-abc'
+
+/** A one-entry zip: commits verify every wheel's bytes. */
+async function tinyZip(path: string, text: string): Promise<void> {
+  const writer = await ZipWriter.create(path)
+  await writer.addBytes('x.py', Buffer.from(text))
+  await writer.finish()
+}
 
 async function committed(): Promise<{ root: string; wheels: string[] }> {
   const root = mkdtempSync(join(tmpdir(), 'lpd-store-'))
   const staging = await createStaging(root, KEY)
-  writeFileSync(join(staging, 'b-1-py3-none-any.whl'), 'bbbb')
-  writeFileSync(join(staging, 'a-1-py3-none-any.whl'), 'aaaaaaaa')
+  await tinyZip(join(staging, 'b-1-py3-none-any.whl'), 'bbbb')
+  await tinyZip(join(staging, 'a-1-py3-none-any.whl'), 'aaaaaaaa')
   const wheels = await commitEntry(root, KEY, staging)
   return { root, wheels }
 }
@@ -61,7 +78,12 @@ describe('wheel store', () => {
     ],
     [
       'an altered wheel of the same size',
-      (dir) => writeFileSync(join(dir, 'a-1-py3-none-any.whl'), 'AAAAAAAA'),
+      (dir) => {
+        const path = join(dir, 'a-1-py3-none-any.whl')
+        const bytes = readFileSync(path)
+        bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 1, bytes.length - 1)
+        writeFileSync(path, bytes)
+      },
       /does not match its sha256/
     ],
     [
@@ -70,11 +92,22 @@ describe('wheel store', () => {
       /b-1-py3-none-any.whl is missing/
     ],
     [
+      'a manifest that does not record the zip check',
+      (dir) => {
+        const path = join(dir, MANIFEST_FILE)
+        writeFileSync(
+          path,
+          readFileSync(path, 'utf8').replaceAll('"verified": true', '"verified": false')
+        )
+      },
+      /does not record a-1-py3-none-any.whl as verified/
+    ],
+    [
       'a manifest of another key',
       (dir) =>
         writeFileSync(
           join(dir, MANIFEST_FILE),
-          JSON.stringify({ format: 'v1', cacheKey: 'other', wheels: [] })
+          JSON.stringify({ format: CACHE_FORMAT_VERSION, cacheKey: 'other', wheels: [] })
         ),
       /another cache key/
     ]
@@ -90,7 +123,7 @@ describe('wheel store', () => {
     const { root, wheels } = await committed()
     const staging = await createStaging(root, KEY)
     mkdirSync(join(staging, 'x'))
-    writeFileSync(join(staging, 'c-1-py3-none-any.whl'), 'c')
+    await tinyZip(join(staging, 'c-1-py3-none-any.whl'), 'c')
     expect(await commitEntry(root, KEY, staging)).toEqual(wheels)
     expect(readdirSync(root)).toEqual([KEY])
   })
@@ -99,8 +132,26 @@ describe('wheel store', () => {
     const { root } = await committed()
     rmSync(join(root, KEY, COMPLETE_MARKER))
     const staging = await createStaging(root, KEY)
-    writeFileSync(join(staging, 'c-1-py3-none-any.whl'), 'c')
+    await tinyZip(join(staging, 'c-1-py3-none-any.whl'), 'c')
     expect(await commitEntry(root, KEY, staging)).toEqual([join(root, KEY, 'c-1-py3-none-any.whl')])
     expect((await readEntry(root, KEY)).state).toBe('complete')
+  })
+
+  it('refuses a wheel whose bytes fail their CRC-32, naming it; the store stays empty', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'lpd-store-'))
+    const staging = await createStaging(root, KEY)
+    const path = join(staging, 'c-1-py3-none-any.whl')
+    await tinyZip(path, 'c')
+    const bytes = readFileSync(path)
+    bytes.writeUInt8(bytes.readUInt8(34) ^ 1, 34) // the one stored byte of x.py, after its local header
+    writeFileSync(path, bytes)
+    const commit = commitEntry(root, KEY, staging)
+    await expect(commit).rejects.toThrow(
+      /^c-1-py3-none-any.whl: refused, not a wheel as pip reads it: entry x.py fails its CRC-32 check\./
+    )
+    await expect(commit).rejects.toThrow(
+      /downloading it again would not help: require another version of c/
+    )
+    expect(readdirSync(root).filter((name) => !name.startsWith('.staging'))).toEqual([])
   })
 })

@@ -13,6 +13,8 @@
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { UserError } from '../../errors.js'
+import { LIMITS } from '../../lambda-facts.js'
+import { formatExact, formatSize } from '../../report/sizes.js'
 import { parseWheelName } from '../resolve/wheel-tags.js'
 import type { DistributionSize, PackageFile } from '../../types.js'
 import { listSourceFiles, type SourceFile } from './source-files.js'
@@ -56,7 +58,8 @@ export const LAYER_ZIP = 'layer.zip'
 export const LAYER_PREFIX = 'python/'
 
 /** What planning needs of a wheel entry; `ZipEntry` has it. */
-export type WheelEntryInput = Pick<ZipEntry, 'name' | 'uncompressedSize' | 'externalAttributes'>
+export type WheelEntryInput = Pick<ZipEntry, 'name' | 'uncompressedSize' | 'externalAttributes'> &
+  Partial<Pick<ZipEntry, 'compressedSize'>>
 
 export interface WheelContents<E extends WheelEntryInput = ZipEntry> {
   /** Path of the .whl; its base name gives distribution and version. */
@@ -109,31 +112,70 @@ function unsafeEntry(wheel: string, entry: string, problem: string): UserError {
   )
 }
 
-/** Refuses names that could land outside the package when extracted anywhere. */
-function checkEntryName(wheel: string, name: string): void {
+/** Why a name could land outside the package when extracted anywhere, or undefined. */
+function unsafeName(name: string): string | undefined {
   if (name.startsWith('/') || name.startsWith('\\') || /^[A-Za-z]:/.test(name)) {
-    throw unsafeEntry(wheel, name, 'is an absolute path')
+    return 'is an absolute path'
   }
-  if (name.includes('\0')) throw unsafeEntry(wheel, name, 'contains a NUL byte')
+  if (name.includes('\0')) return 'contains a NUL byte'
   // Backslashes are separators on Windows and to some unzip tools: `..\x` escapes there.
-  if (name.includes('..') && name.split(/[/\\]/).includes('..')) {
-    throw unsafeEntry(wheel, name, "has a '..' segment")
+  if (name.includes('..') && name.split(/[/\\]/).includes('..')) return "has a '..' segment"
+  return undefined
+}
+
+function checkEntryName(wheel: string, name: string): void {
+  const problem = unsafeName(name)
+  if (problem) throw unsafeEntry(wheel, name, problem)
+}
+
+/** Linux's NAME_MAX: no file system Lambda extracts to takes a longer path component. */
+const MAX_COMPONENT_BYTES = 255
+
+/**
+ * The name as extractors write it: `.` and empty segments folded (`./a`, `a//b` and `a/./b` are
+ * `a`, `a/b` and `a/b` on disk, to pip and unzip alike), so two spellings of one file collide
+ * here as they would there. Refuses a name that folds to nothing and over-long components.
+ */
+function normalisedName(wheel: string, entryName: string, name: string): string {
+  const segments = name.split('/').filter((segment) => segment !== '' && segment !== '.')
+  if (segments.length === 0) throw unsafeEntry(wheel, entryName, 'names no file')
+  if (segments.some((segment) => Buffer.byteLength(segment, 'utf8') > MAX_COMPONENT_BYTES)) {
+    throw unsafeEntry(
+      wheel,
+      entryName,
+      `has a path component over ${MAX_COMPONENT_BYTES} bytes, which no Linux file system can create`
+    )
   }
+  return segments.join('/')
 }
 
 /** The wheel's `.dist-info` folder: exactly one at the top, as the wheel spec requires. */
 function distInfoDirectory(wheel: string, entries: readonly WheelEntryInput[]): string {
   const found = new Set<string>()
+  let hasMetadata = false
   for (const { name } of entries) {
     const top = name.slice(0, Math.max(0, name.indexOf('/')))
-    if (top.endsWith('.dist-info') && top.length > '.dist-info'.length) found.add(top)
+    if (top.endsWith('.dist-info') && top.length > '.dist-info'.length) {
+      found.add(top)
+      if (name === `${top}/METADATA`) hasMetadata = true
+    }
   }
   const [only, ...others] = [...found]
-  if (only === undefined || others.length > 0) {
-    throw new UserError(
-      `${basename(wheel)}: not a valid wheel (${found.size === 0 ? 'no' : 'more than one'} .dist-info folder). Delete it so that it is downloaded again.`
+  const project = parseWheelName(wheel)?.project ?? basename(wheel)
+  const refuse = (problem: string) =>
+    new UserError(
+      `${basename(wheel)}: not a valid wheel (${problem}), which pip refuses too. A download gives the same file: require another version of ${project}.`
     )
+  if (only === undefined || others.length > 0) {
+    throw refuse(`${found.size === 0 ? 'no' : 'more than one'} .dist-info folder`)
   }
+  // pip's own checks (wheel_dist_info_dir, wheel_metadata): the folder is the project's, and
+  // holds METADATA.
+  const canonical = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '-')
+  if (!canonical(only).startsWith(canonical(project))) {
+    throw refuse(`its .dist-info folder ${only} is not ${project}'s`)
+  }
+  if (!hasMetadata) throw refuse(`no ${only}/METADATA`)
   return only
 }
 
@@ -163,7 +205,13 @@ export function installedName(
     }
     name = rest.slice(slash + 1)
     if (name === '') return undefined
+    // The installed name obeys the rules of a direct one: `.data/purelib//tmp/x` is `/tmp/x`.
+    const problem = unsafeName(name)
+    if (problem) {
+      throw unsafeEntry(wheel, entryName, `installs as ${JSON.stringify(name)}, which ${problem}`)
+    }
   }
+  name = normalisedName(wheel, entryName, name)
   const segments = name.split('/')
   const fileName = segments[segments.length - 1] ?? ''
   if (segments.includes('__pycache__') || fileName.endsWith('.pyc')) return undefined
@@ -195,6 +243,11 @@ export function planPackages<E extends WheelEntryInput>(request: PlanRequest<E>)
     compareEntryNames(basename(a.wheel), basename(b.wheel))
   )
   const dependencies = new Map<string, PlannedEntry<E> & { from: 'wheel' }>()
+  // One warning per wheel (or pair of wheels), however many names repeat.
+  const repeats = new Map<
+    string,
+    { previous: string; wheel: string; first: string; count: number }
+  >()
   for (const { wheel, entries } of wheels) {
     const distInfo = distInfoDirectory(wheel, entries)
     for (const entry of entries) {
@@ -202,11 +255,10 @@ export function planPackages<E extends WheelEntryInput>(request: PlanRequest<E>)
       if (name === undefined) continue
       const previous = dependencies.get(name)
       if (previous) {
-        warnings.push(
-          previous.wheel === wheel
-            ? `${name} appears twice in ${basename(wheel)}; the last copy is kept, as pip does.`
-            : `${name} is installed by both ${basename(previous.wheel)} and ${basename(wheel)}; the file from ${basename(wheel)} is kept, as pip would.`
-        )
+        const key = `${previous.wheel}\0${wheel}`
+        const repeat = repeats.get(key)
+        if (repeat) repeat.count += 1
+        else repeats.set(key, { previous: previous.wheel, wheel, first: name, count: 1 })
       }
       dependencies.set(name, {
         name,
@@ -216,6 +268,23 @@ export function planPackages<E extends WheelEntryInput>(request: PlanRequest<E>)
         size: entry.uncompressedSize,
         executable: isExecutableEntry(entry)
       })
+    }
+  }
+
+  for (const { previous, wheel, first, count } of repeats.values()) {
+    const [from, to] = [basename(previous), basename(wheel)]
+    if (previous === wheel) {
+      warnings.push(
+        count === 1
+          ? `${first} appears twice in ${to}; the last copy is kept, as pip does.`
+          : `${count} entries of ${to} repeat a name it already holds (the first: ${first}); the last copy of each name is kept, as pip does.`
+      )
+    } else {
+      warnings.push(
+        count === 1
+          ? `${first} is installed by both ${from} and ${to}; the file from ${to} is kept, as pip would.`
+          : `${count} files are installed by both ${from} and ${to} (the first: ${first}); the files from ${to} are kept, as pip would.`
+      )
     }
   }
 
@@ -260,19 +329,94 @@ export function planPackages<E extends WheelEntryInput>(request: PlanRequest<E>)
       ...entry,
       name: LAYER_PREFIX + entry.name
     }))
-    return {
+    checkFileFolderConflicts(layer)
+    const plan = {
       function: sortByName(code),
       layer: sortByName(layer),
       distributions,
       codeUnzippedSize,
       warnings
     }
+    checkPlannedSize(plan)
+    return plan
   }
-  return {
-    function: sortByName([...code, ...dependencies.values()]),
-    distributions,
-    codeUnzippedSize,
-    warnings
+  const entries = [...code, ...dependencies.values()]
+  checkFileFolderConflicts(entries)
+  const plan = { function: sortByName(entries), distributions, codeUnzippedSize, warnings }
+  checkPlannedSize(plan)
+  return plan
+}
+
+function origin(entry: PlannedEntry<WheelEntryInput>): string {
+  return entry.from === 'wheel' ? basename(entry.wheel) : 'the handler code'
+}
+
+/**
+ * Refuses a name that one entry needs as a folder and another installs as a file (`app.py` and
+ * `app.py/x.py`, a symlink entry and a child): no extractor creates both, so the package would
+ * not extract on Lambda.
+ */
+function checkFileFolderConflicts(entries: readonly PlannedEntry<WheelEntryInput>[]): void {
+  const files = new Map(entries.map((entry) => [entry.name, entry]))
+  for (const entry of entries) {
+    for (
+      let slash = entry.name.indexOf('/');
+      slash > 0;
+      slash = entry.name.indexOf('/', slash + 1)
+    ) {
+      const file = files.get(entry.name.slice(0, slash))
+      if (!file) continue
+      const wheel = entry.from === 'wheel' ? entry.wheel : file.from === 'wheel' ? file.wheel : ''
+      const handler = entry.from === 'source' || file.from === 'source'
+      throw new UserError(
+        `${basename(wheel)}: ${file.name} (from ${origin(file)}) is a file, but ${entry.name} (from ${origin(entry)}) needs a folder of that name; ` +
+          `no extractor can create both, so the package would not load. Refusing to install this wheel: check where it comes from${handler ? ', or rename the file in source' : ''}.`
+      )
+    }
+  }
+}
+
+/** Zip header bytes per entry: local (30) and central (46) headers, the name in each. */
+function headerBytes(name: string): number {
+  return 30 + 46 + 2 * Buffer.byteLength(name, 'utf8')
+}
+
+/**
+ * Refuses a plan that no package can hold before a byte is written: more entries than a zip
+ * without zip64 has, past 4 GiB zipped, or over Lambda's unzipped limit, which no function
+ * and layers together may pass whatever the inputs say.
+ */
+function checkPlannedSize(plan: PackagePlan<WheelEntryInput>): void {
+  const packages = [plan.function, ...(plan.layer ? [plan.layer] : [])]
+  for (const entries of packages) {
+    const label = entries === plan.layer ? LAYER_ZIP : FUNCTION_ZIP
+    if (entries.length > 0xffff) {
+      throw new UserError(
+        `${label}: the plan holds ${entries.length} files, more than the 65,535 a zip without zip64 holds; a Lambda package this large cannot load. Exclude files or use slim.`
+      )
+    }
+    let zipped = 0
+    for (const entry of entries) {
+      const stored =
+        entry.from === 'wheel' ? (entry.entry.compressedSize ?? entry.size) : entry.size
+      zipped += stored + headerBytes(entry.name)
+    }
+    if (zipped >= 0xffffffff) {
+      throw new UserError(
+        `${label}: the package would pass 4 GiB, which a zip without zip64 cannot hold; Lambda accepts at most ${formatExact(LIMITS.unzippedBytes)} unzipped anyway. Exclude files or use slim.`
+      )
+    }
+  }
+  const unzipped = packages.flat().reduce((total, entry) => total + entry.size, 0)
+  if (unzipped > LIMITS.unzippedBytes) {
+    const biggest = plan.distributions
+      .slice(0, 3)
+      .map((d) => `${d.name} ${d.version} (${formatSize(d.unzippedSize)})`)
+      .join(', ')
+    throw new UserError(
+      `The package would be ${formatExact(unzipped)} unzipped, over Lambda's limit of ${formatExact(LIMITS.unzippedBytes)} for function and layers together, so nothing is written. ` +
+        `Biggest contributors, unzipped: ${biggest}, code (${formatSize(plan.codeUnzippedSize)}). Way out: drop or replace the biggest, set slim: true, or ship a container image instead.`
+    )
   }
 }
 

@@ -1,11 +1,19 @@
 // The local wheel store: `<root>/<cacheKey>/` holds the wheels, a manifest (name, size,
 // sha256 of each) and a completion marker written last. Entries are assembled in a staging
 // directory beside them and renamed into place, so a half-written entry never counts.
+//
+// A wheel is verified once, when it enters the store: read as pip reads it, every entry
+// inflated (bounded) and CRC-checked (zip-format's verifyZip). Packages then copy its compressed
+// bytes verbatim. The manifest records that check beside the wheel's sha256, and every read of
+// the entry checks the sha256, so a warm build trusts the check without inflating again.
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { CACHE_FORMAT_VERSION } from '../../constants.js'
+import { UserError } from '../../errors.js'
 import { fileDigests } from '../../file-digest.js'
+import { MalformedZipError, verifyZip } from '../zip-format.js'
+import { parseWheelName } from './wheel-tags.js'
 
 export const MANIFEST_FILE = 'manifest.json'
 /** Written after the manifest: an entry without it is incomplete. */
@@ -26,6 +34,8 @@ export interface ManifestWheel {
   file: string
   size: number
   sha256: string
+  /** Every entry was read and checked as this sha256's bytes entered the store (verifyZip). */
+  verified: true
 }
 
 export interface Manifest {
@@ -71,6 +81,7 @@ function parseManifest(text: string, key: string): Manifest | string {
     ) {
       return 'its manifest has a malformed wheel entry'
     }
+    if (w.verified !== true) return `its manifest does not record ${w.file} as verified`
   }
   return manifest as Manifest
 }
@@ -137,11 +148,13 @@ export async function listWheels(dir: string): Promise<string[]> {
  */
 export async function commitEntry(root: string, key: string, staging: string): Promise<string[]> {
   const files = await listWheels(staging)
+  // One wheel at a time: each check holds up to a few MiB, whatever the wheel.
+  for (const file of files) await verifyWheel(join(staging, file))
   const wheels = await Promise.all(
-    files.map(async (file) => {
+    files.map(async (file): Promise<ManifestWheel> => {
       const path = join(staging, file)
       const [{ size }, { sha256 }] = await Promise.all([stat(path), fileDigests(path, ['sha256'])])
-      return { file, size, sha256: sha256 as string }
+      return { file, size, sha256: sha256 as string, verified: true }
     })
   )
   const manifest: Manifest = { format: CACHE_FORMAT_VERSION, cacheKey: key, wheels }
@@ -164,4 +177,24 @@ export async function commitEntry(root: string, key: string, staging: string): P
     throw error
   }
   return files.map((file) => join(dir, file))
+}
+
+/**
+ * Refuses a wheel that pip would read otherwise or not at all, or whose bytes are not what its
+ * headers declare. It came from the index or find-links as it is (pip checks a hash the index
+ * gives), so a fresh download would bring the same bytes: the way out is another version.
+ */
+export async function verifyWheel(path: string): Promise<void> {
+  try {
+    await verifyZip(path)
+  } catch (error) {
+    if (!(error instanceof MalformedZipError)) throw error
+    const wheel = basename(path)
+    const project = parseWheelName(wheel)?.project ?? wheel
+    throw new UserError(
+      `${wheel}: refused, not a wheel as pip reads it: ${error.problem}. Nothing is copied from it. ` +
+        `This is the file as its index or find-links folder serves it, so downloading it again would not help: ` +
+        `require another version of ${project}, or report the file to its maintainers.`
+    )
+  }
 }

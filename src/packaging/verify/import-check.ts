@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { getExecOutput } from '@actions/exec'
-import { UserError } from '../../errors.js'
+import { UserError, errorMessage } from '../../errors.js'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import type { ArchPackages, ImportCheck } from '../../types.js'
 import { IMPORT_CHECK_SCRIPT, RUNTIME_PROVIDED_MODULES } from './import-check-script.js'
@@ -147,9 +147,15 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
     runtimeProvided: RUNTIME_PROVIDED_MODULES
   }
   try {
-    await syncPackageTree(request.packages.function.path, taskRoot)
-    if (request.packages.layer && optRoot)
-      await syncPackageTree(request.packages.layer.path, optRoot)
+    try {
+      await syncPackageTree(request.packages.function.path, taskRoot)
+      if (request.packages.layer && optRoot)
+        await syncPackageTree(request.packages.layer.path, optRoot)
+    } catch (error) {
+      throw new UserError(
+        `import check: the ${architecture} package does not extract, so Lambda could not load it either; no import was tried. This is a fault in the package, not a missing distribution: ${errorMessage(error)}`
+      )
+    }
     // .pyc files go to a folder beside the tree, never into it; they are trusted only while
     // the source's (mtime, size) match, and the tree sets mtime from each file's CRC-32.
     const pycache = join(workDir, 'pycache')
@@ -169,7 +175,7 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
     )
     return { status: 'passed' }
   } catch (error) {
-    // A package that cannot be unpacked says so itself; only the interpreter's failure is an
+    // A package that cannot be unpacked says so above; only the interpreter's failure is an
     // import failure.
     if (error instanceof UserError) throw error
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim()
