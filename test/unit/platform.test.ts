@@ -6,7 +6,8 @@ import {
   pipSdistDownloadArgs,
   platformTags,
   uvCompileArgs,
-  uvPythonPlatform
+  uvPythonPlatform,
+  uvSourcesFromPip
 } from '../../src/packaging/resolve/platform.js'
 import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
@@ -162,5 +163,61 @@ describe('pipIndexArgsFromUvEnv', () => {
     [{ UV_FIND_LINKS: '/w1,/w2' }, ['--find-links', '/w1', '--find-links', '/w2']]
   ])('%o', (env, expected) => {
     expect(pipIndexArgsFromUvEnv(env)).toEqual(expected)
+  })
+})
+
+describe('uvSourcesFromPip', () => {
+  const pypiMirror = 'https://user:token@mirror.test/simple'
+  it.each([
+    ['pip has no index settings', {}, [], { env: {}, args: [] }],
+    [
+      'PIP_INDEX_URL (an :env: entry) wins over pip.conf',
+      {},
+      [
+        ['global.index-url', 'https://conf.test/simple'],
+        [':env:.index-url', pypiMirror]
+      ],
+      { env: { UV_DEFAULT_INDEX: pypiMirror }, args: [] }
+    ],
+    [
+      'extra indexes are merged as pip merges them; find-links comma-separated',
+      {},
+      [
+        ['global.extra-index-url', 'file:///opt/a/simple file:///opt/b/simple'],
+        ['global.find-links', '/opt/wheels /opt/more']
+      ],
+      {
+        env: {
+          UV_EXTRA_INDEX_URL: 'file:///opt/a/simple file:///opt/b/simple',
+          UV_INDEX_STRATEGY: 'unsafe-best-match',
+          UV_FIND_LINKS: '/opt/wheels,/opt/more'
+        },
+        args: []
+      }
+    ],
+    [
+      'the user chose an index strategy: kept',
+      { UV_INDEX_STRATEGY: 'first-index' },
+      [['global.extra-index-url', 'https://x.test/simple']],
+      { env: { UV_EXTRA_INDEX_URL: 'https://x.test/simple' }, args: [] }
+    ],
+    [
+      'no-index',
+      {},
+      [
+        [':env:.no-index', 'true'],
+        [':env:.find-links', '/w']
+      ],
+      { env: { UV_FIND_LINKS: '/w' }, args: ['--no-index'] }
+    ],
+    ['no-index=false', {}, [[':env:.no-index', 'false']], { env: {}, args: [] }],
+    [
+      'uv has index settings of its own: pip is not consulted',
+      { UV_INDEX_URL: 'https://uv.test/simple' },
+      [[':env:.index-url', pypiMirror]],
+      { env: {}, args: [] }
+    ]
+  ] as const)('%s', (_name, env, config, expected) => {
+    expect(uvSourcesFromPip(env, config)).toEqual(expected)
   })
 })

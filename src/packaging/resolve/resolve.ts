@@ -4,53 +4,52 @@ import * as core from '@actions/core'
 import { readFileSync, statSync } from 'node:fs'
 import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { isAbsolute, join, resolve as resolvePath } from 'node:path'
+import { basename, isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { UserError } from '../../errors.js'
-import { logBlock } from '../../report/log.js'
 import { indexUrlSecrets } from '../../secrets.js'
 import { fileDigests } from '../../file-digest.js'
 import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-facts.js'
 import { restoreStoreEntry, saveStoreEntry } from './actions-cache.js'
 import { cacheKey, cacheKeyMaterial, parsePipConfigList, resolutionSettings } from './cache-key.js'
 import {
-  findInstaller,
+  findOnPath,
   lastLines,
   pipConfigList,
+  probePython,
   pythonCommand,
-  runTool,
   ToolFailure,
+  uvVersion,
   type Env,
-  type Installer,
-  type InstallerChoice,
-  type ToolResult
+  type HostPython,
+  type InstallerChoice
 } from './installer.js'
 import {
-  pipDownloadArgs,
+  chooseInstaller,
+  pipInstaller,
+  uvInstaller,
+  type InstallerAdapter,
+  type InstallerPlan,
+  type Target,
+  type UvBinary
+} from './installer-adapter.js'
+import {
   pipIndexArgsFromUvEnv,
-  pipSdistDownloadArgs,
-  pipWheelArgs,
   platformTags,
-  uvCompileArgs,
-  uvPythonPlatform
+  uvPythonPlatform,
+  uvSourcesFromPip
 } from './platform.js'
 import {
   findCredentials,
   hashAlgorithms,
   hashProblems,
   hostMarkerWarnings,
-  maskCredentials,
   normalizedRequirements,
   parseRequirements,
   type ParsedRequirements,
   type RequirementsReader
 } from './requirements.js'
-import {
-  missingWheelFromPip,
-  missingWheelFromUv,
-  nativeSources,
-  newestListed,
-  type MissingWheel
-} from './sdist.js'
+import { afterFailure, nativeSources, newestListed, type MissingWheel } from './sdist.js'
+import { bootstrapUv, indexesTried, PINNED_UV_VERSION } from './uv-bootstrap.js'
 import {
   commitEntry,
   createStaging,
@@ -79,6 +78,11 @@ export interface ResolveRequest {
   allowLinuxWheels: boolean
   /** Defaults to `$RUNNER_TOOL_CACHE/lambda-python-deploy`, else `~/.cache/lambda-python-deploy`. */
   storeRoot?: string
+  /**
+   * Where the uv the action brings (no uv on PATH, `installer: auto`) is kept and reused;
+   * defaults to the same root as `storeRoot`'s default, whatever `storeRoot` says.
+   */
+  toolCache?: string
   /** Environment for the installers and settings; defaults to `process.env`. */
   env?: Env
 }
@@ -92,6 +96,11 @@ export interface ResolvedWheels {
   cacheHit: boolean
   /** `version` is empty when nothing was resolved (no requirements). */
   installer: { name: 'pip' | 'uv'; version: string }
+  /**
+   * Only when `installer: auto` found no uv on PATH and this resolve needed one: the pinned uv
+   * the action brought (from the tool cache, or fetched with pip this run).
+   */
+  bootstrappedUv?: string
   /**
    * Things the user should act on, for the caller to show (`core.warning`, summary): today,
    * requirement lines whose markers pip evaluated on this host rather than the target.
@@ -155,25 +164,43 @@ async function listFindLinks(dirs: readonly string[]): Promise<string[]> {
   return lines
 }
 
-/** Prints a tool's whole output at once (two architectures run concurrently). */
-function logGroup(title: string, output: string): void {
-  logBlock(title, maskCredentials(output).trimEnd() || '(no output)')
-}
-
-async function run(
-  command: string,
-  args: readonly string[],
-  what: string,
-  env: Env
-): Promise<ToolResult> {
-  try {
-    const result = await runTool(command, args, { env, what })
-    logGroup(what, result.output)
-    return result
-  } catch (error) {
-    if (error instanceof ToolFailure) logGroup(`${what} (failed)`, error.result.output)
-    throw error
+/** The installer to run, as an adapter; a bootstrapped uv is only fetched when it pins. */
+async function openInstaller(
+  plan: InstallerPlan,
+  host: HostPython,
+  env: Env,
+  configText: string,
+  parsed: ParsedRequirements,
+  toolCache: string,
+  onBootstrap: (path: string) => void
+): Promise<InstallerAdapter> {
+  if (plan.name === 'pip') return pipInstaller(host, env)
+  let uv: UvBinary
+  if ('uvPath' in plan) {
+    const version = await uvVersion(plan.uvPath, env)
+    uv = {
+      version,
+      description: `uv ${version} on PATH (${plan.uvPath})`,
+      path: () => Promise.resolve(plan.uvPath)
+    }
+  } else {
+    uv = {
+      version: PINNED_UV_VERSION,
+      description: `uv ${PINNED_UV_VERSION} brought by the action (no uv on PATH; fetched only when the wheel store misses)`,
+      path: async () => {
+        const path = await bootstrapUv({
+          python: host.python,
+          env,
+          root: toolCache,
+          fetchLines: fetchOptionLines(parsed, 'pip', env),
+          indexes: indexesTried(configText, parsed.fetchArgs)
+        })
+        onBootstrap(path)
+        return path
+      }
+    }
   }
+  return uvInstaller(host, env, uv, uvSourcesFromPip(env, parsePipConfigList(configText)))
 }
 
 export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWheels> {
@@ -184,7 +211,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     wheels: [],
     cacheKey: '',
     cacheHit: true,
-    installer: { name: request.installer === 'uv' ? 'uv' : 'pip', version: '' },
+    installer: { name: request.installer === 'pip' ? 'pip' : 'uv', version: '' },
     warnings: [],
     secrets: []
   }
@@ -204,11 +231,25 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     return { ...nothing, secrets: [...secrets] }
   }
 
-  const [installer, configText] = await Promise.all([
-    findInstaller(request.installer, env),
+  const plan = chooseInstaller(
+    request.installer,
+    request.installer === 'pip' ? undefined : await findOnPath('uv', env)
+  )
+  const [host, configText] = await Promise.all([
+    probePython(env),
     pipConfigList(pythonCommand(env), env)
   ])
   mask([...findCredentials(configText), ...indexUrlSecrets(env)])
+  let bootstrappedUv: string | undefined
+  const installer = await openInstaller(
+    plan,
+    host,
+    env,
+    configText,
+    parsed,
+    request.toolCache ?? defaultStoreRoot(env),
+    (path) => (bootstrappedUv = path)
+  )
 
   const pipFindLinks = parsePipConfigList(configText)
     .filter(([key]) => key.endsWith('.find-links'))
@@ -219,7 +260,6 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     ...localDirectories([...pipFindLinks, ...uvFindLinks].filter(Boolean))
   ])
 
-  const { host } = installer
   const ladder = platformTags(request.runtime, request.architecture)
   const keyInput = {
     requirements: normalizedRequirements(parsed),
@@ -239,6 +279,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
   }
   const key = cacheKey(keyInput)
   core.debug(`cache key ${key} covers:\n${cacheKeyMaterial(keyInput)}`)
+  core.info(`${target(request)}: installer ${installer.description}`)
 
   const warnings =
     installer.name === 'pip'
@@ -249,6 +290,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     cacheKey: key,
     cacheHit,
     installer: { name: installer.name, version: installer.version },
+    ...(bootstrappedUv === undefined ? {} : { bootstrappedUv }),
     warnings,
     secrets: [...secrets]
   })
@@ -271,7 +313,6 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
   if (request.useActionsCache) await saveStoreEntry(entryDir(root, key), key)
   return result(wheels, false)
 }
-
 /** The stored wheels for `key` when the entry is whole and every wheel loads; else undefined. */
 async function usableEntry(
   root: string,
@@ -297,7 +338,7 @@ async function usableEntry(
 async function resolveFresh(
   request: ResolveRequest,
   parsed: ParsedRequirements,
-  installer: Installer,
+  installer: InstallerAdapter,
   root: string,
   key: string,
   env: Env
@@ -307,57 +348,50 @@ async function resolveFresh(
   const built = join(work, 'built')
   await mkdir(built)
   const attempted = new Set<string>()
-  const python = installer.host.python
   const { runtime, architecture } = request
+  const goal: Target = { runtime, architecture }
   const label = target(request)
-  /** uv pins the requirements for the target and pip fetches that list; else pip does both. */
-  const download = async (findLinks: string[]) => {
-    let requirementsFile = parsed.root
-    if (installer.name === 'uv') {
-      requirementsFile = join(work, 'pinned.txt')
-      const compile = uvCompileArgs({
-        runtime,
-        architecture,
+  /** Pin for the target, then fetch; the step that failed and what it said, if one did. */
+  const attempt = async (findLinks: string[]) => {
+    let step: 'pin' | 'fetch' = 'pin'
+    try {
+      const pinned = await installer.pin(goal, {
         requirementsFile: parsed.root,
-        outputFile: requirementsFile,
-        findLinks
+        findLinks,
+        work
       })
-      await run(installer.uvPath as string, compile, `uv pip compile (${label})`, env)
+      step = 'fetch'
+      await installer.fetch(goal, pinned, { destination: staging, findLinks })
+      return undefined
+    } catch (error) {
+      const failure = toolFailure(error)
+      return { failure, missing: installer.missingWheel(step, failure.result.output) }
     }
-    const args = pipDownloadArgs({
-      runtime,
-      architecture,
-      destination: staging,
-      requirementsFile,
-      noDeps: installer.name === 'uv',
-      findLinks
-    })
-    await run(python, ['-m', 'pip', ...args], `pip download (${label})`, env)
   }
   try {
     for (;;) {
       const findLinks = (await listWheels(built)).length > 0 ? [built] : []
-      const failure = await download(findLinks).then(() => undefined, toolFailure)
-      if (failure === undefined) break
-      const fromUv = failure.command === installer.uvPath
-      let missing = fromUv
-        ? missingWheelFromUv(failure.result.output)
-        : missingWheelFromPip(failure.result.output)
-      if (!missing) throw failure
-      if (missing.notFound) {
+      const failed = await attempt(findLinks)
+      if (failed === undefined) break
+      const next = afterFailure(failed.missing, attempted, MAX_SOURCE_BUILDS)
+      if (next.step === 'fail') throw failed.failure
+      let missing = next.missing
+      if (next.step === 'not-found') {
         throw new UserError(
-          `${missing.project} was not found on the package index uv used for ${label}; check ` +
-            `its name and the index settings (UV_INDEX_URL, --index-url in the requirements)`
+          `${missing.project} was not found on the package index ${installer.name} used for ` +
+            `${label}; check its name and the index settings (UV_INDEX_URL, PIP_INDEX_URL, ` +
+            `--index-url in the requirements)`
         )
       }
-      if (attempted.has(missing.project) || attempted.size >= MAX_SOURCE_BUILDS) {
+      if (next.step === 'give-up') {
         throw new UserError(
           `${missing.project}: the wheel built from its source distribution did not satisfy ` +
-            `${missing.requirement} for ${label}:\n${failure.message}`
+            `${missing.requirement} for ${label}:\n${failed.failure.message}`
         )
       }
       attempted.add(missing.project)
-      if (fromUv) missing = await probeWithPip(missing, request, parsed, python, work, env)
+      if (next.step === 'probe')
+        missing = await probeVersions(missing, request, parsed, installer, work, env)
       await buildPureWheel(missing, request, parsed, installer, work, built, env)
       // A new wheel on find-links may change the whole resolution: start from an empty store.
       await rm(staging, { recursive: true, force: true })
@@ -435,31 +469,29 @@ function wayOut(request: ResolveRequest, lead = 'pin'): string {
 }
 
 /** uv does not say which versions have wheels; pip with the whole ladder does. */
-async function probeWithPip(
+async function probeVersions(
   missing: MissingWheel,
   request: ResolveRequest,
   parsed: ParsedRequirements,
-  python: string,
+  installer: InstallerAdapter,
   work: string,
   env: Env
 ): Promise<MissingWheel> {
   const dir = await mkdtemp(join(work, 'probe-'))
   const requirements = join(dir, 'requirement.txt')
-  await writeFile(requirements, `${fetchOptionLines(parsed, 'uv', env)}${missing.requirement}\n`)
-  const args = pipDownloadArgs({
-    runtime: request.runtime,
-    architecture: request.architecture,
-    destination: join(dir, 'wheels'),
-    requirementsFile: requirements,
-    noDeps: true
-  })
+  await writeFile(
+    requirements,
+    `${fetchOptionLines(parsed, installer.name, env)}${missing.requirement}\n`
+  )
   try {
-    await runTool(python, ['-m', 'pip', ...args], {
-      env,
-      what: `pip download ${missing.requirement}`
-    })
+    await installer.fetch(
+      request,
+      { file: requirements, complete: true },
+      { destination: join(dir, 'wheels') }
+    )
   } catch (error) {
-    return missingWheelFromPip(toolFailure(error).result.output) ?? missing
+    const output = toolFailure(error).result.output
+    return installer.missingWheel('fetch', output) ?? missing
   }
   throw new UserError(
     `${missing.project}: ${missing.requirement} has a wheel for ${target(request)} only between ` +
@@ -467,18 +499,6 @@ async function probeWithPip(
       `range (its nearest platform is ${uvPythonPlatform(request.runtime, request.architecture)}); ` +
       'set installer: pip'
   )
-}
-
-/** Lists the members of a source archive with the host Python (tar.gz, zip). */
-async function sdistMembers(python: string, path: string, env: Env): Promise<string[]> {
-  const script = [
-    'import sys, tarfile, zipfile',
-    'p = sys.argv[1]',
-    'names = zipfile.ZipFile(p).namelist() if zipfile.is_zipfile(p) else tarfile.open(p).getnames()',
-    "print('\\n'.join(names))"
-  ].join('\n')
-  const result = await runTool(python, ['-c', script, path], { env, what: `list ${path}` })
-  return result.stdout.split(/\r?\n/).filter(Boolean)
 }
 
 /**
@@ -489,7 +509,7 @@ async function buildPureWheel(
   missing: MissingWheel,
   request: ResolveRequest,
   parsed: ParsedRequirements,
-  installer: Installer,
+  installer: InstallerAdapter,
   work: string,
   built: string,
   env: Env
@@ -503,29 +523,15 @@ async function buildPureWheel(
         wayOut(request, 'choose')
     )
   }
-  const python = installer.host.python
   const dir = await mkdtemp(join(work, 'sdist-'))
   const options = join(dir, 'options.txt')
   const requirement = join(dir, 'requirement.txt')
   const fetchLines = fetchOptionLines(parsed, installer.name, env)
   await writeFile(options, fetchLines)
   await writeFile(requirement, `${fetchLines}${missing.requirement}\n`)
-  const sdists = join(dir, 'sdist')
+  let source
   try {
-    await run(
-      python,
-      [
-        '-m',
-        'pip',
-        ...pipSdistDownloadArgs({
-          runtime: request.runtime,
-          destination: sdists,
-          requirementsFile: requirement
-        })
-      ],
-      `pip download ${missing.requirement} (source, ${label})`,
-      env
-    )
+    source = await installer.fetchSource(request, requirement, join(dir, 'sdist'))
   } catch (error) {
     const { stderr } = toolFailure(error).result
     throw new UserError(
@@ -534,11 +540,11 @@ async function buildPureWheel(
         lastLines(stderr, 8)
     )
   }
-  const [sdist] = await readdir(sdists)
-  if (sdist === undefined) {
+  if (source === undefined) {
     throw new UserError(`${missing.project}: pip reported success but saved no source distribution`)
   }
-  const native = nativeSources(await sdistMembers(python, join(sdists, sdist), env))
+  const sdist = basename(source.path)
+  const native = nativeSources(source.members)
   if (native.length > 0) {
     const shown = native.slice(0, 3).join(', ') + (native.length > 3 ? ', ...' : '')
     throw new UserError(
@@ -548,13 +554,9 @@ async function buildPureWheel(
     )
   }
   const out = join(dir, 'wheel')
+  let wheelFile
   try {
-    await run(
-      python,
-      ['-m', 'pip', ...pipWheelArgs(join(sdists, sdist), out, ['-r', options])],
-      `pip wheel ${sdist} (${label})`,
-      env
-    )
+    wheelFile = await installer.buildWheel(source.path, out, options)
   } catch (error) {
     const { stderr } = toolFailure(error).result
     throw new UserError(
@@ -562,7 +564,6 @@ async function buildPureWheel(
         `${sdist} failed. ${wayOut(request, 'Pin')}.\n${lastLines(stderr, 8)}`
     )
   }
-  const [wheelFile] = await listWheels(out)
   const wheel = parseWheelName(wheelFile ?? '')
   if (wheel === undefined) {
     throw new UserError(`${missing.project}: building ${sdist} produced no wheel`)
