@@ -313,6 +313,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
   if (request.useActionsCache) await saveStoreEntry(entryDir(root, key), key)
   return result(wheels, false)
 }
+
 /** The stored wheels for `key` when the entry is whole and every wheel loads; else undefined. */
 async function usableEntry(
   root: string,
