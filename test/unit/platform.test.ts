@@ -212,6 +212,18 @@ describe('uvSourcesFromPip', () => {
     ],
     ['no-index=false', {}, [[':env:.no-index', 'false']], { env: {}, args: [] }],
     [
+      "pip's CA bundle is uv's too, even when uv has its own indexes",
+      { UV_INDEX_URL: 'https://uv.test/simple' },
+      [['global.cert', '/etc/corp-ca.pem']],
+      { env: { SSL_CERT_FILE: '/etc/corp-ca.pem' }, args: [] }
+    ],
+    [
+      'SSL_CERT_FILE already set: kept',
+      { SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt' },
+      [['global.cert', '/etc/corp-ca.pem']],
+      { env: {}, args: [] }
+    ],
+    [
       'uv has index settings of its own: pip is not consulted',
       { UV_INDEX_URL: 'https://uv.test/simple' },
       [[':env:.index-url', pypiMirror]],

@@ -217,20 +217,24 @@ export interface UvSourceSettings {
  * pip's index settings (`pip config list` entries, which include `PIP_*` variables) handed to
  * uv, so a runner set up for pip (a private mirror in PIP_INDEX_URL or pip.conf) resolves from
  * the same places with uv. Only when uv has no source settings of its own: those win. With
- * extra indexes, uv is told to merge them as pip does (pip has no index priority).
+ * extra indexes, uv is told to merge them as pip does (pip has no index priority). pip's
+ * `cert` becomes uv's SSL_CERT_FILE unless that is set.
  */
 export function uvSourcesFromPip(
   env: Readonly<Record<string, string | undefined>>,
   pipConfig: readonly (readonly [string, string])[]
 ): UvSourceSettings {
   const settings: UvSourceSettings = { env: {}, args: [] }
-  if (UV_SOURCE_ENV.some((name) => (env[name] ?? '') !== '')) return settings
   // pip reads PIP_* variables over its config files; `pip config list` prints them as `:env:`.
   const ordered = [...pipConfig].sort(
     ([a], [b]) => Number(!a.startsWith(':env:')) - Number(!b.startsWith(':env:'))
   )
   const value = (option: string) =>
     ordered.find(([key]) => key.slice(key.lastIndexOf('.') + 1) === option)?.[1]
+  // A CA bundle pip trusts (a TLS-inspecting proxy, a private mirror's CA): uv trusts it too.
+  const cert = value('cert')
+  if (cert && (env.SSL_CERT_FILE ?? '') === '') settings.env.SSL_CERT_FILE = cert
+  if (UV_SOURCE_ENV.some((name) => (env[name] ?? '') !== '')) return settings
   const words = (text: string | undefined) => (text ?? '').split(/\s+/).filter(Boolean)
   const index = value('index-url')
   const extra = words(value('extra-index-url'))
