@@ -148,6 +148,7 @@ describe('installer: auto, no uv on PATH', () => {
     expect(run.errors).toHaveLength(1)
     const [error] = run.errors
     expect(error).toContain(`uv ${PINNED_UV_VERSION} could not be fetched with pip from`)
+    expect(error).toContain(`put ${pinnedUvWheel(hostMachine).file} in a --find-links folder`)
     expect(error).toContain('http://***@127.0.0.1:9/simple')
     expect(error).toContain('astral-sh/setup-uv')
     expect(error).toContain('installer: pip')

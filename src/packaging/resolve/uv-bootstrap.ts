@@ -206,7 +206,8 @@ async function downloadWheel(
   const cannot = (why: string) =>
     new UserError(
       `installer: auto: uv is not on PATH, and the pinned uv ${PINNED_UV_VERSION} could not be ` +
-        `fetched with pip from ${request.indexes}: ${why}\nThe way out: ${WAY_OUT}.`
+        `fetched with pip from ${request.indexes}: ${why}\nThe way out: ${WAY_OUT} ` +
+        `(or put ${pinnedUvWheel(machine).file} in a --find-links folder).`
     )
   try {
     await runTool(
