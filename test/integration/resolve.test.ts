@@ -487,6 +487,30 @@ describe('installer choice', () => {
     expect(() => statSync(empty)).toThrow()
   })
 
+  it('a damaged uv in the tool cache is fetched again, not run', async () => {
+    const toolCache = join(work, 'damaged-tool-cache')
+    const request = requestFor('pip', 'python3.12', 'x86_64', {
+      installer: 'auto',
+      requirementsFile: requirements('six-auto.txt', 'six==1.17.0\n'),
+      toolCache,
+      env: withoutUv()
+    })
+    const first = await resolveWheels({ ...request, storeRoot: join(work, 'damaged-1') })
+    const uv = first.bootstrappedUv!
+    writeFileSync(uv, '#!/bin/sh\necho planted >&2; exit 3\n')
+    clearLog()
+    // Another store: a miss, so uv is needed again.
+    const second = await resolveWheels({ ...request, storeRoot: join(work, 'damaged-2') })
+    expect(second.bootstrappedUv).toBe(uv)
+    expect(second.wheels.map((w) => basename(w))).toEqual(['six-1.17.0-py2.py3-none-any.whl'])
+    expect(
+      readLog().some(
+        (l) => l.includes('-m pip download') && l.includes('--platform manylinux_2_17_')
+      )
+    ).toBe(true)
+    expect(readFileSync(uv).subarray(0, 4)).toEqual(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))
+  })
+
   it('no requirements file: nothing to resolve, a cache hit, no process started', async () => {
     clearLog()
     const result = await resolveWheels({

@@ -130,7 +130,10 @@ async function sha256(path: string): Promise<string | undefined> {
   }
 }
 
-/** Two architectures resolve at once in one run: fetch uv once per root. */
+/**
+ * Two architectures resolve at once in one run: they share one fetch. Only while it is under
+ * way: a later resolve checks the binary again.
+ */
 const bootstraps = new Map<string, Promise<string>>()
 
 /** The path of the pinned uv: from the tool cache, else fetched with pip and checked. */
@@ -148,7 +151,8 @@ export function bootstrapUv(request: BootstrapRequest): Promise<string> {
   if (!pending) {
     pending = obtainUv(request, host.machine, path)
     bootstraps.set(path, pending)
-    pending.catch(() => bootstraps.delete(path))
+    const settled = () => bootstraps.delete(path)
+    pending.then(settled, settled)
   }
   return pending
 }
