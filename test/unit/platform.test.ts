@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Architecture } from '../../src/lambda-facts.js'
 import {
+  fetchOptionLines,
   pipDownloadArgs,
   pipIndexArgsFromUvEnv,
   pipSdistDownloadArgs,
@@ -231,5 +232,26 @@ describe('uvSourcesFromPip', () => {
     ]
   ] as const)('%s', (_name, env, config, expected) => {
     expect(uvSourcesFromPip(env, config)).toEqual(expected)
+  })
+})
+
+describe('fetchOptionLines', () => {
+  it.each([
+    ['pip', [], {}, ''],
+    [
+      'pip',
+      ['--index-url', 'https://u:p@i.test/simple', '--no-index', '--find-links', '/w'],
+      { UV_INDEX_URL: 'https://uv.test/simple' },
+      '--index-url https://u:p@i.test/simple\n--no-index\n--find-links /w\n'
+    ],
+    // uv's own index variables, for the pip runs that fetch on uv's behalf.
+    [
+      'uv',
+      ['--pre'],
+      { UV_INDEX_URL: 'https://uv.test/simple' },
+      '--pre\n--index-url https://uv.test/simple\n'
+    ]
+  ] as const)('%s %o', (installer, args, env, expected) => {
+    expect(fetchOptionLines(args, installer, env)).toBe(expected)
   })
 })

@@ -220,3 +220,9 @@ export function uvInstaller(
       step === 'pin' ? missingWheelFromUv(output) : pip.missingWheel(step, output)
   }
 }
+
+/** `error` when a child process failed (the caller decides what that means); else rethrown. */
+export function toolFailure(error: unknown): ToolFailure {
+  if (error instanceof ToolFailure) return error
+  throw error
+}

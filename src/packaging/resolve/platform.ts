@@ -250,3 +250,24 @@ export function uvSourcesFromPip(
     settings.args.push('--no-index')
   return settings
 }
+
+/** Where to fetch from, as requirements-file lines (credentials stay out of argv and logs). */
+export function fetchOptionLines(
+  fetchArgs: readonly string[],
+  installer: 'pip' | 'uv',
+  env: Readonly<Record<string, string | undefined>>
+): string {
+  const args = [...fetchArgs, ...(installer === 'uv' ? pipIndexArgsFromUvEnv(env) : [])]
+  const lines: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const option = args[i] as string
+    const value = args[i + 1]
+    if (value !== undefined && !value.startsWith('--')) {
+      lines.push(`${option} ${value}`)
+      i++
+    } else {
+      lines.push(option)
+    }
+  }
+  return lines.map((line) => `${line}\n`).join('')
+}

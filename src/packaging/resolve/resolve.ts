@@ -2,22 +2,20 @@
 // wheel store and the Actions cache. The decisions live in the pure modules beside this one.
 import * as core from '@actions/core'
 import { readFileSync, statSync } from 'node:fs'
-import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, isAbsolute, join, resolve as resolvePath } from 'node:path'
+import { isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { UserError } from '../../errors.js'
 import { indexUrlSecrets } from '../../secrets.js'
 import { fileDigests } from '../../file-digest.js'
-import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-facts.js'
+import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import { restoreStoreEntry, saveStoreEntry } from './actions-cache.js'
 import { cacheKey, cacheKeyMaterial, parsePipConfigList, resolutionSettings } from './cache-key.js'
 import {
   findOnPath,
-  lastLines,
   pipConfigList,
   probePython,
   pythonCommand,
-  ToolFailure,
   uvVersion,
   type Env,
   type HostPython,
@@ -26,18 +24,14 @@ import {
 import {
   chooseInstaller,
   pipInstaller,
+  toolFailure,
   uvInstaller,
   type InstallerAdapter,
   type InstallerPlan,
   type Target,
   type UvBinary
 } from './installer-adapter.js'
-import {
-  pipIndexArgsFromUvEnv,
-  platformTags,
-  uvPythonPlatform,
-  uvSourcesFromPip
-} from './platform.js'
+import { fetchOptionLines, platformTags, uvPythonPlatform, uvSourcesFromPip } from './platform.js'
 import {
   findCredentials,
   hashAlgorithms,
@@ -48,7 +42,8 @@ import {
   type ParsedRequirements,
   type RequirementsReader
 } from './requirements.js'
-import { afterFailure, nativeSources, newestListed, type MissingWheel } from './sdist.js'
+import { afterFailure } from './sdist.js'
+import { buildPureWheel, probeVersions } from './source-build.js'
 import { bootstrapUv, indexesTried, PINNED_UV_VERSION } from './uv-bootstrap.js'
 import {
   commitEntry,
@@ -59,14 +54,7 @@ import {
   readEntry,
   removeEntry
 } from './wheel-store.js'
-import {
-  checkWheels,
-  isPurePythonWheel,
-  parseWheelName,
-  runtimeWithGlibc,
-  wheelLoads,
-  wheelProblems
-} from './wheel-tags.js'
+import { checkWheels, parseWheelName, wheelProblems } from './wheel-tags.js'
 
 export interface ResolveRequest {
   /** Absolute; undefined = no dependencies (resolve nothing, cacheHit true). */
@@ -192,7 +180,7 @@ async function openInstaller(
           python: host.python,
           env,
           root: toolCache,
-          fetchLines: fetchOptionLines(parsed, 'pip', env),
+          fetchLines: fetchOptionLines(parsed.fetchArgs, 'pip', env),
           indexes: indexesTried(configText, parsed.fetchArgs)
         })
         onBootstrap(path)
@@ -411,12 +399,6 @@ async function resolveFresh(
   }
 }
 
-/** `error` when a child process failed (the caller decides what that means); else rethrown. */
-function toolFailure(error: unknown): ToolFailure {
-  if (error instanceof ToolFailure) return error
-  throw error
-}
-
 async function checkHashes(parsed: ParsedRequirements, dir: string, files: string[]) {
   // Any `--hash` turns hash-checking mode on.
   if (!parsed.hashMode) return
@@ -434,150 +416,4 @@ async function checkHashes(parsed: ParsedRequirements, dir: string, files: strin
       `${problems.length} wheel(s) fail the --hash check:\n${problems.map((p) => `  - ${p}`).join('\n')}`
     )
   }
-}
-
-/** Where to fetch from, as requirements-file lines (credentials stay out of argv and logs). */
-function fetchOptionLines(parsed: ParsedRequirements, installer: 'pip' | 'uv', env: Env): string {
-  const args = [...parsed.fetchArgs, ...(installer === 'uv' ? pipIndexArgsFromUvEnv(env) : [])]
-  const lines: string[] = []
-  for (let i = 0; i < args.length; i++) {
-    const option = args[i] as string
-    const value = args[i + 1]
-    if (value !== undefined && !value.startsWith('--')) {
-      lines.push(`${option} ${value}`)
-      i++
-    } else {
-      lines.push(option)
-    }
-  }
-  return lines.map((line) => `${line}\n`).join('')
-}
-
-/** The ways out for a dependency with no wheel that loads, led by `lead` (`pin`, `Pin`, ...). */
-function wayOut(request: ResolveRequest, lead = 'pin'): string {
-  const { runtime, architecture } = request
-  const newer = runtimeWithGlibc(runtime.glibcMinor + 1)
-  const move = newer
-    ? `, move to ${newer.name} or later (${newer.os}, glibc 2.${newer.glibcMinor}),`
-    : ''
-  return (
-    `${lead} a version that ships manylinux wheels for ${architecture} ` +
-    `(${WHEEL_ARCH[architecture]}, glibc 2.${runtime.glibcMinor} or older)${move} build on a ` +
-    `runner that matches the target (CPython ${runtime.pythonVersion}, ${architecture}, ` +
-    `${runtime.os}), or build the wheel in a container ` +
-    `(public.ecr.aws/sam/build-${runtime.name}) and point \`--find-links\` at it`
-  )
-}
-
-/** uv does not say which versions have wheels; pip with the whole ladder does. */
-async function probeVersions(
-  missing: MissingWheel,
-  request: ResolveRequest,
-  parsed: ParsedRequirements,
-  installer: InstallerAdapter,
-  work: string,
-  env: Env
-): Promise<MissingWheel> {
-  const dir = await mkdtemp(join(work, 'probe-'))
-  const requirements = join(dir, 'requirement.txt')
-  await writeFile(
-    requirements,
-    `${fetchOptionLines(parsed, installer.name, env)}${missing.requirement}\n`
-  )
-  try {
-    await installer.fetch(
-      request,
-      { file: requirements, complete: true },
-      { destination: join(dir, 'wheels') }
-    )
-  } catch (error) {
-    const output = toolFailure(error).result.output
-    return installer.missingWheel('fetch', output) ?? missing
-  }
-  throw new UserError(
-    `${missing.project}: ${missing.requirement} has a wheel for ${target(request)} only between ` +
-      `manylinux_2_18 and manylinux_2_${request.runtime.glibcMinor}, and uv cannot target that ` +
-      `range (its nearest platform is ${uvPythonPlatform(request.runtime, request.architecture)}); ` +
-      'set installer: pip'
-  )
-}
-
-/**
- * A dependency with no wheel for the target: build its source distribution on this machine
- * and keep the result only if it is pure Python, which loads anywhere.
- */
-async function buildPureWheel(
-  missing: MissingWheel,
-  request: ResolveRequest,
-  parsed: ParsedRequirements,
-  installer: InstallerAdapter,
-  work: string,
-  built: string,
-  env: Env
-): Promise<void> {
-  const label = target(request)
-  const newest = newestListed(missing.versionsWithWheels)
-  if (newest !== undefined) {
-    throw new UserError(
-      `${missing.project}: no version matching ${missing.requirement} has a wheel that loads on ` +
-        `${label}; the newest that has one is ${newest}. Pin ${missing.project}==${newest}, or ` +
-        wayOut(request, 'choose')
-    )
-  }
-  const dir = await mkdtemp(join(work, 'sdist-'))
-  const options = join(dir, 'options.txt')
-  const requirement = join(dir, 'requirement.txt')
-  const fetchLines = fetchOptionLines(parsed, installer.name, env)
-  await writeFile(options, fetchLines)
-  await writeFile(requirement, `${fetchLines}${missing.requirement}\n`)
-  let source
-  try {
-    source = await installer.fetchSource(request, requirement, join(dir, 'sdist'))
-  } catch (error) {
-    const { stderr } = toolFailure(error).result
-    throw new UserError(
-      `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and no source ` +
-        `distribution could be fetched either. Check the name and version, or ${wayOut(request)}.\n` +
-        lastLines(stderr, 8)
-    )
-  }
-  if (source === undefined) {
-    throw new UserError(`${missing.project}: pip reported success but saved no source distribution`)
-  }
-  const sdist = basename(source.path)
-  const native = nativeSources(source.members)
-  if (native.length > 0) {
-    const shown = native.slice(0, 3).join(', ') + (native.length > 3 ? ', ...' : '')
-    throw new UserError(
-      `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and its source ` +
-        `distribution ${sdist} has compiled code (${shown}): a build on this machine would not ` +
-        `load on Lambda. ${wayOut(request, 'Pin')}.`
-    )
-  }
-  const out = join(dir, 'wheel')
-  let wheelFile
-  try {
-    wheelFile = await installer.buildWheel(source.path, out, options)
-  } catch (error) {
-    const { stderr } = toolFailure(error).result
-    throw new UserError(
-      `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and building ` +
-        `${sdist} failed. ${wayOut(request, 'Pin')}.\n${lastLines(stderr, 8)}`
-    )
-  }
-  const wheel = parseWheelName(wheelFile ?? '')
-  if (wheel === undefined) {
-    throw new UserError(`${missing.project}: building ${sdist} produced no wheel`)
-  }
-  if (
-    !isPurePythonWheel(wheel) ||
-    !wheelLoads(wheel, request.runtime, request.architecture, request).loads
-  ) {
-    throw new UserError(
-      `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and building ` +
-        `${sdist} here gave ${wheel.file}, which is not pure Python. ${wayOut(request, 'Pin')}.`
-    )
-  }
-  await copyFile(join(out, wheel.file), join(built, wheel.file))
-  core.info(`${label}: built ${wheel.file} from ${sdist} (pure Python, loads on any platform)`)
 }
