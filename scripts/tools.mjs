@@ -2,7 +2,8 @@
 // npm packages (`npm ci`) when node_modules is missing, Node 24 into .tools/node24 from the npm
 // registry (scripts/node24.json; process tests run the bundle on it too, as GitHub does), and the
 // Python tools (moto, uv) into .tools/venv from PyPI. Re-runs npm or pip only when the pinned
-// version or list changes. Node built-ins only.
+// version or list changes. Node built-ins only. uv's version is the one the action itself brings
+// (src/packaging/resolve/uv-pin.json), so the tests run the uv users get.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -12,7 +13,14 @@ const root = new URL('..', import.meta.url).pathname
 const venv = join(root, '.tools', 'venv')
 const requirements = join(root, 'scripts', 'tools-requirements.txt')
 const marker = join(venv, '.installed')
-const wanted = createHash('sha256').update(readFileSync(requirements)).digest('hex')
+const uvPin = JSON.parse(
+  readFileSync(join(root, 'src', 'packaging', 'resolve', 'uv-pin.json'), 'utf8')
+)
+const uvRequirement = `uv==${uvPin.version}`
+const wanted = createHash('sha256')
+  .update(readFileSync(requirements))
+  .update(uvRequirement)
+  .digest('hex')
 
 const run = (cmd, args) =>
   execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
@@ -50,5 +58,13 @@ if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) process.exit(
 const python = process.env.PYTHON ?? 'python3'
 console.log(`Installing test tools (moto, uv) into ${venv} ...`)
 if (!existsSync(join(venv, 'bin', 'python'))) run(python, ['-m', 'venv', venv])
-run(join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '-r', requirements])
+run(join(venv, 'bin', 'python'), [
+  '-m',
+  'pip',
+  'install',
+  '--quiet',
+  '-r',
+  requirements,
+  uvRequirement
+])
 writeFileSync(marker, wanted)

@@ -17,10 +17,19 @@ import { basename, delimiter, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UserError } from '../../src/errors.js'
 import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../src/lambda-facts.js'
-import { findInstaller, findOnPath } from '../../src/packaging/resolve/installer.js'
-import { resolveWheels, type ResolvedWheels, type ResolveRequest } from '../../src/packaging/resolve/resolve.js'
+import { findOnPath } from '../../src/packaging/resolve/installer.js'
+import { bootstrappedUvPath, PINNED_UV_VERSION } from '../../src/packaging/resolve/uv-bootstrap.js'
+import {
+  resolveWheels,
+  type ResolvedWheels,
+  type ResolveRequest
+} from '../../src/packaging/resolve/resolve.js'
 import { readEntry } from '../../src/packaging/resolve/wheel-store.js'
-import { checkWheels, manylinuxGlibc, parseWheelName } from '../../src/packaging/resolve/wheel-tags.js'
+import {
+  checkWheels,
+  manylinuxGlibc,
+  parseWheelName
+} from '../../src/packaging/resolve/wheel-tags.js'
 import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
@@ -433,13 +442,73 @@ describe('--hash', () => {
 })
 
 describe('installer choice', () => {
-  it('auto is uv when uv is on PATH, pip otherwise; uv missing fails naming the input', async () => {
-    expect((await findInstaller('auto', logged())).name).toBe('uv')
-    expect((await findInstaller('auto', withoutUv())).name).toBe('pip')
-    const pip = await findInstaller('pip', logged())
-    expect(pip.name).toBe('pip')
-    expect(pip.version).toMatch(/^\d+\.\d+/)
-    await expect(findInstaller('uv', withoutUv())).rejects.toThrow(/installer: uv is not on PATH/)
+  it('auto without uv on PATH resolves for the target with the uv the action brings; a store hit fetches nothing', async () => {
+    const toolCache = join(work, 'auto-tool-cache')
+    const request = requestFor('pip', 'python3.12', 'arm64', {
+      installer: 'auto',
+      requirementsFile: NATIVE,
+      storeRoot: join(work, 'auto-store'),
+      toolCache,
+      env: withoutUv()
+    })
+    clearLog()
+    const first = await resolveWheels(request)
+    expect(first.installer).toEqual({ name: 'uv', version: PINNED_UV_VERSION })
+    expect(first.cacheKey).toContain('-python3.12-arm64-uv-')
+    expect(first.bootstrappedUv).toBe(bootstrappedUvPath(toolCache, hostMachine))
+    expect(statSync(first.bootstrappedUv!).mode & 0o111).not.toBe(0)
+    // The marker holds on arm64, not on this x86_64 host: evaluated for the target.
+    expect(projects(first)).toContain('six')
+    expect(first.warnings).toEqual([])
+    expectLoads(first, request.runtime, request.architecture)
+    expect(readLog().filter((l) => l.includes(`uv==`) || l.includes('pip download'))).not.toEqual(
+      []
+    )
+
+    // The same key from the store: nothing fetched, not even uv (a fresh tool cache stays empty).
+    clearLog()
+    const empty = join(work, 'auto-tool-cache-empty')
+    const hit = await resolveWheels({
+      ...request,
+      toolCache: empty,
+      // Proxies on a closed port (not in the key, unlike PIP_INDEX_URL): any fetch would fail.
+      env: {
+        ...withoutUv(),
+        HTTP_PROXY: 'http://127.0.0.1:9',
+        HTTPS_PROXY: 'http://127.0.0.1:9',
+        https_proxy: 'http://127.0.0.1:9',
+        PIP_RETRIES: '0'
+      }
+    })
+    expect(hit.cacheHit).toBe(true)
+    expect(hit.cacheKey).toBe(first.cacheKey)
+    expect(hit.bootstrappedUv).toBeUndefined()
+    expect(readLog().filter((l) => l.includes('download'))).toEqual([])
+    expect(() => statSync(empty)).toThrow()
+  })
+
+  it('a damaged uv in the tool cache is fetched again, not run', async () => {
+    const toolCache = join(work, 'damaged-tool-cache')
+    const request = requestFor('pip', 'python3.12', 'x86_64', {
+      installer: 'auto',
+      requirementsFile: requirements('six-auto.txt', 'six==1.17.0\n'),
+      toolCache,
+      env: withoutUv()
+    })
+    const first = await resolveWheels({ ...request, storeRoot: join(work, 'damaged-1') })
+    const uv = first.bootstrappedUv!
+    writeFileSync(uv, '#!/bin/sh\necho planted >&2; exit 3\n')
+    clearLog()
+    // Another store: a miss, so uv is needed again.
+    const second = await resolveWheels({ ...request, storeRoot: join(work, 'damaged-2') })
+    expect(second.bootstrappedUv).toBe(uv)
+    expect(second.wheels.map((w) => basename(w))).toEqual(['six-1.17.0-py2.py3-none-any.whl'])
+    expect(
+      readLog().some(
+        (l) => l.includes('-m pip download') && l.includes('--platform manylinux_2_17_')
+      )
+    ).toBe(true)
+    expect(readFileSync(uv).subarray(0, 4)).toEqual(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))
   })
 
   it('no requirements file: nothing to resolve, a cache hit, no process started', async () => {

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import type { Architecture } from '../../src/lambda-facts.js'
 import {
+  fetchOptionLines,
   pipDownloadArgs,
   pipIndexArgsFromUvEnv,
   pipSdistDownloadArgs,
   platformTags,
   uvCompileArgs,
-  uvPythonPlatform
+  uvPythonPlatform,
+  uvSourcesFromPip
 } from '../../src/packaging/resolve/platform.js'
 import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
@@ -181,5 +183,94 @@ describe('pipIndexArgsFromUvEnv', () => {
     [{ UV_FIND_LINKS: '/w1,/w2' }, ['--find-links', '/w1', '--find-links', '/w2']]
   ])('%o', (env, expected) => {
     expect(pipIndexArgsFromUvEnv(env)).toEqual(expected)
+  })
+})
+
+describe('uvSourcesFromPip', () => {
+  const pypiMirror = 'https://user:token@mirror.test/simple'
+  it.each([
+    ['pip has no index settings', {}, [], { env: {}, args: [] }],
+    [
+      'PIP_INDEX_URL (an :env: entry) wins over pip.conf',
+      {},
+      [
+        ['global.index-url', 'https://conf.test/simple'],
+        [':env:.index-url', pypiMirror]
+      ],
+      { env: { UV_DEFAULT_INDEX: pypiMirror }, args: [] }
+    ],
+    [
+      'extra indexes are merged as pip merges them; find-links comma-separated',
+      {},
+      [
+        ['global.extra-index-url', 'file:///opt/a/simple file:///opt/b/simple'],
+        ['global.find-links', '/opt/wheels /opt/more']
+      ],
+      {
+        env: {
+          UV_EXTRA_INDEX_URL: 'file:///opt/a/simple file:///opt/b/simple',
+          UV_INDEX_STRATEGY: 'unsafe-best-match',
+          UV_FIND_LINKS: '/opt/wheels,/opt/more'
+        },
+        args: []
+      }
+    ],
+    [
+      'the user chose an index strategy: kept',
+      { UV_INDEX_STRATEGY: 'first-index' },
+      [['global.extra-index-url', 'https://x.test/simple']],
+      { env: { UV_EXTRA_INDEX_URL: 'https://x.test/simple' }, args: [] }
+    ],
+    [
+      'no-index',
+      {},
+      [
+        [':env:.no-index', 'true'],
+        [':env:.find-links', '/w']
+      ],
+      { env: { UV_FIND_LINKS: '/w' }, args: ['--no-index'] }
+    ],
+    ['no-index=false', {}, [[':env:.no-index', 'false']], { env: {}, args: [] }],
+    [
+      "pip's CA bundle is uv's too, even when uv has its own indexes",
+      { UV_INDEX_URL: 'https://uv.test/simple' },
+      [['global.cert', '/etc/corp-ca.pem']],
+      { env: { SSL_CERT_FILE: '/etc/corp-ca.pem' }, args: [] }
+    ],
+    [
+      'SSL_CERT_FILE already set: kept',
+      { SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt' },
+      [['global.cert', '/etc/corp-ca.pem']],
+      { env: {}, args: [] }
+    ],
+    [
+      'uv has index settings of its own: pip is not consulted',
+      { UV_INDEX_URL: 'https://uv.test/simple' },
+      [[':env:.index-url', pypiMirror]],
+      { env: {}, args: [] }
+    ]
+  ] as const)('%s', (_name, env, config, expected) => {
+    expect(uvSourcesFromPip(env, config)).toEqual(expected)
+  })
+})
+
+describe('fetchOptionLines', () => {
+  it.each([
+    ['pip', [], {}, ''],
+    [
+      'pip',
+      ['--index-url', 'https://u:p@i.test/simple', '--no-index', '--find-links', '/w'],
+      { UV_INDEX_URL: 'https://uv.test/simple' },
+      '--index-url https://u:p@i.test/simple\n--no-index\n--find-links /w\n'
+    ],
+    // uv's own index variables, for the pip runs that fetch on uv's behalf.
+    [
+      'uv',
+      ['--pre'],
+      { UV_INDEX_URL: 'https://uv.test/simple' },
+      '--pre\n--index-url https://uv.test/simple\n'
+    ]
+  ] as const)('%s %o', (installer, args, env, expected) => {
+    expect(fetchOptionLines(args, installer, env)).toBe(expected)
   })
 })

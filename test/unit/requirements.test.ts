@@ -411,7 +411,7 @@ describe('hostMarkerWarnings', () => {
     expect(warnings.map((w) => w.split(': ')[0])).toEqual(where)
     for (const warning of warnings) {
       expect(warning).toContain('pypa/pip#11664')
-      expect(warning).toContain('installer: uv')
+      expect(warning).toContain('installer: auto (the default) or uv')
     }
   })
 })

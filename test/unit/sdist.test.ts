@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import {
+  afterFailure,
   missingWheelFromPip,
   missingWheelFromUv,
   nativeSources,
-  newestListed
+  newestListed,
+  type MissingWheel
 } from '../../src/packaging/resolve/sdist.js'
 
 describe('missingWheelFromPip', () => {
@@ -44,6 +46,11 @@ describe('missingWheelFromUv', () => {
       { requirement: 'docopt', project: 'docopt', notFound: false }
     ],
     [
+      // Several indexes (pip's extra indexes handed to uv): uv lists versions instead.
+      '  cause: Because all of:\n             numpy>=2.3.0,<=2.3.4\n             numpy>=2.5.0rc1\n          have no usable wheels and only the following versions of numpy are available:\n             numpy<=2.3.4\n          have no wheels with a matching platform tag (e.g., `manylinux_2_17_aarch64`) and you require numpy>=2.3, we can conclude that your requirements are unsatisfiable.\n\nhint: Wheels are required for `numpy` because building from source is disabled',
+      { requirement: 'numpy>=2.3', project: 'numpy', notFound: false }
+    ],
+    [
       'Because numpy>=2.3.0 has no usable wheels and you require numpy>=2.3\nhint: Wheels are required for `numpy` because',
       { requirement: 'numpy>=2.3.0', project: 'numpy', notFound: false }
     ],
@@ -81,5 +88,25 @@ describe('nativeSources', () => {
     [['1.0', '2.0'], '2.0']
   ])('newestListed(%j) = %s', (versions, expected) => {
     expect(newestListed(versions)).toBe(expected)
+  })
+})
+
+describe('afterFailure', () => {
+  const missing = (fields: Partial<MissingWheel>): MissingWheel => ({
+    requirement: 'docopt==0.6.2',
+    project: 'docopt',
+    notFound: false,
+    ...fields
+  })
+  it.each([
+    ['no missing wheel in the output', undefined, [], 'fail'],
+    ['the index does not know it', missing({ notFound: true }), [], 'not-found'],
+    ['already built once', missing({ versionsWithWheels: [] }), ['docopt'], 'give-up'],
+    ['the build budget is spent', missing({ versionsWithWheels: [] }), ['a', 'b'], 'give-up'],
+    ['uv did not list versions', missing({}), [], 'probe'],
+    ['pip listed none', missing({ versionsWithWheels: [] }), [], 'build'],
+    ['pip listed some', missing({ versionsWithWheels: ['0.6.1'] }), ['other'], 'build']
+  ] as const)('%s → %s', (_name, input, built, step) => {
+    expect(afterFailure(input, new Set(built), 2).step).toBe(step)
   })
 })

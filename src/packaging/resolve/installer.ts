@@ -1,5 +1,5 @@
-// The installers as child processes: which one to use, its version, the host interpreter
-// pip runs on, and running them. Thin adapter: no decisions beyond "which binary".
+// The installers as child processes: the host interpreter pip runs on, uv's version, pip's
+// settings, and running them. No decisions here.
 import { constants } from 'node:fs'
 import { access } from 'node:fs/promises'
 import { delimiter, join, resolve as resolvePath, sep } from 'node:path'
@@ -28,16 +28,6 @@ export interface HostPython {
   /** `sys.implementation.name` */
   implementation: string
   pipVersion: string
-}
-
-export interface Installer {
-  name: 'pip' | 'uv'
-  /** The resolver's version: pip's, or uv's. */
-  version: string
-  /** Absolute path of uv, when uv resolves. */
-  uvPath?: string
-  /** pip downloads the wheels on both paths and builds source distributions. */
-  host: HostPython
 }
 
 export interface ToolResult {
@@ -180,7 +170,7 @@ function askHostOnce<T>(what: string, env: Env, ask: () => Promise<T>): Promise<
 }
 
 /** The host interpreter's facts and pip's version, in one child process. */
-function probePython(env: Env): Promise<HostPython> {
+export function probePython(env: Env): Promise<HostPython> {
   return askHostOnce('probe', env, () => probeHostPython(env))
 }
 
@@ -214,24 +204,12 @@ function parseUvVersion(output: string): string {
   return /uv\s+(\S+)/.exec(output)?.[1] ?? output.trim()
 }
 
-/**
- * `installer` input → the installer to run: `auto` is uv when it is on PATH, else pip. uv has
- * no download command, so pip is needed on both paths.
- */
-export async function findInstaller(choice: InstallerChoice, env: Env): Promise<Installer> {
-  const uvPath = choice === 'pip' ? undefined : await findOnPath('uv', env)
-  if (choice === 'uv' && uvPath === undefined) {
-    throw new UserError(
-      'installer: uv is not on PATH; install it (astral-sh/setup-uv) or set installer: pip'
-    )
-  }
-  const host = await probePython(env)
-  if (uvPath === undefined) return { name: 'pip', version: host.pipVersion, host }
-  const version = await askHostOnce(`uv --version ${uvPath}`, env, async () => {
+/** `uv --version` of the uv at `uvPath`, asked once per run. */
+export function uvVersion(uvPath: string, env: Env): Promise<string> {
+  return askHostOnce(`uv --version ${uvPath}`, env, async () => {
     const result = await runTool(uvPath, ['--version'], { env, what: 'uv --version' })
     return parseUvVersion(result.stdout)
   })
-  return { name: 'uv', version, uvPath, host }
 }
 
 /** `pip config list`: pip's settings from every config file and `PIP_*` variable. */

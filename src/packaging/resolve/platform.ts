@@ -159,6 +159,8 @@ export interface UvCompileRequest {
   /** The pinned list written by uv. */
   outputFile: string
   findLinks?: readonly string[]
+  /** From `uvSourcesFromPip()`: `--no-index`. */
+  sourceArgs?: readonly string[]
 }
 
 /**
@@ -186,6 +188,7 @@ export function uvCompileArgs(request: UvCompileRequest): string[] {
     '--emit-index-url',
     '--emit-find-links'
   ]
+  args.push(...(request.sourceArgs ?? []))
   for (const location of request.findLinks ?? []) args.push('--find-links', location)
   args.push('--output-file', request.outputFile, request.requirementsFile)
   return args
@@ -208,4 +211,79 @@ export function pipIndexArgsFromUvEnv(env: Readonly<Record<string, string | unde
   }
   for (const location of words(env.UV_FIND_LINKS)) args.push('--find-links', location)
   return args
+}
+
+/** uv variables that say where packages come from: when any is set, uv is configured. */
+const UV_SOURCE_ENV = [
+  'UV_INDEX_URL',
+  'UV_DEFAULT_INDEX',
+  'UV_INDEX',
+  'UV_EXTRA_INDEX_URL',
+  'UV_FIND_LINKS',
+  'UV_NO_INDEX'
+] as const
+
+export interface UvSourceSettings {
+  /** Added to uv's environment (credentials stay out of argv). */
+  env: Record<string, string>
+  args: string[]
+}
+
+/**
+ * pip's index settings (`pip config list` entries, which include `PIP_*` variables) handed to
+ * uv, so a runner set up for pip (a private mirror in PIP_INDEX_URL or pip.conf) resolves from
+ * the same places with uv. Only when uv has no source settings of its own: those win. With
+ * extra indexes, uv is told to merge them as pip does (pip has no index priority). pip's
+ * `cert` becomes uv's SSL_CERT_FILE unless that is set.
+ */
+export function uvSourcesFromPip(
+  env: Readonly<Record<string, string | undefined>>,
+  pipConfig: readonly (readonly [string, string])[]
+): UvSourceSettings {
+  const settings: UvSourceSettings = { env: {}, args: [] }
+  // pip reads PIP_* variables over its config files; `pip config list` prints them as `:env:`.
+  const ordered = [...pipConfig].sort(
+    ([a], [b]) => Number(!a.startsWith(':env:')) - Number(!b.startsWith(':env:'))
+  )
+  const value = (option: string) =>
+    ordered.find(([key]) => key.slice(key.lastIndexOf('.') + 1) === option)?.[1]
+  // A CA bundle pip trusts (a TLS-inspecting proxy, a private mirror's CA): uv trusts it too.
+  const cert = value('cert')
+  if (cert && (env.SSL_CERT_FILE ?? '') === '') settings.env.SSL_CERT_FILE = cert
+  if (UV_SOURCE_ENV.some((name) => (env[name] ?? '') !== '')) return settings
+  const words = (text: string | undefined) => (text ?? '').split(/\s+/).filter(Boolean)
+  const index = value('index-url')
+  const extra = words(value('extra-index-url'))
+  const findLinks = words(value('find-links'))
+  if (index) settings.env.UV_DEFAULT_INDEX = index
+  if (extra.length > 0) {
+    settings.env.UV_EXTRA_INDEX_URL = extra.join(' ')
+    if ((env.UV_INDEX_STRATEGY ?? '') === '') settings.env.UV_INDEX_STRATEGY = 'unsafe-best-match'
+  }
+  if (findLinks.length > 0) settings.env.UV_FIND_LINKS = findLinks.join(',')
+  const noIndex = value('no-index')
+  if (noIndex !== undefined && !/^(0|false|no|off)$/i.test(noIndex))
+    settings.args.push('--no-index')
+  return settings
+}
+
+/** Where to fetch from, as requirements-file lines (credentials stay out of argv and logs). */
+export function fetchOptionLines(
+  fetchArgs: readonly string[],
+  installer: 'pip' | 'uv',
+  env: Readonly<Record<string, string | undefined>>
+): string {
+  const args = [...fetchArgs, ...(installer === 'uv' ? pipIndexArgsFromUvEnv(env) : [])]
+  const lines: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const option = args[i] as string
+    const value = args[i + 1]
+    if (value !== undefined && !value.startsWith('--')) {
+      lines.push(`${option} ${value}`)
+      i++
+    } else {
+      lines.push(option)
+    }
+  }
+  return lines.map((line) => `${line}\n`).join('')
 }

@@ -545,7 +545,7 @@ export function hostMarkerWarnings(
       `${where}: "${entry.text}" depends on ${affected.join(', ')}; ` +
         `pip evaluates markers on this machine (Python ${host.pythonVersion}, ${host.machine}), ` +
         `not on ${runtime.name} ${architecture} (Python ${target.pythonVersion}, ${target.machine}) ` +
-        `(pypa/pip#11664). Use installer: uv, which evaluates them for the target.`
+        `(pypa/pip#11664). Use installer: auto (the default) or uv, which evaluate them for the target.`
     )
   }
   return warnings

@@ -2,55 +2,49 @@
 // wheel store and the Actions cache. The decisions live in the pure modules beside this one.
 import * as core from '@actions/core'
 import { readFileSync, statSync } from 'node:fs'
-import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { UserError } from '../../errors.js'
-import { logBlock } from '../../report/log.js'
 import { indexUrlSecrets } from '../../secrets.js'
 import { fileDigests } from '../../file-digest.js'
-import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-facts.js'
+import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import { restoreStoreEntry, saveStoreEntry } from './actions-cache.js'
 import { cacheKey, cacheKeyMaterial, parsePipConfigList, resolutionSettings } from './cache-key.js'
 import {
-  findInstaller,
-  lastLines,
+  findOnPath,
   pipConfigList,
+  probePython,
   pythonCommand,
-  runTool,
-  ToolFailure,
+  uvVersion,
   type Env,
-  type Installer,
-  type InstallerChoice,
-  type ToolResult
+  type HostPython,
+  type InstallerChoice
 } from './installer.js'
 import {
-  pipDownloadArgs,
-  pipIndexArgsFromUvEnv,
-  pipSdistDownloadArgs,
-  pipWheelArgs,
-  platformTags,
-  uvCompileArgs,
-  uvPythonPlatform
-} from './platform.js'
+  chooseInstaller,
+  pipInstaller,
+  toolFailure,
+  uvInstaller,
+  type InstallerAdapter,
+  type InstallerPlan,
+  type Target,
+  type UvBinary
+} from './installer-adapter.js'
+import { fetchOptionLines, platformTags, uvPythonPlatform, uvSourcesFromPip } from './platform.js'
 import {
   findCredentials,
   hashAlgorithms,
   hashProblems,
   hostMarkerWarnings,
-  maskCredentials,
   normalizedRequirements,
   parseRequirements,
   type ParsedRequirements,
   type RequirementsReader
 } from './requirements.js'
-import {
-  missingWheelFromPip,
-  missingWheelFromUv,
-  nativeSources,
-  newestListed,
-  type MissingWheel
-} from './sdist.js'
+import { afterFailure } from './sdist.js'
+import { buildPureWheel, probeVersions } from './source-build.js'
+import { bootstrapUv, indexesTried, PINNED_UV_VERSION } from './uv-bootstrap.js'
 import {
   commitEntry,
   createStaging,
@@ -60,14 +54,7 @@ import {
   readEntry,
   removeEntry
 } from './wheel-store.js'
-import {
-  checkWheels,
-  isPurePythonWheel,
-  parseWheelName,
-  runtimeWithGlibc,
-  wheelLoads,
-  wheelProblems
-} from './wheel-tags.js'
+import { checkWheels, parseWheelName, wheelProblems } from './wheel-tags.js'
 
 export interface ResolveRequest {
   /** Absolute; undefined = no dependencies (resolve nothing, cacheHit true). */
@@ -79,6 +66,11 @@ export interface ResolveRequest {
   allowLinuxWheels: boolean
   /** Defaults to `$RUNNER_TOOL_CACHE/lambda-python-deploy`, else `~/.cache/lambda-python-deploy`. */
   storeRoot?: string
+  /**
+   * Where the uv the action brings (no uv on PATH, `installer: auto`) is kept and reused;
+   * defaults to the same root as `storeRoot`'s default, whatever `storeRoot` says.
+   */
+  toolCache?: string
   /** Environment for the installers and settings; defaults to `process.env`. */
   env?: Env
 }
@@ -92,6 +84,11 @@ export interface ResolvedWheels {
   cacheHit: boolean
   /** `version` is empty when nothing was resolved (no requirements). */
   installer: { name: 'pip' | 'uv'; version: string }
+  /**
+   * Only when `installer: auto` found no uv on PATH and this resolve needed one: the pinned uv
+   * the action brought (from the tool cache, or fetched with pip this run).
+   */
+  bootstrappedUv?: string
   /**
    * Things the user should act on, for the caller to show (`core.warning`, summary): today,
    * requirement lines whose markers pip evaluated on this host rather than the target.
@@ -155,25 +152,43 @@ async function listFindLinks(dirs: readonly string[]): Promise<string[]> {
   return lines
 }
 
-/** Prints a tool's whole output at once (two architectures run concurrently). */
-function logGroup(title: string, output: string): void {
-  logBlock(title, maskCredentials(output).trimEnd() || '(no output)')
-}
-
-async function run(
-  command: string,
-  args: readonly string[],
-  what: string,
-  env: Env
-): Promise<ToolResult> {
-  try {
-    const result = await runTool(command, args, { env, what })
-    logGroup(what, result.output)
-    return result
-  } catch (error) {
-    if (error instanceof ToolFailure) logGroup(`${what} (failed)`, error.result.output)
-    throw error
+/** The installer to run, as an adapter; a bootstrapped uv is only fetched when it pins. */
+async function openInstaller(
+  plan: InstallerPlan,
+  host: HostPython,
+  env: Env,
+  configText: string,
+  parsed: ParsedRequirements,
+  toolCache: string,
+  onBootstrap: (path: string) => void
+): Promise<InstallerAdapter> {
+  if (plan.name === 'pip') return pipInstaller(host, env)
+  let uv: UvBinary
+  if ('uvPath' in plan) {
+    const version = await uvVersion(plan.uvPath, env)
+    uv = {
+      version,
+      description: `uv ${version} on PATH (${plan.uvPath})`,
+      path: () => Promise.resolve(plan.uvPath)
+    }
+  } else {
+    uv = {
+      version: PINNED_UV_VERSION,
+      description: `uv ${PINNED_UV_VERSION} brought by the action (no uv on PATH; fetched only when the wheel store misses)`,
+      path: async () => {
+        const path = await bootstrapUv({
+          python: host.python,
+          env,
+          root: toolCache,
+          fetchLines: fetchOptionLines(parsed.fetchArgs, 'pip', env),
+          indexes: indexesTried(configText, parsed.fetchArgs)
+        })
+        onBootstrap(path)
+        return path
+      }
+    }
   }
+  return uvInstaller(host, env, uv, uvSourcesFromPip(env, parsePipConfigList(configText)))
 }
 
 export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWheels> {
@@ -184,7 +199,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     wheels: [],
     cacheKey: '',
     cacheHit: true,
-    installer: { name: request.installer === 'uv' ? 'uv' : 'pip', version: '' },
+    installer: { name: request.installer === 'pip' ? 'pip' : 'uv', version: '' },
     warnings: [],
     secrets: []
   }
@@ -204,11 +219,25 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     return { ...nothing, secrets: [...secrets] }
   }
 
-  const [installer, configText] = await Promise.all([
-    findInstaller(request.installer, env),
+  const plan = chooseInstaller(
+    request.installer,
+    request.installer === 'pip' ? undefined : await findOnPath('uv', env)
+  )
+  const [host, configText] = await Promise.all([
+    probePython(env),
     pipConfigList(pythonCommand(env), env)
   ])
   mask([...findCredentials(configText), ...indexUrlSecrets(env)])
+  let bootstrappedUv: string | undefined
+  const installer = await openInstaller(
+    plan,
+    host,
+    env,
+    configText,
+    parsed,
+    request.toolCache ?? defaultStoreRoot(env),
+    (path) => (bootstrappedUv = path)
+  )
 
   const pipFindLinks = parsePipConfigList(configText)
     .filter(([key]) => key.endsWith('.find-links'))
@@ -219,7 +248,6 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     ...localDirectories([...pipFindLinks, ...uvFindLinks].filter(Boolean))
   ])
 
-  const { host } = installer
   const ladder = platformTags(request.runtime, request.architecture, request)
   const keyInput = {
     requirements: normalizedRequirements(parsed),
@@ -239,6 +267,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
   }
   const key = cacheKey(keyInput)
   core.debug(`cache key ${key} covers:\n${cacheKeyMaterial(keyInput)}`)
+  core.info(`${target(request)}: installer ${installer.description}`)
 
   const warnings =
     installer.name === 'pip'
@@ -249,6 +278,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     cacheKey: key,
     cacheHit,
     installer: { name: installer.name, version: installer.version },
+    ...(bootstrappedUv === undefined ? {} : { bootstrappedUv }),
     warnings,
     secrets: [...secrets]
   })
@@ -297,7 +327,7 @@ async function usableEntry(
 async function resolveFresh(
   request: ResolveRequest,
   parsed: ParsedRequirements,
-  installer: Installer,
+  installer: InstallerAdapter,
   root: string,
   key: string,
   env: Env
@@ -307,58 +337,50 @@ async function resolveFresh(
   const built = join(work, 'built')
   await mkdir(built)
   const attempted = new Set<string>()
-  const python = installer.host.python
   const { runtime, architecture } = request
+  const goal: Target = { runtime, architecture, allowLinuxWheels: request.allowLinuxWheels }
   const label = target(request)
-  /** uv pins the requirements for the target and pip fetches that list; else pip does both. */
-  const download = async (findLinks: string[]) => {
-    let requirementsFile = parsed.root
-    if (installer.name === 'uv') {
-      requirementsFile = join(work, 'pinned.txt')
-      const compile = uvCompileArgs({
-        runtime,
-        architecture,
+  /** Pin for the target, then fetch; the step that failed and what it said, if one did. */
+  const attempt = async (findLinks: string[]) => {
+    let step: 'pin' | 'fetch' = 'pin'
+    try {
+      const pinned = await installer.pin(goal, {
         requirementsFile: parsed.root,
-        outputFile: requirementsFile,
-        findLinks
+        findLinks,
+        work
       })
-      await run(installer.uvPath as string, compile, `uv pip compile (${label})`, env)
+      step = 'fetch'
+      await installer.fetch(goal, pinned, { destination: staging, findLinks })
+      return undefined
+    } catch (error) {
+      const failure = toolFailure(error)
+      return { failure, missing: installer.missingWheel(step, failure.result.output) }
     }
-    const args = pipDownloadArgs({
-      runtime,
-      architecture,
-      destination: staging,
-      requirementsFile,
-      noDeps: installer.name === 'uv',
-      findLinks,
-      allowLinuxWheels: request.allowLinuxWheels
-    })
-    await run(python, ['-m', 'pip', ...args], `pip download (${label})`, env)
   }
   try {
     for (;;) {
       const findLinks = (await listWheels(built)).length > 0 ? [built] : []
-      const failure = await download(findLinks).then(() => undefined, toolFailure)
-      if (failure === undefined) break
-      const fromUv = failure.command === installer.uvPath
-      let missing = fromUv
-        ? missingWheelFromUv(failure.result.output)
-        : missingWheelFromPip(failure.result.output)
-      if (!missing) throw failure
-      if (missing.notFound) {
+      const failed = await attempt(findLinks)
+      if (failed === undefined) break
+      const next = afterFailure(failed.missing, attempted, MAX_SOURCE_BUILDS)
+      if (next.step === 'fail') throw failed.failure
+      let missing = next.missing
+      if (next.step === 'not-found') {
         throw new UserError(
-          `${missing.project} was not found on the package index uv used for ${label}; check ` +
-            `its name and the index settings (UV_INDEX_URL, --index-url in the requirements)`
+          `${missing.project} was not found on the package index ${installer.name} used for ` +
+            `${label}; check its name and the index settings (UV_INDEX_URL, PIP_INDEX_URL, ` +
+            `--index-url in the requirements)`
         )
       }
-      if (attempted.has(missing.project) || attempted.size >= MAX_SOURCE_BUILDS) {
+      if (next.step === 'give-up') {
         throw new UserError(
           `${missing.project}: the wheel built from its source distribution did not satisfy ` +
-            `${missing.requirement} for ${label}:\n${failure.message}`
+            `${missing.requirement} for ${label}:\n${failed.failure.message}`
         )
       }
       attempted.add(missing.project)
-      if (fromUv) missing = await probeWithPip(missing, request, parsed, python, work, env)
+      if (next.step === 'probe')
+        missing = await probeVersions(missing, request, parsed, installer, work, env)
       await buildPureWheel(missing, request, parsed, installer, work, built, env)
       // A new wheel on find-links may change the whole resolution: start from an empty store.
       await rm(staging, { recursive: true, force: true })
@@ -375,12 +397,6 @@ async function resolveFresh(
     await rm(work, { recursive: true, force: true })
     await rm(staging, { recursive: true, force: true })
   }
-}
-
-/** `error` when a child process failed (the caller decides what that means); else rethrown. */
-function toolFailure(error: unknown): ToolFailure {
-  if (error instanceof ToolFailure) return error
-  throw error
 }
 
 async function checkHashes(parsed: ParsedRequirements, dir: string, files: string[]) {
@@ -400,184 +416,4 @@ async function checkHashes(parsed: ParsedRequirements, dir: string, files: strin
       `${problems.length} wheel(s) fail the --hash check:\n${problems.map((p) => `  - ${p}`).join('\n')}`
     )
   }
-}
-
-/** Where to fetch from, as requirements-file lines (credentials stay out of argv and logs). */
-function fetchOptionLines(parsed: ParsedRequirements, installer: 'pip' | 'uv', env: Env): string {
-  const args = [...parsed.fetchArgs, ...(installer === 'uv' ? pipIndexArgsFromUvEnv(env) : [])]
-  const lines: string[] = []
-  for (let i = 0; i < args.length; i++) {
-    const option = args[i] as string
-    const value = args[i + 1]
-    if (value !== undefined && !value.startsWith('--')) {
-      lines.push(`${option} ${value}`)
-      i++
-    } else {
-      lines.push(option)
-    }
-  }
-  return lines.map((line) => `${line}\n`).join('')
-}
-
-/** The ways out for a dependency with no wheel that loads, led by `lead` (`pin`, `Pin`, ...). */
-function wayOut(request: ResolveRequest, lead = 'pin'): string {
-  const { runtime, architecture } = request
-  const newer = runtimeWithGlibc(runtime.glibcMinor + 1)
-  const move = newer
-    ? `, move to ${newer.name} or later (${newer.os}, glibc 2.${newer.glibcMinor}),`
-    : ''
-  return (
-    `${lead} a version that ships manylinux wheels for ${architecture} ` +
-    `(${WHEEL_ARCH[architecture]}, glibc 2.${runtime.glibcMinor} or older)${move} build on a ` +
-    `runner that matches the target (CPython ${runtime.pythonVersion}, ${architecture}, ` +
-    `${runtime.os}), or build the wheel in a container ` +
-    `(public.ecr.aws/sam/build-${runtime.name}) and point \`--find-links\` at it`
-  )
-}
-
-/** uv does not say which versions have wheels; pip with the whole ladder does. */
-async function probeWithPip(
-  missing: MissingWheel,
-  request: ResolveRequest,
-  parsed: ParsedRequirements,
-  python: string,
-  work: string,
-  env: Env
-): Promise<MissingWheel> {
-  const dir = await mkdtemp(join(work, 'probe-'))
-  const requirements = join(dir, 'requirement.txt')
-  await writeFile(requirements, `${fetchOptionLines(parsed, 'uv', env)}${missing.requirement}\n`)
-  const args = pipDownloadArgs({
-    runtime: request.runtime,
-    architecture: request.architecture,
-    destination: join(dir, 'wheels'),
-    requirementsFile: requirements,
-    noDeps: true,
-    allowLinuxWheels: request.allowLinuxWheels
-  })
-  try {
-    await runTool(python, ['-m', 'pip', ...args], {
-      env,
-      what: `pip download ${missing.requirement}`
-    })
-  } catch (error) {
-    return missingWheelFromPip(toolFailure(error).result.output) ?? missing
-  }
-  throw new UserError(
-    `${missing.project}: ${missing.requirement} has a wheel for ${target(request)} only between ` +
-      `manylinux_2_18 and manylinux_2_${request.runtime.glibcMinor}, and uv cannot target that ` +
-      `range (its nearest platform is ${uvPythonPlatform(request.runtime, request.architecture)}); ` +
-      'set installer: pip'
-  )
-}
-
-/** Lists the members of a source archive with the host Python (tar.gz, zip). */
-async function sdistMembers(python: string, path: string, env: Env): Promise<string[]> {
-  const script = [
-    'import sys, tarfile, zipfile',
-    'p = sys.argv[1]',
-    'names = zipfile.ZipFile(p).namelist() if zipfile.is_zipfile(p) else tarfile.open(p).getnames()',
-    "print('\\n'.join(names))"
-  ].join('\n')
-  const result = await runTool(python, ['-c', script, path], { env, what: `list ${path}` })
-  return result.stdout.split(/\r?\n/).filter(Boolean)
-}
-
-/**
- * A dependency with no wheel for the target: build its source distribution on this machine
- * and keep the result only if it is pure Python, which loads anywhere.
- */
-async function buildPureWheel(
-  missing: MissingWheel,
-  request: ResolveRequest,
-  parsed: ParsedRequirements,
-  installer: Installer,
-  work: string,
-  built: string,
-  env: Env
-): Promise<void> {
-  const label = target(request)
-  const newest = newestListed(missing.versionsWithWheels)
-  if (newest !== undefined) {
-    throw new UserError(
-      `${missing.project}: no version matching ${missing.requirement} has a wheel that loads on ` +
-        `${label}; the newest that has one is ${newest}. Pin ${missing.project}==${newest}, or ` +
-        wayOut(request, 'choose')
-    )
-  }
-  const python = installer.host.python
-  const dir = await mkdtemp(join(work, 'sdist-'))
-  const options = join(dir, 'options.txt')
-  const requirement = join(dir, 'requirement.txt')
-  const fetchLines = fetchOptionLines(parsed, installer.name, env)
-  await writeFile(options, fetchLines)
-  await writeFile(requirement, `${fetchLines}${missing.requirement}\n`)
-  const sdists = join(dir, 'sdist')
-  try {
-    await run(
-      python,
-      [
-        '-m',
-        'pip',
-        ...pipSdistDownloadArgs({
-          runtime: request.runtime,
-          destination: sdists,
-          requirementsFile: requirement
-        })
-      ],
-      `pip download ${missing.requirement} (source, ${label})`,
-      env
-    )
-  } catch (error) {
-    const { stderr } = toolFailure(error).result
-    throw new UserError(
-      `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and no source ` +
-        `distribution could be fetched either. Check the name and version, or ${wayOut(request)}.\n` +
-        lastLines(stderr, 8)
-    )
-  }
-  const [sdist] = await readdir(sdists)
-  if (sdist === undefined) {
-    throw new UserError(`${missing.project}: pip reported success but saved no source distribution`)
-  }
-  const native = nativeSources(await sdistMembers(python, join(sdists, sdist), env))
-  if (native.length > 0) {
-    const shown = native.slice(0, 3).join(', ') + (native.length > 3 ? ', ...' : '')
-    throw new UserError(
-      `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and its source ` +
-        `distribution ${sdist} has compiled code (${shown}): a build on this machine would not ` +
-        `load on Lambda. ${wayOut(request, 'Pin')}.`
-    )
-  }
-  const out = join(dir, 'wheel')
-  try {
-    await run(
-      python,
-      ['-m', 'pip', ...pipWheelArgs(join(sdists, sdist), out, ['-r', options])],
-      `pip wheel ${sdist} (${label})`,
-      env
-    )
-  } catch (error) {
-    const { stderr } = toolFailure(error).result
-    throw new UserError(
-      `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and building ` +
-        `${sdist} failed. ${wayOut(request, 'Pin')}.\n${lastLines(stderr, 8)}`
-    )
-  }
-  const [wheelFile] = await listWheels(out)
-  const wheel = parseWheelName(wheelFile ?? '')
-  if (wheel === undefined) {
-    throw new UserError(`${missing.project}: building ${sdist} produced no wheel`)
-  }
-  if (
-    !isPurePythonWheel(wheel) ||
-    !wheelLoads(wheel, request.runtime, request.architecture, request).loads
-  ) {
-    throw new UserError(
-      `${missing.project}: no wheel of ${missing.requirement} loads on ${label}, and building ` +
-        `${sdist} here gave ${wheel.file}, which is not pure Python. ${wayOut(request, 'Pin')}.`
-    )
-  }
-  await copyFile(join(out, wheel.file), join(built, wheel.file))
-  core.info(`${label}: built ${wheel.file} from ${sdist} (pure Python, loads on any platform)`)
 }

@@ -61,10 +61,17 @@ export function missingWheelFromUv(output: string): MissingWheel | undefined {
   const name = hinted ?? ranged?.[1] ?? all?.[1]
   if (name === undefined) return undefined
   const project = normalizeProjectName(name)
+  // With several indexes uv lists the versions instead (`Because all of: numpy>=2.3.0,<=2.3.4
+  // ...`); `you require numpy>=2.3` still names what the user asked for.
+  const required = [
+    ...output.matchAll(/you require ([A-Za-z0-9][A-Za-z0-9._-]*)([<>=!~][^\s,]*)/g)
+  ].find((m) => normalizeProjectName(m[1] as string) === project)
   const requirement =
     ranged && normalizeProjectName(ranged[1] as string) === project && ranged[2]
       ? `${ranged[1]}${ranged[2]}`
-      : name
+      : required
+        ? `${required[1]}${required[2]}`
+        : name
   return { requirement, project, notFound: false }
 }
 
@@ -81,4 +88,33 @@ export function nativeSources(memberNames: readonly string[]): string[] {
 /** The newest version pip listed, for "pin X==<version>". */
 export function newestListed(versions: readonly string[] | undefined): string | undefined {
   return versions?.at(-1)
+}
+
+/** What the resolve loop does after a failed pin or fetch. */
+export type AfterFailure =
+  /** Not a missing wheel: the failure stands as it is. */
+  | { step: 'fail' }
+  /** The index does not know the project. */
+  | { step: 'not-found'; missing: MissingWheel }
+  /** Its source distribution was built once already (or too many were): it did not help. */
+  | { step: 'give-up'; missing: MissingWheel }
+  /** The installer did not say which versions have a wheel: ask pip, then build. */
+  | { step: 'probe'; missing: MissingWheel }
+  /** Pin a version that has a wheel, or build the source distribution. */
+  | { step: 'build'; missing: MissingWheel }
+
+/**
+ * The decision after a failure, from what the installer said (`missing`), the projects whose
+ * source distributions were already built, and the most builds one resolve may do.
+ */
+export function afterFailure(
+  missing: MissingWheel | undefined,
+  built: ReadonlySet<string>,
+  maxBuilds: number
+): AfterFailure {
+  if (missing === undefined) return { step: 'fail' }
+  if (missing.notFound) return { step: 'not-found', missing }
+  if (built.has(missing.project) || built.size >= maxBuilds) return { step: 'give-up', missing }
+  if (missing.versionsWithWheels === undefined) return { step: 'probe', missing }
+  return { step: 'build', missing }
 }
