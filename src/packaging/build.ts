@@ -10,6 +10,7 @@ import type { ArchBuild, BuildResult, PackageFile } from '../types.js'
 import { assemblePackages } from './assemble/assemble.js'
 import { ELF_HEADER_BYTES, elfMismatch, isSharedLibrary, type ElfMismatch } from './verify/elf.js'
 import { runImportCheck } from './verify/import-check.js'
+import { prepareDependencies, type PreparedDependencies } from './project/prepare.js'
 import { resolveWheels } from './resolve/resolve.js'
 import { readEntryHead, readZipEntriesFrom } from './zip-format.js'
 
@@ -17,7 +18,10 @@ export interface BuildRequest {
   runtime: RuntimeFacts
   architectures: Architecture[]
   source: string
+  /** The `requirements` input; undefined: found from `source` (see project/discover.ts). */
   requirements?: string
+  extras: string[]
+  groups: string[]
   handler?: string
   importCheck: boolean
   packageType: 'zip' | 'layer'
@@ -81,12 +85,13 @@ async function checkElfMachines(zip: PackageFile, architecture: Architecture): P
 
 async function buildArchitecture(
   request: BuildRequest,
+  dependencies: PreparedDependencies,
   architecture: Architecture
 ): Promise<ArchBuild> {
   const timings: Record<string, number> = {}
   const resolved = await timed(timings, 'resolve', () =>
     resolveWheels({
-      requirementsFile: request.requirements,
+      requirementsFile: dependencies.requirementsFile,
       runtime: request.runtime,
       architecture,
       installer: request.installer,
@@ -160,10 +165,23 @@ function portableReport(result: BuildResult): BuildResult {
 
 export async function buildPackages(request: BuildRequest): Promise<BuildResult> {
   await mkdir(request.outputDir, { recursive: true })
+  // Once for every architecture: an export and the local wheels are the same for each.
+  const dependencies = await prepareDependencies({
+    source: request.source,
+    requirements: request.requirements,
+    extras: request.extras,
+    groups: request.groups,
+    runtime: request.runtime,
+    installer: request.installer,
+    useActionsCache: request.useActionsCache,
+    storeRoot: request.storeRoot
+  })
   // Every architecture finishes (or fails) before the step does: no build left running unseen,
   // and each distinct failure is reported.
   const settled = await Promise.allSettled(
-    request.architectures.map((architecture) => buildArchitecture(request, architecture))
+    request.architectures.map((architecture) =>
+      buildArchitecture(request, dependencies, architecture)
+    )
   )
   const failures = [
     ...new Set(settled.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : [])))
@@ -178,6 +196,12 @@ export async function buildPackages(request: BuildRequest): Promise<BuildResult>
     packageType: request.packageType,
     architectures,
     cacheHit: architectures.every((arch) => arch.cacheHit),
+    dependencies: {
+      kind: dependencies.kind,
+      ...(dependencies.decidedBy === undefined ? {} : { file: dependencies.decidedBy }),
+      reason: dependencies.reason,
+      localLibraries: dependencies.localLibraries
+    },
     reportPath: join(request.outputDir, REPORT_FILE)
   }
   await writeFile(result.reportPath, JSON.stringify(portableReport(result), null, 2) + '\n')
