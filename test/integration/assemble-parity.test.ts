@@ -16,7 +16,11 @@ import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assemblePackages, LAYER_PREFIX, type AssembleRequest } from '../../src/packaging/assemble/assemble.js'
+import {
+  assemblePackages,
+  LAYER_PREFIX,
+  type AssembleRequest
+} from '../../src/packaging/assemble/assemble.js'
 import { readEntryHead, readZipEntries } from '../../src/packaging/zip-format.js'
 import {
   ELF_MACHINE,

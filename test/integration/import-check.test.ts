@@ -5,7 +5,11 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { hostArchitecture, runImportCheck, splitHandler } from '../../src/packaging/verify/import-check.js'
+import {
+  hostArchitecture,
+  runImportCheck,
+  splitHandler
+} from '../../src/packaging/verify/import-check.js'
 import { runtimeFacts, type Architecture } from '../../src/lambda-facts.js'
 import type { PackageFile } from '../../src/types.js'
 

@@ -18,9 +18,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UserError } from '../../src/errors.js'
 import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../src/lambda-facts.js'
 import { findInstaller, findOnPath } from '../../src/packaging/resolve/installer.js'
-import { resolveWheels, type ResolvedWheels, type ResolveRequest } from '../../src/packaging/resolve/resolve.js'
+import {
+  resolveWheels,
+  type ResolvedWheels,
+  type ResolveRequest
+} from '../../src/packaging/resolve/resolve.js'
 import { readEntry } from '../../src/packaging/resolve/wheel-store.js'
-import { checkWheels, manylinuxGlibc, parseWheelName } from '../../src/packaging/resolve/wheel-tags.js'
+import {
+  checkWheels,
+  manylinuxGlibc,
+  parseWheelName
+} from '../../src/packaging/resolve/wheel-tags.js'
 import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname

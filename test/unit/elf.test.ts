@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { elfMachine, elfMismatch, isSharedLibrary, machineName } from '../../src/packaging/verify/elf.js'
+import {
+  elfMachine,
+  elfMismatch,
+  isSharedLibrary,
+  machineName
+} from '../../src/packaging/verify/elf.js'
 
 /** The first 20 bytes of a 64-bit little-endian ELF header with the given e_machine. */
 function header(machine: number, littleEndian = true): Uint8Array {

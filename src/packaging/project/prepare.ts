@@ -7,7 +7,7 @@
 // no uv and reaches no network.
 import * as core from '@actions/core'
 import { createHash } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative } from 'node:path'
 import { CACHE_FORMAT_VERSION, INPUT } from '../../constants.js'
@@ -137,10 +137,16 @@ function localPaths(parsed: ParsedRequirements): string[] {
   const paths = new Set<string>()
   for (const entry of [...parsed.requirements, ...parsed.constraints]) {
     if (!entry.local) continue
+    const where = `${relative(dirname(parsed.root), entry.file) || basename(entry.file)}:${entry.line}`
+    if (!existsSync(entry.local.path)) {
+      throw new UserError(
+        `${where}: "${entry.text}" names ${entry.local.path}, which does not exist; fix the path ` +
+          '(a relative path is relative to the file that names it)'
+      )
+    }
     if (entry.local.editable) {
       core.notice(
-        `${relative(dirname(parsed.root), entry.file) || basename(entry.file)}:${entry.line}: ` +
-          `${entry.text} is installed as its built wheel (Lambda has no editable installs)`
+        `${where}: ${entry.text} is installed as its built wheel (Lambda has no editable installs)`
       )
     }
     paths.add(entry.local.path)
