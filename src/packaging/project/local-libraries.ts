@@ -67,7 +67,16 @@ export async function buildLibrary(
   } else {
     const work = await mkdtemp(join(options.outDir, '.build-'))
     try {
-      const args = ['build', '--wheel', '--python', options.python, '--out-dir', work, path]
+      const args = [
+        'build',
+        '--wheel',
+        '--no-python-downloads',
+        '--python',
+        options.python,
+        '--out-dir',
+        work,
+        path
+      ]
       const what = `uv build --wheel ${path}`
       try {
         const result = await runTool(options.uvPath, args, {
