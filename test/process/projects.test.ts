@@ -223,6 +223,48 @@ describe('a uv workspace: two functions sharing libs/common', () => {
     }
   })
 
+  it('without a Python that requires-python allows, the lock ships as it is, with a warning', async () => {
+    // uv checks a lock against its pyproject files only with such an interpreter; this machine
+    // has 3.11 alone, so a workspace that requires 3.12 cannot be checked here.
+    const copy = mkdtempSync(join(tmpdir(), 'lpd-ws-312-'))
+    cpSync(root, copy, { recursive: true })
+    for (const file of [
+      'uv.lock',
+      'services/orders/pyproject.toml',
+      'services/payments/pyproject.toml',
+      'libs/common/pyproject.toml'
+    ]) {
+      const path = join(copy, file)
+      writeFileSync(path, readFileSync(path, 'utf8').replaceAll('>=3.11', '>=3.12'))
+    }
+    const run = await runAction({
+      inputs: {
+        mode: 'build',
+        runtime: 'python3.12',
+        architectures: 'arm64',
+        handler: 'app.handler',
+        cache: 'false',
+        source: 'services/orders',
+        'output-dir': mkdtempSync(join(tmpdir(), 'lpd-out-'))
+      },
+      env: {
+        PATH,
+        GITHUB_WORKSPACE: copy,
+        RUNNER_TOOL_CACHE: mkdtempSync(join(tmpdir(), 'lpd-ws-312-store-'))
+      },
+      cwd: copy
+    })
+    expect(run.code, run.stdout + run.stderr).toBe(0)
+    expect(run.stdout).toMatch(
+      /::warning::.*uv.lock: uv could not check that the lock matches its pyproject.toml files/
+    )
+    expect(distributions(JSON.parse(run.outputs.packages!).arm64.function.path)).toEqual([
+      'attrs',
+      'common',
+      'six'
+    ])
+  })
+
   it('package-type: layer puts the dependencies and the library in the layer, the code alone in the function', async () => {
     const run = await build({
       source: 'services/payments',
