@@ -31,7 +31,8 @@ function workspace(): string {
       '[tool.uv.workspace]\nmembers = ["services/*", "libs/*"]\n\n[dependency-groups]\ndev = ["iniconfig==2.0.0"]\n',
     'services/orders/pyproject.toml':
       '[project]\nname = "orders"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n' +
-      'dependencies = ["common", "six==1.16.0"]\n\n[dependency-groups]\ndev = ["iniconfig==2.0.0"]\n\n' +
+      'dependencies = ["common", "six==1.16.0"]\n\n[project.optional-dependencies]\nfast = ["idna==3.10"]\n\n' +
+      '[dependency-groups]\ndev = ["iniconfig==2.0.0"]\n\n' +
       '[tool.uv.sources]\ncommon = { workspace = true }\n',
     'services/orders/app.py':
       'import six\nfrom common import GREETING\n\ndef handler(event, context):\n    return GREETING\n',
@@ -277,6 +278,13 @@ describe('a uv workspace: two functions sharing libs/common', () => {
     expect(entries(packages.layer.path)).toContain('python/common/__init__.py')
     // The member's folder as it is (its pyproject.toml too, as with a requirements.txt).
     expect(entries(packages.function.path)).toEqual(['app.py', 'pyproject.toml'])
+  })
+
+  it('extras and groups add what they name, and only then', async () => {
+    const run = await build({ source: 'services/orders', extras: 'fast', groups: 'dev' })
+    expect(run.code, run.stdout + run.stderr).toBe(0)
+    const fn = JSON.parse(run.outputs.packages!).x86_64.function
+    expect(distributions(fn.path)).toEqual(['attrs', 'common', 'idna', 'iniconfig', 'six'])
   })
 
   it('extras and groups are checked against the member', async () => {
