@@ -302,7 +302,7 @@ describe('a uv workspace: two functions sharing libs/common', () => {
     )
     expect(run.code).toBe(1)
     expect(run.errors.join('\n')).toMatch(
-      /a uv.lock need uv .*installer: pip found none; set installer: auto or uv/
+      /a uv.lock needs uv .*installer: pip found none; set installer: auto or uv/
     )
   })
 })
@@ -320,6 +320,17 @@ describe.concurrent('folders without a lock', () => {
     expect(run.stdout).toMatch(
       /requirements.txt:1: -e \.\.\/\.\.\/libs\/common is installed as its built wheel/
     )
+    const fn = JSON.parse(run.outputs.packages!).x86_64.function
+    expect(distributions(fn.path)).toEqual(['attrs', 'common', 'six'])
+  })
+
+  it('installer: pip builds a local library with pip wheel', async ({ expect }) => {
+    const run = await build(
+      { source: 'functions/legacy', installer: 'pip' },
+      mkdtempSync(join(tmpdir(), 'lpd-legacy-pip-'))
+    )
+    expect(run.code, run.stdout + run.stderr).toBe(0)
+    expect(run.stdout).toContain('pip wheel')
     const fn = JSON.parse(run.outputs.packages!).x86_64.function
     expect(distributions(fn.path)).toEqual(['attrs', 'common', 'six'])
   })

@@ -2,7 +2,7 @@
 // requires-python against a runtime, and the rewrite of local-library lines into pins.
 import { describe, expect, it } from 'vitest'
 import { decideDependencyFile, type ProjectReader } from '../../src/packaging/project/discover.js'
-import { absoluteExportPaths } from '../../src/packaging/project/prepare.js'
+import { absoluteExportPaths, exportArgs } from '../../src/packaging/project/uv-export.js'
 import {
   declaresDependencies,
   parsePyproject,
@@ -364,6 +364,27 @@ describe('local library lines', () => {
     expect(out.get('/s/p/0.txt')).toBe(
       '--find-links /s/w\nlib==1 --hash=sha256:dd\nsix==1.16.0 --hash=sha256:cc\n'
     )
+  })
+
+  it('uv export: the member alone, no dev groups, no editables, the lock checked', () => {
+    expect(exportArgs('--locked', 'orders', ['fast'], ['tracing', 'dev'])).toEqual([
+      'export',
+      '--locked',
+      '--no-python-downloads',
+      '--package',
+      'orders',
+      '--no-default-groups',
+      '--no-editable',
+      '--no-emit-project',
+      '--no-header',
+      '--no-annotate',
+      '--extra',
+      'fast',
+      '--group',
+      'tracing',
+      '--group',
+      'dev'
+    ])
   })
 
   it('uv export paths become absolute from the lock folder', () => {

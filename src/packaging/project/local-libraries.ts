@@ -1,15 +1,41 @@
-// Local libraries (workspace members, path requirements) as files: a digest of their
-// contents for the cache key, and `uv build --wheel` for the wheel that ships. Thin adapter.
+// Local libraries (workspace members, path requirements) as files: which lines name them, a
+// digest of their contents for the cache key, and the wheel that ships (`uv build --wheel`, or
+// `pip wheel` with installer: pip). Thin adapter.
 import { createHash } from 'node:crypto'
+import * as core from '@actions/core'
+import { existsSync } from 'node:fs'
 import { copyFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import { basename, dirname, join, relative } from 'node:path'
 import { UserError } from '../../errors.js'
 import { fileDigests } from '../../file-digest.js'
 import { logBlock } from '../../report/log.js'
 import { listSourceFiles } from '../assemble/source-files.js'
 import { runTool, ToolFailure, lastLines, type Env } from '../resolve/installer.js'
+import type { ParsedRequirements } from '../resolve/requirements.js'
 import { isPurePythonWheel, parseWheelName } from '../resolve/wheel-tags.js'
 import type { BuiltLibrary } from './rewrite.js'
+
+/** The local-library lines of a parsed requirements file, unique by path. */
+export function localPaths(parsed: ParsedRequirements): string[] {
+  const paths = new Set<string>()
+  for (const entry of [...parsed.requirements, ...parsed.constraints]) {
+    if (!entry.local) continue
+    const where = `${relative(dirname(parsed.root), entry.file) || basename(entry.file)}:${entry.line}`
+    if (!existsSync(entry.local.path)) {
+      throw new UserError(
+        `${where}: "${entry.text}" names ${entry.local.path}, which does not exist; fix the path ` +
+          '(a relative path is relative to the file that names it)'
+      )
+    }
+    if (entry.local.editable) {
+      core.notice(
+        `${where}: ${entry.text} is installed as its built wheel (Lambda has no editable installs)`
+      )
+    }
+    paths.add(entry.local.path)
+  }
+  return [...paths].sort()
+}
 
 /** What a build leaves in the library folder: not its contents. */
 const BUILD_OUTPUTS = [
@@ -47,7 +73,8 @@ export async function libraryDigest(path: string): Promise<string> {
 }
 
 export interface BuildLibraryOptions {
-  uvPath: string
+  /** undefined: pip builds it (installer: pip). */
+  uvPath?: string
   /** Python the build backend runs on (the host's). */
   python: string
   /** The wheel lands here. */
@@ -67,33 +94,38 @@ export async function buildLibrary(
   } else {
     const work = await mkdtemp(join(options.outDir, '.build-'))
     try {
-      const args = [
-        'build',
-        '--wheel',
-        '--no-python-downloads',
-        '--python',
-        options.python,
-        '--out-dir',
-        work,
-        path
-      ]
-      const what = `uv build --wheel ${path}`
+      // The fixed timestamp also makes setuptools and hatchling wheels reproducible.
+      const buildEnv = { SOURCE_DATE_EPOCH: WHEEL_EPOCH, ...options.env }
+      const [command, args]: [string, string[]] =
+        options.uvPath === undefined
+          ? [options.python, ['-m', 'pip', 'wheel', '--no-deps', '--wheel-dir', work, path]]
+          : [
+              options.uvPath,
+              [
+                'build',
+                '--wheel',
+                '--no-python-downloads',
+                '--python',
+                options.python,
+                '--out-dir',
+                work,
+                path
+              ]
+            ]
+      const what = `${options.uvPath === undefined ? 'pip wheel' : 'uv build --wheel'} ${path}`
       try {
-        const result = await runTool(options.uvPath, args, {
-          what,
-          env: { SOURCE_DATE_EPOCH: WHEEL_EPOCH, ...options.env }
-        })
+        const result = await runTool(command, args, { what, env: buildEnv })
         logBlock(what, result.output.trimEnd() || '(no output)')
       } catch (error) {
         if (!(error instanceof ToolFailure)) throw error
         throw new UserError(
-          `${path}: building the local library into a wheel failed (uv build):\n` +
+          `${path}: building the local library into a wheel failed (${what}):\n` +
             lastLines(error.result.stderr || error.result.output, 10)
         )
       }
       const [built] = (await readdir(work)).filter((name) => name.endsWith('.whl'))
       if (built === undefined)
-        throw new UserError(`${path}: uv build reported success but wrote no wheel`)
+        throw new UserError(`${path}: ${what} reported success but wrote no wheel`)
       file = built
       await copyFile(join(work, built), join(options.outDir, built))
     } finally {
