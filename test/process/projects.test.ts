@@ -307,6 +307,47 @@ describe('a uv workspace: two functions sharing libs/common', () => {
   })
 })
 
+describe('a single project with a uv.lock and no local library', () => {
+  it('ships the locked versions, and a warm build runs no uv', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'lpd-solo-'))
+    write(project, {
+      'pyproject.toml':
+        '[project]\nname = "solo"\nversion = "1.0"\nrequires-python = ">=3.11"\n' +
+        'dependencies = ["six"]\n\n[dependency-groups]\ndev = ["iniconfig==2.0.0"]\n',
+      'app.py': 'import six\n\ndef handler(event, context):\n    return six.PY3\n'
+    })
+    execFileSync(UV, ['lock', '--quiet'], { cwd: project, env: { ...process.env, PATH } })
+    const locked = /name = "six"\nversion = "([^"]+)"/.exec(
+      readFileSync(join(project, 'uv.lock'), 'utf8')
+    )![1]
+    const soloStore = mkdtempSync(join(tmpdir(), 'lpd-solo-store-'))
+    const run = (outputDir: string) =>
+      runAction({
+        inputs: {
+          mode: 'build',
+          runtime: 'python3.11',
+          architectures: 'arm64',
+          handler: 'app.handler',
+          cache: 'false',
+          source: '.',
+          'output-dir': outputDir
+        },
+        env: { PATH, GITHUB_WORKSPACE: project, RUNNER_TOOL_CACHE: soloStore },
+        cwd: project
+      })
+    const cold = await run(mkdtempSync(join(tmpdir(), 'lpd-out-')))
+    expect(cold.code, cold.stdout + cold.stderr).toBe(0)
+    expect(cold.stdout).toContain('uv.lock decides: its project solo (.) holds source .')
+    const fn = JSON.parse(cold.outputs.packages!).arm64.function.path
+    expect(distributions(fn)).toEqual(['six'])
+    expect(entries(fn)).toContain(`six-${locked}.dist-info/METADATA`)
+    const warm = await run(mkdtempSync(join(tmpdir(), 'lpd-out-')))
+    expect(warm.code, warm.stdout + warm.stderr).toBe(0)
+    expect(warm.outputs['cache-hit']).toBe('true')
+    expect(warm.stdout).not.toMatch(/uv export|uv pip compile|pip download/)
+  })
+})
+
 describe.concurrent('folders without a lock', () => {
   it('a requirements.txt naming ../../libs/common (editable) builds the library, relative to the file', async ({
     expect

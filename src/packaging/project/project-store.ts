@@ -119,15 +119,20 @@ export async function projectEntry(
     const parsed = parseRequirements(sourceFile, fsReader, env, true)
     const libraries = localPaths(parsed)
     const digests = await Promise.all(libraries.map(libraryDigest))
-    const wheelsDir = join(root, 'local-wheels', sha256(digests))
-    const built = await localWheels(
-      wheelsDir,
-      libraries,
-      digests,
-      installer.uvPath,
-      installer.host.python,
-      env
-    )
+    // A lock may name no local library at all: then there is no folder to point at.
+    const wheelsDir =
+      libraries.length === 0 ? undefined : join(root, 'local-wheels', sha256(digests))
+    const built =
+      wheelsDir === undefined
+        ? new Map<string, BuiltLibrary>()
+        : await localWheels(
+            wheelsDir,
+            libraries,
+            digests,
+            installer.uvPath,
+            installer.host.python,
+            env
+          )
     const texts = new Map(parsed.files.map((file) => [file, fsReader.readText(file) ?? '']))
     const files = rewriteRequirements(parsed, texts, built, wheelsDir, dir, fsReader.isDirectory)
     for (const [file, text] of files) {
@@ -135,7 +140,8 @@ export async function projectEntry(
     }
     await rm(join(staging, 'exported.txt'), { force: true })
     const libraryNames = [...built.values()].map((b) => `${b.project} ${b.version}`)
-    await writeFile(join(staging, LIBRARIES_FILE), JSON.stringify(libraryNames))
+    const entry: ProjectEntryFile = { libraries: libraryNames, ...(wheelsDir ? { wheelsDir } : {}) }
+    await writeFile(join(staging, LIBRARIES_FILE), JSON.stringify(entry))
     await writeFile(join(staging, COMPLETE), '')
     await rm(dir, { recursive: true, force: true })
     await rename(staging, dir)
@@ -146,14 +152,23 @@ export async function projectEntry(
   }
 }
 
+/** What a project entry records beside its requirements files. */
+interface ProjectEntryFile {
+  /** `common 0.1.0`, for the log and the summary. */
+  libraries: string[]
+  /** The local-wheel folder the requirements point at, when there are local libraries. */
+  wheelsDir?: string
+}
+
 async function readProjectEntry(dir: string): Promise<EntryResult | undefined> {
   if (!(await exists(join(dir, COMPLETE)))) return undefined
   try {
-    const libraries = JSON.parse(await readFile(join(dir, LIBRARIES_FILE), 'utf8')) as string[]
-    const findLinks = /^--find-links (.+)$/m.exec(await readFile(join(dir, '0.txt'), 'utf8'))?.[1]
+    const entry = JSON.parse(await readFile(join(dir, LIBRARIES_FILE), 'utf8')) as ProjectEntryFile
     // The wheels it pins must still be there (a store cleaned by hand).
-    if (findLinks === undefined || !(await exists(join(findLinks, COMPLETE)))) return undefined
-    return { file: join(dir, '0.txt'), libraries }
+    if (entry.wheelsDir !== undefined && !(await exists(join(entry.wheelsDir, COMPLETE)))) {
+      return undefined
+    }
+    return { file: join(dir, '0.txt'), libraries: entry.libraries }
   } catch {
     return undefined
   }

@@ -32,7 +32,8 @@ export function rewriteRequirements(
   parsed: ParsedRequirements,
   texts: ReadonlyMap<string, string>,
   built: ReadonlyMap<string, BuiltLibrary>,
-  findLinksDir: string,
+  /** Where the built wheels are; undefined when there are none. */
+  findLinksDir: string | undefined,
   outDir: string,
   isDirectory: (path: string) => boolean
 ): Map<string, string> {
@@ -50,7 +51,8 @@ export function rewriteRequirements(
   )
   const out = new Map<string, string>()
   for (const [file, name] of names) {
-    const lines: string[] = file === parsed.root ? [`--find-links ${findLinksDir}`] : []
+    const lines: string[] =
+      file === parsed.root && findLinksDir !== undefined ? [`--find-links ${findLinksDir}`] : []
     for (const { line, text } of logicalLines(texts.get(file) ?? '')) {
       const library = locals.get(`${file}:${line}`)
       const entry = entryAt.get(`${file}:${line}`)
