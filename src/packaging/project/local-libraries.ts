@@ -16,7 +16,11 @@ import { isPurePythonWheel, parseWheelName } from '../resolve/wheel-tags.js'
 import type { BuiltLibrary } from './rewrite.js'
 
 /** The local-library lines of a parsed requirements file, unique by path. */
-export function localPaths(parsed: ParsedRequirements): string[] {
+export function localPaths(
+  parsed: ParsedRequirements,
+  /** False when the caller has told the user already (the second read of one file). */
+  notify = true
+): string[] {
   const paths = new Set<string>()
   for (const entry of [...parsed.requirements, ...parsed.constraints]) {
     if (!entry.local) continue
@@ -27,7 +31,7 @@ export function localPaths(parsed: ParsedRequirements): string[] {
           '(a relative path is relative to the file that names it)'
       )
     }
-    if (entry.local.editable) {
+    if (entry.local.editable && notify) {
       core.notice(
         `${where}: ${entry.text} is installed as its built wheel (Lambda has no editable installs)`
       )

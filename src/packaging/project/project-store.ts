@@ -117,7 +117,8 @@ export async function projectEntry(
       sourceFile = produced.file
     }
     const parsed = parseRequirements(sourceFile, fsReader, env, true)
-    const libraries = localPaths(parsed)
+    // The editable notice came from the first read (prepare.ts); an export has no editables.
+    const libraries = localPaths(parsed, false)
     const digests = await Promise.all(libraries.map(libraryDigest))
     // A lock may name no local library at all: then there is no folder to point at.
     const wheelsDir =
