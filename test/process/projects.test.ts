@@ -291,7 +291,7 @@ describe('a uv workspace: two functions sharing libs/common', () => {
     const run = await build({ source: 'services/orders', groups: 'docs' })
     expect(run.code).toBe(1)
     expect(run.errors.join('\n')).toMatch(
-      /groups: .*has no dependency group "docs" \(it has: dev\)/
+      /groups: services\/orders\/pyproject.toml has no dependency group "docs" \(it has: dev\)/
     )
   })
 
@@ -393,7 +393,7 @@ describe.concurrent('folders without a lock', () => {
     )
     expect(run.code).toBe(1)
     expect(run.errors.join('\n')).toMatch(
-      /functions\/plain\/pyproject.toml has requires-python = ">=3.11", which python3.10 \(Python 3.10\) does not satisfy/
+      /^functions\/plain\/pyproject.toml has requires-python = ">=3.11", which python3.10 \(Python 3.10\) does not satisfy/
     )
   })
 

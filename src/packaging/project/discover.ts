@@ -57,7 +57,8 @@ function foldersUp(source: string, workspace: string): string[] {
   return folders
 }
 
-function shown(path: string, workspace: string): string {
+/** `path` relative to the workspace for messages (`services/orders/pyproject.toml`). */
+export function shown(path: string, workspace: string): string {
   const rel = relative(workspace, path)
   return rel === '' ? '.' : rel.startsWith('..') ? path : rel
 }

@@ -15,7 +15,7 @@ import type { Env, InstallerChoice } from '../resolve/installer.js'
 import { parseRequirements } from '../resolve/requirements.js'
 import { defaultStoreRoot } from '../resolve/wheel-store.js'
 import { normalizeProjectName } from '../resolve/wheel-tags.js'
-import { decideDependencyFile, type Decision, type DependencyFile } from './discover.js'
+import { decideDependencyFile, shown, type Decision, type DependencyFile } from './discover.js'
 import { libraryDigest, localPaths } from './local-libraries.js'
 import { fsReader, projectEntry, sha256 } from './project-store.js'
 import { checkSelection, parsePyproject, selectedRequirements } from './pyproject.js'
@@ -129,8 +129,13 @@ export async function prepareDependencies(request: ProjectRequest): Promise<Prep
   if (decided.kind === 'pyproject') {
     const text = fsReader.readText(decided.file) as string
     const pyproject = parsePyproject(text, decided.file)
-    checkRequiresPython(pyproject.requiresPython, decided.file, request.runtime)
-    const lines = selectedRequirements(pyproject, decided.file, request.extras, request.groups)
+    checkRequiresPython(pyproject.requiresPython, shown(decided.file, workspace), request.runtime)
+    const lines = selectedRequirements(
+      pyproject,
+      shown(decided.file, workspace),
+      request.extras,
+      request.groups
+    )
     const projectDir = dirname(decided.file)
     const requirementLines = lines.map((line) => {
       const name = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line)?.[1]
@@ -178,10 +183,14 @@ export async function prepareDependencies(request: ProjectRequest): Promise<Prep
   const memberText = fsReader.readText(memberPyproject)
   if (memberText !== undefined) {
     const pyproject = parsePyproject(memberText, memberPyproject)
-    checkRequiresPython(pyproject.requiresPython, memberPyproject, request.runtime)
-    checkSelection(pyproject, memberPyproject, request.extras, request.groups)
+    checkRequiresPython(
+      pyproject.requiresPython,
+      shown(memberPyproject, workspace),
+      request.runtime
+    )
+    checkSelection(pyproject, shown(memberPyproject, workspace), request.extras, request.groups)
   }
-  checkRequiresPython(decided.lock.requiresPython, decided.file, request.runtime)
+  checkRequiresPython(decided.lock.requiresPython, shown(decided.file, workspace), request.runtime)
   const pyprojects = [
     ...new Set([lockDir, ...lockMembers(decided.lock, lockDir).map((m) => m.dir)])
   ].map((dir) => {
