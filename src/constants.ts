@@ -5,6 +5,8 @@ export const INPUT = {
   functionName: 'function-name',
   source: 'source',
   requirements: 'requirements',
+  extras: 'extras',
+  groups: 'groups',
   runtime: 'runtime',
   architectures: 'architectures',
   handler: 'handler',

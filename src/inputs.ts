@@ -26,8 +26,12 @@ export interface Inputs {
   mode: Mode
   functionNames: string[]
   source: string
-  /** Absolute path; undefined when there is no requirements file (no dependencies). */
+  /** The `requirements` input, absolute; undefined: the build finds the file from `source`. */
   requirements?: string
+  /** Optional-dependency groups of the project to include. */
+  extras: string[]
+  /** Dependency groups of the project to include. */
+  groups: string[]
   runtime?: RuntimeFacts
   architectures?: Architecture[]
   handler?: string
@@ -271,12 +275,11 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
 
   const source = existingDirectory(INPUT.source, read(INPUT.source) ?? '.')
   const requirementsInput = read(INPUT.requirements)
-  let requirements: string | undefined
-  if (requirementsInput !== undefined) {
-    requirements = readableFile(INPUT.requirements, resolve(requirementsInput))
-  } else if (existsSync(join(source, 'requirements.txt'))) {
-    requirements = readableFile(INPUT.requirements, join(source, 'requirements.txt'))
-  }
+  // Unset: the project phase finds the file (uv.lock, requirements.txt, pyproject.toml).
+  const requirements =
+    requirementsInput === undefined
+      ? undefined
+      : readableFile(INPUT.requirements, resolve(requirementsInput))
 
   const packageType = oneOf(
     INPUT.packageType,
@@ -352,6 +355,8 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     functionNames,
     source,
     requirements,
+    extras: splitList(read(INPUT.extras)),
+    groups: splitList(read(INPUT.groups)),
     runtime,
     architectures,
     handler: matching(

@@ -192,6 +192,8 @@ export async function run(): Promise<void> {
           architectures: plan.architectures,
           source: inputs.source,
           requirements: inputs.requirements,
+          extras: inputs.extras,
+          groups: inputs.groups,
           handler: plan.handler,
           importCheck: inputs.importCheck,
           packageType: inputs.packageType,
@@ -207,7 +209,8 @@ export async function run(): Promise<void> {
     if (prebuilt) checkPrebuilt(prebuilt, plan)
     setBuildOutputs(build, plan.switchArchitecture ?? targets[0]?.architecture)
 
-    const id = reportId({ source: inputs.source, requirements: inputs.requirements })
+    const dependencyFile = build.dependencies?.file ?? inputs.requirements
+    const id = reportId({ source: inputs.source, requirements: dependencyFile })
     const base = await restoreBaseReport({ id })
     const report: RunReport = {
       mode: inputs.mode,
@@ -223,7 +226,7 @@ export async function run(): Promise<void> {
     const failures = checkGates(report)
     if (failures.length > 0) {
       await publishReport(report, inputs)
-      annotateGateFailures(failures, inputs.requirements)
+      annotateGateFailures(failures, dependencyFile)
       throw gateError(failures)
     }
     await saveBaseReport({ id, reportPath: build.reportPath })

@@ -62,12 +62,24 @@ export interface ArchBuild {
   timings: Record<string, number>
 }
 
+export interface DependencySummary {
+  kind: 'none' | 'requirements' | 'pyproject' | 'uv-lock'
+  /** Absolute path of the file that decided. */
+  file?: string
+  /** One sentence: which file decided and why. */
+  reason: string
+  /** Local libraries built into wheels: `common 0.1.0`. */
+  localLibraries: string[]
+}
+
 export interface BuildResult {
   runtime: string
   packageType: 'zip' | 'layer'
   architectures: ArchBuild[]
   /** True when every architecture's wheels came from the cache. */
   cacheHit: boolean
+  /** Which file decided the dependencies, and why (absent in reports from before issue 9). */
+  dependencies?: DependencySummary
   /** The JSON report written next to the packages (`<output-dir>/report.json`). */
   reportPath: string
 }

@@ -12,6 +12,7 @@ import { closureSummaryLine } from './verify/closure.js'
 import { runImportCheck } from './verify/import-check.js'
 import { checkPackageLibraries, ElfParseCache, elfParseCacheFile } from './verify/library-scan.js'
 import { checkPackageClosure } from './verify/package-metadata.js'
+import { prepareDependencies, type PreparedDependencies } from './project/prepare.js'
 import { resolveWheels } from './resolve/resolve.js'
 import { defaultStoreRoot } from './resolve/wheel-store.js'
 
@@ -19,7 +20,10 @@ export interface BuildRequest {
   runtime: RuntimeFacts
   architectures: Architecture[]
   source: string
+  /** The `requirements` input; undefined: found from `source` (see project/discover.ts). */
   requirements?: string
+  extras: string[]
+  groups: string[]
   handler?: string
   importCheck: boolean
   packageType: 'zip' | 'layer'
@@ -65,13 +69,14 @@ function storeRoot(request: BuildRequest): string {
 
 async function buildArchitecture(
   request: BuildRequest,
+  dependencies: PreparedDependencies,
   architecture: Architecture,
   elfCache: ElfParseCache
 ): Promise<ArchBuild> {
   const timings: Record<string, number> = {}
   const resolved = await timed(timings, 'resolve', () =>
     resolveWheels({
-      requirementsFile: request.requirements,
+      requirementsFile: dependencies.requirementsFile,
       runtime: request.runtime,
       architecture,
       installer: request.installer,
@@ -120,7 +125,8 @@ async function buildArchitecture(
     const closureStart = performance.now()
     const closure = await checkPackageClosure(
       Object.values(packages).map((zip) => zip.path),
-      request.requirements,
+      // What resolve read: the user's requirements file, or the one the project phase wrote.
+      dependencies.requirementsFile,
       { runtime: request.runtime, architecture }
     )
     const closureMs = Math.round(performance.now() - closureStart)
@@ -175,10 +181,23 @@ function portableReport(result: BuildResult): BuildResult {
 export async function buildPackages(request: BuildRequest): Promise<BuildResult> {
   await mkdir(request.outputDir, { recursive: true })
   const elfCache = await ElfParseCache.load(elfParseCacheFile(storeRoot(request)))
+  // Once for every architecture: an export and the local wheels are the same for each.
+  const dependencies = await prepareDependencies({
+    source: request.source,
+    requirements: request.requirements,
+    extras: request.extras,
+    groups: request.groups,
+    runtime: request.runtime,
+    installer: request.installer,
+    useActionsCache: request.useActionsCache,
+    storeRoot: request.storeRoot
+  })
   // Every architecture finishes (or fails) before the step does: no build left running unseen,
   // and each distinct failure is reported.
   const settled = await Promise.allSettled(
-    request.architectures.map((architecture) => buildArchitecture(request, architecture, elfCache))
+    request.architectures.map((architecture) =>
+      buildArchitecture(request, dependencies, architecture, elfCache)
+    )
   )
   await elfCache.save()
   const failures = [
@@ -194,6 +213,12 @@ export async function buildPackages(request: BuildRequest): Promise<BuildResult>
     packageType: request.packageType,
     architectures,
     cacheHit: architectures.every((arch) => arch.cacheHit),
+    dependencies: {
+      kind: dependencies.kind,
+      ...(dependencies.decidedBy === undefined ? {} : { file: dependencies.decidedBy }),
+      reason: dependencies.reason,
+      localLibraries: dependencies.localLibraries
+    },
     reportPath: join(request.outputDir, REPORT_FILE)
   }
   await writeFile(result.reportPath, JSON.stringify(portableReport(result), null, 2) + '\n')

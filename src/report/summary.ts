@@ -447,6 +447,17 @@ function deploySection(report: RunReport, options: TableOptions): string | undef
   return `#### Deploy\n\n${deployTable(report.deploys, options)}`
 }
 
+/** Which file decided the dependencies and why (issue 9), and the local libraries built. */
+function dependenciesLine(report: RunReport): string | undefined {
+  const dependencies = report.build.dependencies
+  if (!dependencies) return undefined
+  const libraries =
+    dependencies.localLibraries.length > 0
+      ? ` Local libraries built into wheels: ${dependencies.localLibraries.map(code).join(', ')}.`
+      : ''
+  return `Dependencies: ${dependencies.reason}.${libraries}`
+}
+
 /** The job summary: every part of the report. */
 export function renderSummary(report: RunReport): string {
   const { failures, changes } = findings(report)
@@ -456,7 +467,14 @@ export function renderSummary(report: RunReport): string {
     subtitle(report),
     gateSection(failures),
     sizeTable(report, failures, changes, options),
-    [limitsLine(report), ...importCheckNotes(report), ...closureNotes(report)].join('\n\n'),
+    [
+      limitsLine(report),
+      dependenciesLine(report),
+      ...importCheckNotes(report),
+      ...closureNotes(report)
+    ]
+      .filter((line) => line !== undefined)
+      .join('\n\n'),
     changeSection(report, changes, CHANGES_LISTED_SUMMARY),
     deploySection(report, options),
     pruneSection(report),

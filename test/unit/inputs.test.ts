@@ -26,7 +26,8 @@ describe('getInputs', () => {
       mode: 'build',
       runtime: { name: 'python3.12', glibcMinor: 34 },
       architectures: ['arm64'],
-      requirements: join(source, 'requirements.txt'),
+      extras: [],
+      groups: [],
       packageType: 'zip',
       installer: 'auto',
       importCheck: true,
@@ -39,8 +40,16 @@ describe('getInputs', () => {
     })
   })
 
-  it('has no requirements when the source has none and none is given', () => {
+  it('leaves finding the dependency file to the build when requirements is unset', () => {
+    // The project phase decides (uv.lock, requirements.txt, pyproject.toml): test/unit/project-discover.test.ts.
+    expect(parse(buildBase).requirements).toBeUndefined()
     expect(parse({ ...buildBase, source: emptySource }).requirements).toBeUndefined()
+  })
+
+  it('reads extras and groups as comma lists', () => {
+    const inputs = parse({ ...buildBase, extras: 'fast, s3', groups: 'tracing\nops' })
+    expect(inputs.extras).toEqual(['fast', 's3'])
+    expect(inputs.groups).toEqual(['tracing', 'ops'])
   })
 
   it('reads both architectures from a comma or newline list, without duplicates', () => {

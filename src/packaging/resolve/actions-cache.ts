@@ -16,15 +16,15 @@ function available(): boolean {
 }
 
 /**
- * Restores `dir` (a wheel-store entry) saved under exactly `key`. True when the service
+ * Restores `dir` (a wheel-store entry, or the folders of a project entry) saved under exactly `key`. True when the service
  * returned that entry; the caller still verifies it (marker, sizes, sha256).
  */
-export async function restoreStoreEntry(dir: string, key: string): Promise<boolean> {
+export async function restoreStoreEntry(dir: string | string[], key: string): Promise<boolean> {
   if (!available()) return false
   try {
     // No restore keys: an entry of another key holds other wheels. The service matches the
     // primary key by prefix too, so insist on the exact key.
-    const hit = await cache.restoreCache([dir], key)
+    const hit = await cache.restoreCache(typeof dir === 'string' ? [dir] : dir, key)
     if (hit === undefined) {
       core.info(`Actions cache: no entry for ${key}`)
       return false
@@ -44,10 +44,10 @@ export async function restoreStoreEntry(dir: string, key: string): Promise<boole
 }
 
 /** Saves `dir` under `key`, and logs the outcome; -1 from the service means "not saved". */
-export async function saveStoreEntry(dir: string, key: string): Promise<void> {
+export async function saveStoreEntry(dir: string | string[], key: string): Promise<void> {
   if (!available()) return
   try {
-    const id = await cache.saveCache([dir], key)
+    const id = await cache.saveCache(typeof dir === 'string' ? [dir] : dir, key)
     core.info(
       id === -1
         ? `Actions cache: ${key} was not saved (the service declined; it may exist already)`

@@ -30,6 +30,20 @@ export interface RequirementEntry {
   marker: string
   /** Extras asked for, PEP 503 normalised: `fastapi[standard]` → `['standard']`. */
   extras: string[]
+  /** A local library (`./libs/common`, `file:`, `-e`): only with `allowLocalPaths`. */
+  local?: LocalRequirement
+}
+
+/** A requirement that names a folder or archive on disk instead of an index project. */
+export interface LocalRequirement {
+  /** Absolute: a relative path is relative to the file that names it, as uv reads it. */
+  path: string
+  /** `[extra,...]` as written, or empty. */
+  extras: string
+  /** The environment marker after `;`, or empty. */
+  marker: string
+  /** `-e`: installed as its built wheel, never as a link to the checkout. */
+  editable: boolean
 }
 
 export interface RequirementOption {
@@ -288,25 +302,55 @@ function localPathError(spec: string, where: string): UserError {
   )
 }
 
-/** Classifies the requirement part of a line; throws for what cannot be cached or cross-built. */
-function requirementProject(spec: string, where: string): string | undefined {
+function refuseVcs(spec: string, where: string): void {
   if (VCS.test(spec) || /@\s*(git|hg|svn|bzr)\+/i.test(spec)) {
     throw new UserError(
       `${where}: "${maskCredentials(spec)}" is a VCS requirement: it cannot be cached by ` +
         `content or cross-built for Lambda; ${UNCACHEABLE_FIX}`
     )
   }
-  if (/^file:/i.test(spec) || /@\s*file:/i.test(spec)) throw localPathError(spec, where)
-  if (URL_SCHEME.test(spec)) return undefined
-  const name = NAME.exec(spec)
-  if (!name) throw localPathError(spec, where)
-  const rest = spec.slice(name[0].length)
-  if (rest.startsWith('@')) {
-    if (!URL_SCHEME.test(rest.slice(1).trim())) throw localPathError(spec, where)
-  } else if (ARCHIVE.test(spec)) {
-    throw localPathError(spec, where)
+}
+
+/** `file:///abs`, `file:rel`, `file://localhost/abs` → the path they name. */
+function fileUrlPath(url: string): string {
+  const rest = url.replace(/^file:(\/\/(localhost)?(?=\/))?/i, '').replace(/^\/\/(?=\/)/, '')
+  return decodeURIComponent(rest)
+}
+
+/**
+ * The path of a requirement that names a local folder or archive (`./libs/common`,
+ * `../shared[x]`, `file:///w/lib`, `name @ file:...`, `dist/x-1.0-py3-none-any.whl`), as
+ * written (`file:` decoded) with its extras; undefined for an index project or a remote URL.
+ */
+export function localRequirementPath(spec: string): { path: string; extras: string } | undefined {
+  const at = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*@\s*(.+)$/.exec(spec)
+  if (at) {
+    const target = (at[3] as string).trim()
+    if (/^file:/i.test(target)) return { path: fileUrlPath(target), extras: at[2] ?? '' }
+    if (URL_SCHEME.test(target)) return undefined
+    return { path: target, extras: at[2] ?? '' }
   }
-  return normalizeProjectName(name[1] as string)
+  const extrasMatch = /^(.*?)(\[[^\]]*\])?$/.exec(spec) as RegExpExecArray
+  const body = extrasMatch[1] as string
+  const extras = extrasMatch[2] ?? ''
+  if (/^file:/i.test(body)) return { path: fileUrlPath(body), extras }
+  if (URL_SCHEME.test(body)) return undefined
+  const name = NAME.exec(spec)
+  if (!name || ARCHIVE.test(body)) return { path: body, extras }
+  return undefined
+}
+
+/** A path as written in `file`, made absolute relative to that file's folder. */
+function localPath(file: string, path: string): string {
+  return isAbsolute(path) ? path : join(dirname(file), path)
+}
+
+/** Classifies the requirement part of a line; throws for what cannot be cached or cross-built. */
+function requirementProject(spec: string, where: string): string | undefined {
+  refuseVcs(spec, where)
+  if (localRequirementPath(spec) !== undefined) throw localPathError(spec, where)
+  if (URL_SCHEME.test(spec)) return undefined
+  return normalizeProjectName((NAME.exec(spec) as RegExpExecArray)[1] as string)
 }
 
 /** `name[a, b] ...` → `['a', 'b']`. */
@@ -328,7 +372,9 @@ function requirementExtras(spec: string): string[] {
 export function parseRequirements(
   file: string,
   reader: RequirementsReader,
-  env: Readonly<Record<string, string | undefined>>
+  env: Readonly<Record<string, string | undefined>>,
+  /** Keep local-path lines as entries with `local` (the project phase builds them) instead of refusing them. */
+  allowLocalPaths = false
 ): ParsedRequirements {
   const result: ParsedRequirements = {
     root: file,
@@ -364,6 +410,29 @@ export function parseRequirements(
       if (requirement === '') {
         const options = parseOptions(splitWords(optionText), LINE_OPTIONS, where)
         for (const { option, value } of options) {
+          if (option === '--editable' && allowLocalPaths) {
+            const spec = value ?? ''
+            refuseVcs(spec, where)
+            const local = localRequirementPath(spec)
+            if (local === undefined) {
+              throw new UserError(
+                `${where}: "-e ${maskCredentials(spec)}" is an editable install from a URL: ` +
+                  `it cannot be cached or cross-built for Lambda; ${UNCACHEABLE_FIX}`
+              )
+            }
+            result.requirements.push({
+              kind,
+              file: path,
+              line,
+              text: `-e ${spec}`,
+              hashes: [],
+              markerVariables: [],
+              marker: '',
+              extras: [],
+              local: { ...local, path: localPath(path, local.path), marker: '', editable: true }
+            })
+            continue
+          }
           if (option === '--editable') {
             throw new UserError(
               `${where}: "-e ${maskCredentials(value ?? '')}" is an editable install: it cannot be ` +
@@ -426,7 +495,11 @@ export function parseRequirements(
 
       const options = parseOptions(splitWords(optionText), REQUIREMENT_OPTIONS, where)
       const { spec, marker } = splitMarker(requirement)
-      const project = requirementProject(spec, where)
+      refuseVcs(spec, where)
+      const local = allowLocalPaths ? localRequirementPath(spec) : undefined
+      const project = local
+        ? /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*@/.exec(spec)?.[1]
+        : requirementProject(spec, where)
       const hashes = options
         .filter((o) => o.option === '--hash')
         .map((o) => (o.value as string).toLowerCase())
@@ -446,11 +519,16 @@ export function parseRequirements(
         file: path,
         line,
         text: maskCredentials([requirement.replace(/\s+/g, ' ').trim(), ...others].join(' ')),
-        ...(project === undefined ? {} : { project }),
+        ...(project === undefined
+          ? {}
+          : { project: local ? normalizeProjectName(project) : project }),
         hashes: [...hashes].sort(),
         markerVariables: markerVariables(marker),
         marker,
-        extras: requirementExtras(spec)
+        extras: requirementExtras(spec),
+        ...(local
+          ? { local: { ...local, path: localPath(path, local.path), marker, editable: false } }
+          : {})
       }
       if (kind === 'constraint') result.constraints.push(entry)
       else result.requirements.push(entry)

@@ -191,6 +191,33 @@ async function openInstaller(
   return uvInstaller(host, env, uv, uvSourcesFromPip(env, parsePipConfigList(configText)))
 }
 
+/**
+ * The tools the project phase (uv.lock export, local-library builds) runs for an installer
+ * choice: the host Python, and the uv `resolveWheels` would run (on PATH, or the one the action
+ * brings, fetched now if need be); no uv with `installer: pip`.
+ */
+export async function projectTools(
+  choice: InstallerChoice,
+  env: Env,
+  toolCache: string = defaultStoreRoot(env)
+): Promise<{ python: string; uvPath?: string }> {
+  const plan = chooseInstaller(choice, choice === 'pip' ? undefined : await findOnPath('uv', env))
+  const [host, configText] = await Promise.all([
+    probePython(env),
+    pipConfigList(pythonCommand(env), env)
+  ])
+  if (plan.name === 'pip') return { python: host.python }
+  if ('uvPath' in plan) return { python: host.python, uvPath: plan.uvPath }
+  const uvPath = await bootstrapUv({
+    python: host.python,
+    env,
+    root: toolCache,
+    fetchLines: '',
+    indexes: indexesTried(configText, [])
+  })
+  return { python: host.python, uvPath }
+}
+
 export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWheels> {
   const env = request.env ?? process.env
   const file =
