@@ -124,6 +124,9 @@ async function pipInstallTarget(
       target,
       '--no-compile',
       '--no-deps',
+      // pip 23 checks a local wheel's Requires-Python against this interpreter, not against
+      // --python-version; uv already held the pins to the target's.
+      '--ignore-requires-python',
       ...pipTargetFlags(runtime, architecture),
       ...wheels
     ],
