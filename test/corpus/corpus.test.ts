@@ -37,7 +37,17 @@ export const SUMMARY_FILE = join(ROOT, '.tools', 'corpus-summary.txt')
 
 const work = mkdtempSync(join(tmpdir(), 'lpd-corpus-'))
 let hostVersion = ''
-const outcomes: { name: string; ok: boolean; pending: boolean; seconds: number }[] = []
+interface Outcome {
+  name: string
+  ok: boolean
+  pending: boolean
+  /** The action's run, and the references after it. */
+  actionSeconds: number
+  referenceSeconds: number
+}
+const outcomes: Outcome[] = []
+/** Per-set timings of the last run, for finding where the corpus spends its time. */
+const TIMINGS_FILE = join(ROOT, '.tools', 'corpus-timings.json')
 const started = performance.now()
 
 beforeAll(async () => {
@@ -53,9 +63,13 @@ afterAll(() => {
     `${outcomes.filter((o) => !o.ok && !o.pending).length} not, ${pending.length} pending ` +
     `(${pending.map((o) => o.name).join(', ') || 'none'}), ` +
     `${Math.round((performance.now() - started) / 1000)} s`
-  console.log(line)
+  const seconds = (pick: (o: Outcome) => number) =>
+    Math.round(outcomes.reduce((sum, o) => sum + pick(o), 0))
+  const time = `corpus time: ${seconds((o) => o.actionSeconds)} s in the action, ${seconds((o) => o.referenceSeconds)} s in the references (summed over sets)`
+  console.log(`${line}\n${time}`)
   mkdirSync(dirname(SUMMARY_FILE), { recursive: true })
   writeFileSync(SUMMARY_FILE, `${line}\n`)
+  writeFileSync(TIMINGS_FILE, `${JSON.stringify(outcomes, null, 2)}\n`)
 })
 
 /** This machine can import the target's package: same CPython minor, x86_64 (or arm64) host. */
@@ -159,8 +173,9 @@ async function checkArchitecture(
   }
 }
 
-async function buildSet(set: CorpusSet): Promise<void> {
+async function buildSet(set: CorpusSet, outcome: Outcome): Promise<void> {
   const source = writeSource(set)
+  const start = performance.now()
   const toolCache = join(work, set.name, 'tool-cache')
   const run = await runAction({
     inputs: {
@@ -175,6 +190,7 @@ async function buildSet(set: CorpusSet): Promise<void> {
     },
     env: { ...corpusEnv(), RUNNER_TOOL_CACHE: toolCache }
   })
+  outcome.actionSeconds = (performance.now() - start) / 1000
   const log = `${run.stdout}\n${run.stderr}`.split('\n').slice(-60).join('\n')
   if (set.fails) {
     expect(run.code, log).toBe(1)
@@ -193,6 +209,7 @@ async function buildSet(set: CorpusSet): Promise<void> {
     arch.packages.function.path = join(work, set.name, 'out', arch.packages.function.path)
     await checkArchitecture(set, source, toolCache, arch)
   }
+  outcome.referenceSeconds = (performance.now() - start) / 1000 - outcome.actionSeconds
 }
 
 describe.concurrent('corpus: what Lambda users install', () => {
@@ -200,19 +217,16 @@ describe.concurrent('corpus: what Lambda users install', () => {
     const title = `${set.name} (${set.runtime} ${set.architectures.join('+')}): ${set.covers}`
     const body = () =>
       limit(async () => {
-        const start = performance.now()
-        let ok = false
-        try {
-          await buildSet(set)
-          ok = true
-        } finally {
-          outcomes.push({
-            name: set.name,
-            ok,
-            pending: set.pending !== undefined,
-            seconds: (performance.now() - start) / 1000
-          })
+        const outcome: Outcome = {
+          name: set.name,
+          ok: false,
+          pending: set.pending !== undefined,
+          actionSeconds: 0,
+          referenceSeconds: 0
         }
+        outcomes.push(outcome)
+        await buildSet(set, outcome)
+        outcome.ok = true
       })
     if (set.pending) it.fails(`${title} [pending: ${set.pending}]`, body, SET_TIMEOUT)
     else it(title, body, SET_TIMEOUT)
