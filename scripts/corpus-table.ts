@@ -19,9 +19,8 @@ function requirementLines(set: CorpusSet): string {
 }
 
 function expected(set: CorpusSet): string {
-  if (set.pending) return `fails naming it (pending: ${set.pending})`
-  if (set.fails) return 'fails naming it'
-  return 'builds'
+  const outcome = set.fails ? 'fails naming it' : 'builds'
+  return set.pending ? `${outcome} (pending: ${cell(set.pending)})` : outcome
 }
 
 export function corpusTable(): string {
