@@ -1,0 +1,60 @@
+// Writes the README's corpus table from test/corpus/sets.ts (the source of truth), between the
+// `<!-- corpus -->` markers: `node scripts/run-ts.mjs scripts/corpus-table.ts`. `--check` exits 1
+// when the README differs (test/unit/corpus-readme.test.ts runs it).
+import { readFileSync, writeFileSync } from 'node:fs'
+import * as prettier from 'prettier'
+import { CORPUS, type CorpusSet } from '../test/corpus/sets.js'
+
+// Compiled to .tools/compiled/ by run-ts.mjs: two levels below the root.
+const root = new URL('../..', import.meta.url).pathname
+const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ')
+
+function requirementLines(set: CorpusSet): string {
+  const text = set.files[set.requirements] ?? ''
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => `\`${cell(line)}\``)
+    .join('<br>')
+}
+
+function expected(set: CorpusSet): string {
+  const outcome = set.fails ? 'fails naming it' : 'builds'
+  return set.pending ? `${outcome} (pending: ${cell(set.pending)})` : outcome
+}
+
+export function corpusTable(): string {
+  const rows = CORPUS.map(
+    (set) =>
+      `| ${set.name} | ${set.runtime} | ${set.architectures.join(', ')} | ${requirementLines(set)} | ${cell(set.covers)} | ${expected(set)} |`
+  )
+  return [
+    '| set | runtime | architectures | requirements | covers | expected |',
+    '|---|---|---|---|---|---|',
+    ...rows
+  ].join('\n')
+}
+
+const path = `${root}README.md`
+const readme = readFileSync(path, 'utf8')
+if (!readme.includes('<!-- corpus -->')) {
+  console.error('README.md has no <!-- corpus --> marker')
+  process.exit(1)
+}
+const replaced = readme.replace(
+  /<!-- corpus -->[\s\S]*?<!-- \/corpus -->/,
+  () => `<!-- corpus -->\n${corpusTable()}\n<!-- /corpus -->`
+)
+// Formatted as `npm run format` would, so the two never disagree.
+const options = (await prettier.resolveConfig(path)) ?? {}
+const wanted = await prettier.format(replaced, { ...options, filepath: path })
+if (process.argv.includes('--check')) {
+  if (wanted !== readme) {
+    console.error(
+      'README.md corpus table differs from test/corpus/sets.ts: run node scripts/run-ts.mjs scripts/corpus-table.ts'
+    )
+    process.exit(1)
+  }
+} else {
+  writeFileSync(path, wanted)
+}

@@ -1,0 +1,263 @@
+// The corpus's independent references, computed without the action's code: what uv resolves
+// for the target, what `pip install --target` writes from the same wheels, and what a zip holds.
+// The runtime → glibc table is written out here from LAMBDA-FACTS.md on purpose, so that a wrong
+// mapping in src/ cannot agree with itself.
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { promisify } from 'node:util'
+import type { Architecture } from '../../src/lambda-facts.js'
+import { ROOT, TOOLS_BIN } from '../helpers/run-action.js'
+
+const run = promisify(execFile)
+
+/** pip's and uv's caches for the corpus, kept between runs inside .tools/ (created on demand). */
+export const CORPUS_CACHE = join(ROOT, '.tools', 'corpus-cache')
+
+/** The environment every corpus tool runs in: our uv first on PATH, the caches in .tools/. */
+export function corpusEnv(): Record<string, string | undefined> {
+  mkdirSync(join(CORPUS_CACHE, 'uv'), { recursive: true })
+  mkdirSync(join(CORPUS_CACHE, 'pip'), { recursive: true })
+  return {
+    PATH: `${TOOLS_BIN}:${process.env.PATH ?? ''}`,
+    UV_CACHE_DIR: join(CORPUS_CACHE, 'uv'),
+    PIP_CACHE_DIR: join(CORPUS_CACHE, 'pip')
+  }
+}
+
+/** Amazon Linux 2 (python3.9–3.11) has glibc 2.26, Amazon Linux 2023 (3.12–3.14) 2.34. */
+export function glibcMinor(runtime: string): number {
+  const minor = Number(/^python3\.(\d+)$/.exec(runtime)?.[1])
+  if (!(minor >= 9 && minor <= 14)) throw new Error(`not a Lambda Python runtime: ${runtime}`)
+  return minor <= 11 ? 26 : 34
+}
+
+const machine = (architecture: Architecture) => (architecture === 'arm64' ? 'aarch64' : 'x86_64')
+const pythonVersion = (runtime: string) => runtime.slice('python'.length)
+
+/** PEP 503: `Foo.Bar_baz` → `foo-bar-baz`. */
+export const normalize = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '-')
+
+/**
+ * `uv pip compile` for the target: the distributions and versions a correct build holds. uv has
+ * no manylinux_2_26, so Amazon Linux 2 resolves against manylinux_2_17 (as AWS's
+ * lambda-builders does); Amazon Linux 2023 against manylinux_2_34.
+ */
+export async function uvResolution(
+  requirementsFile: string,
+  runtime: string,
+  architecture: Architecture
+): Promise<Map<string, string>> {
+  const glibc = glibcMinor(runtime) === 26 ? 17 : 34
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries({ ...process.env, ...corpusEnv() })) {
+    if (value !== undefined && !(key.startsWith('UV_') && key !== 'UV_CACHE_DIR')) env[key] = value
+  }
+  const { stdout } = await run(
+    'uv',
+    [
+      'pip',
+      'compile',
+      '--quiet',
+      '--no-config',
+      '--no-python-downloads',
+      '--python-version',
+      pythonVersion(runtime),
+      '--python-platform',
+      `${machine(architecture)}-manylinux_2_${glibc}`,
+      '--only-binary',
+      ':all:',
+      '--no-header',
+      '--no-annotate',
+      requirementsFile
+    ],
+    { env, maxBuffer: 16 << 20 }
+  )
+  const pins = new Map<string, string>()
+  for (const line of stdout.split('\n')) {
+    const pin = /^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)/.exec(line.trim())
+    if (pin) pins.set(normalize(pin[1]!), pin[2]!)
+  }
+  return pins
+}
+
+/** `--platform` ladder and interpreter flags for pip, from manylinux2014 up to the runtime's glibc. */
+function pipTargetFlags(runtime: string, architecture: Architecture): string[] {
+  const flags = ['--only-binary=:all:', '--platform', `manylinux2014_${machine(architecture)}`]
+  for (let minor = 17; minor <= glibcMinor(runtime); minor++) {
+    flags.push('--platform', `manylinux_2_${minor}_${machine(architecture)}`)
+  }
+  const version = pythonVersion(runtime)
+  flags.push('--implementation', 'cp', '--python-version', version)
+  flags.push('--abi', `cp${version.replace('.', '')}`)
+  return flags
+}
+
+/** `pip install --target <dir> --no-compile --no-deps` of exactly these wheel files. */
+async function pipInstallTarget(
+  wheels: readonly string[],
+  target: string,
+  runtime: string,
+  architecture: Architecture
+): Promise<void> {
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries({ ...process.env, ...corpusEnv() })) {
+    // This machine's pip configuration adds find-links and indexes: the files given are all.
+    if (value !== undefined && !key.startsWith('PIP_')) env[key] = value
+  }
+  Object.assign(env, {
+    PIP_CONFIG_FILE: '/dev/null',
+    PIP_CACHE_DIR: join(CORPUS_CACHE, 'pip'),
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    PIP_ROOT_USER_ACTION: 'ignore'
+  })
+  await run(
+    'python3',
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--no-index',
+      '--target',
+      target,
+      '--no-compile',
+      '--no-deps',
+      // pip 23 checks a local wheel's Requires-Python against this interpreter, not against
+      // --python-version; uv already held the pins to the target's.
+      '--ignore-requires-python',
+      ...pipTargetFlags(runtime, architecture),
+      ...wheels
+    ],
+    { env, maxBuffer: 16 << 20 }
+  )
+}
+
+/**
+ * The tree `pip install --target` writes from these wheels, as a view. pip's result depends only
+ * on the wheel bytes, the target and pip itself, so the view is kept in the corpus cache under
+ * a hash of all of them: a warm run installs only wheels it has not seen.
+ */
+export async function pipTargetView(
+  wheels: readonly string[],
+  scratch: string,
+  runtime: string,
+  architecture: Architecture
+): Promise<TreeView> {
+  const { stdout: pipVersion } = await run('python3', ['-m', 'pip', '--version'])
+  const key = createHash('sha256').update(`${pipVersion}\n${runtime} ${architecture}\n`)
+  for (const wheel of [...wheels].sort()) {
+    key.update(
+      `${basename(wheel)} ${createHash('sha256').update(readFileSync(wheel)).digest('hex')}\n`
+    )
+  }
+  const cached = join(CORPUS_CACHE, 'pip-target-views', `${key.digest('hex')}.json`)
+  if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as TreeView
+  await pipInstallTarget(wheels, scratch, runtime, architecture)
+  const view = await treeView(scratch)
+  rmSync(scratch, { recursive: true, force: true })
+  mkdirSync(join(CORPUS_CACHE, 'pip-target-views'), { recursive: true })
+  // Written aside and renamed: two sets with the same wheels may finish together.
+  const partial = `${cached}.${process.pid}.${Math.random().toString(36).slice(2)}`
+  writeFileSync(partial, JSON.stringify(view))
+  renameSync(partial, cached)
+  return view
+}
+
+export interface FileView {
+  sha256: string
+  executable: boolean
+}
+
+export interface TreeView {
+  files: Record<string, FileView>
+  /** From each top-level `*.dist-info/METADATA`: normalised name → version. */
+  distributions: Record<string, string>
+}
+
+const VIEW_SCRIPT = `
+import email.parser, hashlib, json, os, re, sys, zipfile
+path = sys.argv[1]
+files, metadata = {}, {}
+def add(name, data, executable):
+    files[name] = dict(sha256=hashlib.sha256(data).hexdigest(), executable=executable)
+    if re.fullmatch(r'[^/]+\\.dist-info/METADATA', name):
+        headers = email.parser.BytesHeaderParser().parsebytes(data)
+        metadata[re.sub(r'[-_.]+', '-', headers['Name'].lower())] = headers['Version']
+if os.path.isdir(path):
+    for root, _, names in os.walk(path):
+        for name in names:
+            full = os.path.join(root, name)
+            with open(full, 'rb') as f:
+                add(os.path.relpath(full, path).replace(os.sep, '/'), f.read(),
+                    bool(os.stat(full).st_mode & 0o111))
+else:
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None, 'bad CRC'
+        for info in z.infolist():
+            if not info.is_dir():
+                add(info.filename, z.read(info), bool((info.external_attr >> 16) & 0o111))
+print(json.dumps(dict(files=files, distributions=metadata)))
+`
+
+/** Every file of a zip (read by Python's zipfile, CRCs checked) or of a directory tree. */
+export async function treeView(path: string): Promise<TreeView> {
+  const { stdout } = await run('python3', ['-c', VIEW_SCRIPT, path], { maxBuffer: 256 << 20 })
+  return JSON.parse(stdout) as TreeView
+}
+
+/**
+ * What pip installs and the package leaves out on purpose (src/packaging/assemble/assemble.ts):
+ * console scripts (`bin/`), C headers (`include/`, from `.data/headers`), bytecode, and pip's
+ * own bookkeeping in the `.dist-info` folder.
+ */
+export function leftOutOnPurpose(path: string): boolean {
+  const segments = path.split('/')
+  const [top, file] = segments
+  if (top === 'bin' || top === 'include') return true
+  if (segments.includes('__pycache__') || path.endsWith('.pyc')) return true
+  return (
+    segments.length === 2 &&
+    top!.endsWith('.dist-info') &&
+    ['INSTALLER', 'REQUESTED', 'direct_url.json'].includes(file ?? '')
+  )
+}
+
+/** pip rewrites RECORD with its own paths and bookkeeping: compared by presence only. */
+export const isRecord = (path: string) => /^[^/]+\.dist-info\/RECORD$/.test(path)
+
+const IMPORT_SCRIPT = `
+import importlib, json, os, shutil, sys, tempfile, zipfile
+zip_path, modules = sys.argv[1], json.loads(sys.argv[2])
+root = tempfile.mkdtemp(prefix='corpus-import-')
+try:
+    zipfile.ZipFile(zip_path).extractall(root)
+    sys.path.insert(0, root)
+    for module in modules:
+        loaded = importlib.import_module(module)
+        where = os.path.realpath(loaded.__file__)
+        assert where.startswith(os.path.realpath(root)), (module, where)
+finally:
+    shutil.rmtree(root, ignore_errors=True)
+`
+
+/**
+ * Imports the modules from the extracted zip alone: `-I` (no environment, no user site) and
+ * `-S` (no site-packages at all), so nothing on this machine can stand in for a missing file.
+ */
+export async function importFromZip(zip: string, modules: readonly string[]): Promise<void> {
+  await run('python3', ['-I', '-S', '-c', IMPORT_SCRIPT, zip, JSON.stringify(modules)], {
+    env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' },
+    maxBuffer: 16 << 20
+  })
+}
+
+/** `3.11`: the CPython minor of `python3` on this machine. */
+export async function hostPythonVersion(): Promise<string> {
+  const { stdout } = await run('python3', [
+    '-c',
+    'import sys; print("%d.%d" % sys.version_info[:2])'
+  ])
+  return stdout.trim()
+}

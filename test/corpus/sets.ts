@@ -1,0 +1,532 @@
+// The corpus: requirement sets that teams ship to Lambda every day, each built by
+// test/corpus/corpus.test.ts through `node dist/index.js` and held against references the test
+// computes itself (uv's resolution for the target, pip's install of the same wheels, an import
+// from the zip alone). The README's corpus table is generated from this list
+// (scripts/corpus-table.ts), and test/unit/corpus-readme.test.ts keeps the two equal.
+//
+// A set is a source folder: today a requirements.txt; a pyproject.toml or uv.lock project
+// (issue 9) is another `files` map with its own `requirements` input.
+import type { Architecture } from '../../src/lambda-facts.js'
+
+export type Runtime =
+  'python3.9' | 'python3.10' | 'python3.11' | 'python3.12' | 'python3.13' | 'python3.14'
+
+export type ByArchitecture = readonly string[] | Partial<Record<Architecture, readonly string[]>>
+
+/** The names `has`/`lacks` give for one architecture. */
+export function forArchitecture(
+  names: ByArchitecture | undefined,
+  architecture: Architecture
+): readonly string[] {
+  if (names === undefined) return []
+  return Array.isArray(names)
+    ? names
+    : ((names as Partial<Record<Architecture, readonly string[]>>)[architecture] ?? [])
+}
+
+export interface CorpusSet {
+  /** Unique, kebab-case: the test's and the README row's name. */
+  name: string
+  /** What the set stands for, in the README's words. */
+  covers: string
+  runtime: Runtime
+  architectures: readonly Architecture[]
+  /** The source folder's files besides the handler (`app.py`, written from `imports`). */
+  files: Readonly<Record<string, string>>
+  /** The `requirements` input, relative to the source folder; also what uv resolves. */
+  requirements: string
+  /** Modules the handler imports at load time, as Lambda would. */
+  imports: readonly string[]
+  /** `installer` input; the action's default (`auto`) when absent. */
+  installer?: 'auto' | 'pip' | 'uv'
+  /**
+   * Distributions (PEP 503 names) that must be in the package, for every architecture or per
+   * architecture: the markers' outcome stated by hand, beside uv's reference.
+   */
+  has?: ByArchitecture
+  /** Distributions that must not be: a marker that is false for the target. */
+  lacks?: ByArchitecture
+  /** A known failure: the build must fail with an error matching this. */
+  fails?: RegExp
+  /**
+   * The expected behaviour needs another part of issue 8 that is not merged yet: the test is
+   * marked `fails` until then, and the README shows the set as pending.
+   */
+  pending?: string
+}
+
+const requirements = (...lines: string[]) => ({ 'requirements.txt': `${lines.join('\n')}\n` })
+const both: readonly Architecture[] = ['arm64', 'x86_64']
+const x86: readonly Architecture[] = ['x86_64']
+const arm: readonly Architecture[] = ['arm64']
+
+type SetSpec = Omit<CorpusSet, 'requirements'> & { requirements?: string }
+const set = (spec: SetSpec): CorpusSet => ({ requirements: 'requirements.txt', ...spec })
+
+export const CORPUS: readonly CorpusSet[] = [
+  // Web stacks
+  set({
+    name: 'fastapi-mangum',
+    covers: 'web: FastAPI behind Mangum (issue 8, example 1)',
+    runtime: 'python3.12',
+    architectures: both,
+    files: requirements('fastapi==0.115.6', 'mangum==0.19.0'),
+    imports: ['fastapi', 'mangum'],
+    has: ['starlette', 'pydantic-core', 'anyio'],
+    lacks: ['exceptiongroup']
+  }),
+  set({
+    name: 'flask-serverless-wsgi',
+    covers: 'web: Flask with serverless-wsgi',
+    runtime: 'python3.11',
+    architectures: x86,
+    files: requirements('flask==3.1.0', 'serverless-wsgi==3.0.5'),
+    imports: ['flask', 'serverless_wsgi'],
+    has: ['werkzeug', 'markupsafe', 'jinja2']
+  }),
+  set({
+    name: 'flask-apig-wsgi',
+    covers: 'web: Flask with apig-wsgi',
+    runtime: 'python3.10',
+    architectures: arm,
+    files: requirements('Flask==3.0.3', 'apig-wsgi==2.19.0'),
+    imports: ['flask', 'apig_wsgi']
+  }),
+  set({
+    name: 'django-5',
+    covers: 'web: Django 5',
+    runtime: 'python3.13',
+    architectures: both,
+    files: requirements('django==5.1.4'),
+    imports: ['django'],
+    has: ['asgiref', 'sqlparse']
+  }),
+  set({
+    name: 'django-4-py39',
+    covers: 'web: Django 4.2 LTS on the oldest runtime',
+    runtime: 'python3.9',
+    architectures: arm,
+    files: requirements('django==4.2.17'),
+    imports: ['django'],
+    has: ['asgiref', 'sqlparse', 'typing-extensions'],
+    lacks: ['backports-zoneinfo']
+  }),
+  set({
+    name: 'starlette-py314',
+    covers: 'web: Starlette on python3.14',
+    runtime: 'python3.14',
+    architectures: x86,
+    files: requirements('starlette==0.45.3', 'mangum==0.19.0'),
+    imports: ['starlette', 'mangum'],
+    lacks: ['exceptiongroup']
+  }),
+
+  // AWS libraries
+  set({
+    name: 'powertools-extras',
+    covers: 'AWS: aws-lambda-powertools[tracer,parser,validation]',
+    runtime: 'python3.12',
+    architectures: both,
+    files: requirements('aws-lambda-powertools[tracer,parser,validation]==3.4.1'),
+    imports: ['aws_lambda_powertools', 'aws_lambda_powertools.utilities.parser'],
+    has: ['aws-xray-sdk', 'pydantic', 'fastjsonschema', 'jmespath', 'wrapt']
+  }),
+  set({
+    name: 'datadog-lambda',
+    covers: 'AWS: datadog-lambda with ddtrace (native, many dependencies)',
+    runtime: 'python3.12',
+    architectures: arm,
+    files: requirements('datadog-lambda==8.130.0'),
+    imports: ['datadog_lambda'],
+    has: ['ddtrace', 'datadog', 'wrapt', 'bytecode', 'envier']
+  }),
+  set({
+    name: 'boto3-pinned',
+    covers: 'AWS: boto3 pinned in the package',
+    runtime: 'python3.11',
+    architectures: x86,
+    files: requirements('boto3==1.35.90'),
+    imports: ['boto3'],
+    has: ['botocore', 's3transfer', 'jmespath', 'python-dateutil', 'urllib3', 'six']
+  }),
+  set({
+    name: 'aws-xray-sdk',
+    covers: 'AWS: aws-xray-sdk',
+    runtime: 'python3.13',
+    architectures: arm,
+    files: requirements('aws-xray-sdk==2.14.0'),
+    imports: ['aws_xray_sdk.core'],
+    has: ['botocore', 'wrapt']
+  }),
+
+  // HTTP clients
+  set({
+    name: 'requests-socks',
+    covers: 'HTTP: requests[socks] (an extra)',
+    runtime: 'python3.11',
+    architectures: x86,
+    files: requirements('requests[socks]==2.32.3'),
+    imports: ['requests', 'socks'],
+    has: ['pysocks', 'urllib3', 'certifi', 'charset-normalizer', 'idna']
+  }),
+  set({
+    name: 'httpx-py310',
+    covers: 'HTTP: httpx; anyio needs exceptiongroup below 3.11 (transitive marker)',
+    runtime: 'python3.10',
+    architectures: both,
+    files: requirements('httpx==0.28.1'),
+    imports: ['httpx'],
+    has: ['anyio', 'exceptiongroup', 'typing-extensions', 'h11', 'httpcore']
+  }),
+  set({
+    name: 'aiohttp',
+    covers: 'HTTP: aiohttp and its C extensions',
+    runtime: 'python3.12',
+    architectures: both,
+    files: requirements('aiohttp==3.11.11'),
+    imports: ['aiohttp'],
+    has: ['multidict', 'yarl', 'frozenlist', 'propcache', 'aiosignal'],
+    lacks: ['async-timeout']
+  }),
+  set({
+    name: 'aiohttp-py39',
+    covers: 'HTTP: aiohttp on python3.9; async-timeout below 3.11 (transitive marker)',
+    runtime: 'python3.9',
+    architectures: x86,
+    files: requirements('aiohttp==3.10.11'),
+    imports: ['aiohttp'],
+    has: ['async-timeout']
+  }),
+
+  // Data and ML-light
+  set({
+    name: 'numpy-py39',
+    covers: 'data: numpy on python3.9',
+    runtime: 'python3.9',
+    architectures: both,
+    files: requirements('numpy==2.0.2'),
+    imports: ['numpy']
+  }),
+  set({
+    name: 'numpy-scipy-pandas',
+    covers: 'data: numpy + scipy + pandas (the bench set)',
+    runtime: 'python3.11',
+    architectures: x86,
+    files: requirements('numpy==2.1.3', 'scipy==1.14.1', 'pandas==2.2.3'),
+    imports: ['numpy', 'scipy.linalg', 'pandas'],
+    has: ['python-dateutil', 'pytz', 'tzdata']
+  }),
+  set({
+    name: 'pandas',
+    covers: 'data: pandas on AL2023, both architectures',
+    runtime: 'python3.12',
+    architectures: both,
+    files: requirements('pandas==2.2.3'),
+    imports: ['pandas'],
+    has: ['numpy']
+  }),
+  set({
+    name: 'pyarrow',
+    covers: 'data: pyarrow',
+    runtime: 'python3.13',
+    architectures: x86,
+    files: requirements('pyarrow==18.1.0'),
+    imports: ['pyarrow']
+  }),
+  set({
+    name: 'scikit-learn',
+    covers: 'ML-light: scikit-learn (scipy, joblib, threadpoolctl)',
+    runtime: 'python3.12',
+    architectures: arm,
+    files: requirements('scikit-learn==1.6.0'),
+    imports: ['sklearn'],
+    has: ['scipy', 'numpy', 'joblib', 'threadpoolctl']
+  }),
+  set({
+    name: 'numpy-py314',
+    covers: 'data: numpy on python3.14',
+    runtime: 'python3.14',
+    architectures: both,
+    files: requirements('numpy==2.5.5'),
+    imports: ['numpy']
+  }),
+
+  // Crypto
+  set({
+    name: 'cryptography',
+    covers: 'crypto: cryptography (abi3 wheel, cffi)',
+    runtime: 'python3.11',
+    architectures: x86,
+    files: requirements('cryptography==44.0.0'),
+    imports: ['cryptography.hazmat.primitives.ciphers'],
+    has: ['cffi', 'pycparser']
+  }),
+  set({
+    name: 'pynacl-bcrypt',
+    covers: 'crypto: PyNaCl and bcrypt',
+    runtime: 'python3.13',
+    architectures: arm,
+    files: requirements('pynacl==1.5.0', 'bcrypt==4.2.1'),
+    imports: ['nacl', 'bcrypt'],
+    has: ['cffi']
+  }),
+  set({
+    name: 'pyjwt-crypto',
+    covers: 'crypto: pyjwt[crypto] (an extra)',
+    runtime: 'python3.9',
+    architectures: x86,
+    files: requirements('pyjwt[crypto]==2.10.1'),
+    imports: ['jwt'],
+    has: ['cryptography'],
+    // Found by the corpus: uv takes `--python-version 3.9` as any 3.9.x and pins cryptography
+    // 47 (Requires-Python `!=3.9.0,!=3.9.1,>=3.8`); pip's fetch reads 3.9 as 3.9.0, finds no
+    // such wheel and the build fails with "Pin cryptography==43.0.3". Lambda runs a late 3.9.x.
+    pending: 'resolve: pip fetch reads python3.9 as 3.9.0, uv as 3.9.x'
+  }),
+
+  // Database drivers
+  set({
+    name: 'psycopg-binary',
+    covers: 'database: psycopg[binary] 3; typing-extensions only below 3.13',
+    runtime: 'python3.13',
+    architectures: both,
+    files: requirements('psycopg[binary]==3.2.3'),
+    imports: ['psycopg'],
+    has: ['psycopg-binary'],
+    lacks: ['typing-extensions', 'tzdata']
+  }),
+  set({
+    name: 'psycopg2-binary',
+    covers: 'database: psycopg2-binary (bundled libpq)',
+    runtime: 'python3.11',
+    architectures: x86,
+    files: requirements('psycopg2-binary==2.9.10'),
+    imports: ['psycopg2']
+  }),
+  set({
+    name: 'pymysql-redis',
+    covers: 'database: PyMySQL and redis; async-timeout by python_full_version',
+    runtime: 'python3.10',
+    architectures: arm,
+    files: requirements('pymysql==1.1.1', 'redis==5.2.1'),
+    imports: ['pymysql', 'redis'],
+    has: ['async-timeout']
+  }),
+  set({
+    name: 'pymongo',
+    covers: 'database: pymongo (C extension, dnspython)',
+    runtime: 'python3.12',
+    architectures: x86,
+    files: requirements('pymongo==4.10.1'),
+    imports: ['pymongo'],
+    has: ['dnspython']
+  }),
+  set({
+    name: 'sqlalchemy-arm64',
+    covers: 'database: SQLAlchemy; greenlet by platform_machine on aarch64 (transitive)',
+    runtime: 'python3.12',
+    architectures: both,
+    files: requirements('sqlalchemy==2.0.36'),
+    imports: ['sqlalchemy'],
+    has: ['greenlet', 'typing-extensions']
+  }),
+  set({
+    name: 'sqlalchemy-py313',
+    covers: 'database: SQLAlchemy on python3.13, where its marker drops greenlet',
+    runtime: 'python3.13',
+    architectures: arm,
+    files: requirements('sqlalchemy==2.0.36'),
+    imports: ['sqlalchemy'],
+    lacks: ['greenlet']
+  }),
+
+  // Rust and C extensions
+  set({
+    name: 'pydantic-email',
+    covers: 'Rust: pydantic[email] (pydantic-core, an extra)',
+    runtime: 'python3.9',
+    architectures: both,
+    files: requirements('pydantic[email]==2.10.4'),
+    imports: ['pydantic', 'email_validator'],
+    has: ['pydantic-core', 'email-validator', 'dnspython', 'idna', 'annotated-types']
+  }),
+  set({
+    name: 'pydantic-py314',
+    covers: 'Rust: pydantic on python3.14',
+    runtime: 'python3.14',
+    architectures: arm,
+    files: requirements('pydantic==2.14.4'),
+    imports: ['pydantic'],
+    has: ['pydantic-core']
+  }),
+  set({
+    name: 'orjson',
+    covers: 'Rust: orjson',
+    runtime: 'python3.13',
+    architectures: both,
+    files: requirements('orjson==3.10.13'),
+    imports: ['orjson']
+  }),
+  set({
+    name: 'lxml',
+    covers: 'C: lxml (bundled libxml2/libxslt)',
+    runtime: 'python3.11',
+    architectures: x86,
+    files: requirements('lxml==5.3.0'),
+    imports: ['lxml.etree']
+  }),
+  set({
+    name: 'pillow',
+    covers: 'C: Pillow (bundled libraries in pillow.libs)',
+    runtime: 'python3.12',
+    architectures: both,
+    files: requirements('pillow==11.0.0'),
+    imports: ['PIL.Image']
+  }),
+  set({
+    name: 'jsonschema-rpds',
+    covers: 'Rust: jsonschema → referencing → rpds-py',
+    runtime: 'python3.10',
+    architectures: x86,
+    files: requirements('jsonschema==4.23.0'),
+    imports: ['jsonschema'],
+    has: ['rpds-py', 'referencing', 'attrs', 'jsonschema-specifications']
+  }),
+
+  set({
+    name: 'pyyaml-grpcio',
+    covers: 'C: PyYAML and grpcio on Amazon Linux 2',
+    runtime: 'python3.11',
+    architectures: x86,
+    files: requirements('pyyaml==6.0.2', 'grpcio==1.68.1'),
+    imports: ['yaml', 'grpc']
+  }),
+
+  // Namespace packages
+  set({
+    name: 'google-cloud-storage',
+    covers: 'namespace: google-cloud-storage (google.* from many distributions)',
+    runtime: 'python3.11',
+    architectures: x86,
+    files: requirements('google-cloud-storage==2.19.0'),
+    imports: ['google.cloud.storage', 'google.auth', 'google.protobuf'],
+    has: ['google-api-core', 'google-auth', 'google-cloud-core', 'protobuf', 'google-crc32c']
+  }),
+  set({
+    name: 'zope',
+    covers: 'namespace: zope.interface + zope.event (pulls setuptools and its .pth file)',
+    runtime: 'python3.11',
+    architectures: x86,
+    files: requirements('zope.interface==7.2', 'zope.event==5.0'),
+    imports: ['zope.interface', 'zope.event'],
+    has: ['setuptools']
+  }),
+  set({
+    name: 'jaraco-backports',
+    covers: 'namespace: jaraco.context → backports.tarfile below 3.12 (transitive marker)',
+    runtime: 'python3.11',
+    architectures: x86,
+    files: requirements('jaraco.context==6.0.1'),
+    imports: ['jaraco.context', 'backports.tarfile'],
+    has: ['backports-tarfile']
+  }),
+  set({
+    name: 'jaraco-py312',
+    covers: 'namespace: jaraco.context on python3.12, where backports.tarfile is not needed',
+    runtime: 'python3.12',
+    architectures: arm,
+    files: requirements('jaraco.context==6.0.1'),
+    imports: ['jaraco.context'],
+    lacks: ['backports-tarfile']
+  }),
+
+  // Markers written in the requirements file
+  set({
+    name: 'markers-python-version',
+    covers: 'markers: numpy pinned per python_version (AWS lambda-builders style, example 3)',
+    runtime: 'python3.12',
+    architectures: x86,
+    files: requirements(
+      "numpy==1.26.4; python_version == '3.11'",
+      "numpy==2.1.2; python_version == '3.12'",
+      "numpy==2.1.3; python_version == '3.13'",
+      "tomli==2.2.1; python_version < '3.11'"
+    ),
+    imports: ['numpy'],
+    lacks: ['tomli']
+  }),
+  set({
+    name: 'markers-tomli-py310',
+    covers: 'markers: tomli below 3.11, exceptiongroup below 3.11 through pytest',
+    runtime: 'python3.10',
+    architectures: arm,
+    files: requirements("tomli==2.2.1; python_version < '3.11'", 'pytest==8.3.4'),
+    imports: ['tomli', 'pytest'],
+    has: ['tomli', 'exceptiongroup', 'iniconfig', 'pluggy', 'packaging']
+  }),
+  set({
+    name: 'markers-platform-machine',
+    covers: 'markers: platform_machine picks orjson on x86_64, ujson on arm64',
+    runtime: 'python3.12',
+    architectures: both,
+    files: requirements(
+      "orjson==3.10.13; platform_machine == 'x86_64'",
+      "ujson==5.10.0; platform_machine == 'aarch64'"
+    ),
+    imports: [],
+    has: { x86_64: ['orjson'], arm64: ['ujson'] },
+    lacks: { x86_64: ['ujson'], arm64: ['orjson'] }
+  }),
+  set({
+    name: 'anyio-py310',
+    covers: 'markers: anyio for python3.10 (issue 8, example 2)',
+    runtime: 'python3.10',
+    architectures: x86,
+    files: requirements('anyio==4.6.2'),
+    imports: ['anyio'],
+    has: ['exceptiongroup', 'typing-extensions', 'idna', 'sniffio']
+  }),
+
+  // Known failures: the build must stop, naming the problem.
+  set({
+    name: 'fail-native-sdist',
+    covers: 'failure: psycopg2 has no Linux wheel, only a compiled sdist',
+    runtime: 'python3.12',
+    architectures: x86,
+    files: requirements('psycopg2==2.9.10'),
+    imports: ['psycopg2'],
+    fails:
+      /psycopg2: no wheel of psycopg2==2\.9\.10 loads on python3\.12 x86_64, and its source distribution \S+ has compiled code/
+  }),
+  set({
+    name: 'fail-no-wheel-for-runtime',
+    covers: 'failure: numpy 1.26.4 has no wheel for python3.13',
+    runtime: 'python3.13',
+    architectures: x86,
+    files: requirements('numpy==1.26.4'),
+    imports: ['numpy'],
+    fails:
+      /numpy: no version matching numpy==1\.26\.4 has a wheel that loads on python3\.13 x86_64; the newest that has one is [\d.]+\. Pin numpy==[\d.]+/
+  }),
+  set({
+    name: 'fail-opencv-libgl',
+    covers: 'failure: opencv-python needs libGL.so.1, which Lambda does not have',
+    runtime: 'python3.12',
+    architectures: x86,
+    files: requirements('opencv-python==4.10.0.84'),
+    imports: [],
+    fails: /libGL\.so\.1[\s\S]*opencv-python-headless/,
+    pending: 'shared-library check (issue 8, item 3)'
+  }),
+  set({
+    name: 'fail-pip-loses-marker',
+    covers: 'failure: installer pip on a 3.11 runner drops anyio’s exceptiongroup for 3.10',
+    runtime: 'python3.10',
+    architectures: x86,
+    installer: 'pip',
+    files: requirements('anyio==4.6.2'),
+    imports: [],
+    fails: /anyio[\s\S]*exceptiongroup[\s\S]*python_version/,
+    pending: 'dependency-closure check (issue 8, item 2)'
+  })
+]

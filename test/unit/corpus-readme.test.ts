@@ -1,0 +1,34 @@
+// The README lists the corpus exactly as test/corpus/sets.ts defines it, and the list itself
+// meets issue 8's bar: enough sets, every runtime and both architectures, the known failures.
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ROOT } from '../helpers/run-action.js'
+import { CORPUS } from '../corpus/sets.js'
+
+describe('the corpus', () => {
+  it('is what the README lists (scripts/corpus-table.ts --check)', () => {
+    expect(() =>
+      execFileSync(
+        process.execPath,
+        [join(ROOT, 'scripts', 'run-ts.mjs'), join(ROOT, 'scripts', 'corpus-table.ts'), '--check'],
+        { cwd: ROOT, stdio: 'pipe' }
+      )
+    ).not.toThrow()
+  })
+
+  it('has 30+ building sets over every runtime and both architectures, and the known failures', () => {
+    const building = CORPUS.filter((set) => !set.fails)
+    expect(building.length).toBeGreaterThanOrEqual(30)
+    expect(new Set(CORPUS.map((set) => set.name)).size).toBe(CORPUS.length)
+    const runtimes = new Set(building.map((set) => set.runtime))
+    for (let minor = 9; minor <= 14; minor++) expect(runtimes).toContain(`python3.${minor}`)
+    const architectures = new Set(building.flatMap((set) => set.architectures))
+    expect([...architectures].sort()).toEqual(['arm64', 'x86_64'])
+    for (const set of CORPUS) {
+      expect(Object.keys(set.files), set.name).toContain(set.requirements)
+      expect(set.files['app.py'], `${set.name}: app.py is written from imports`).toBeUndefined()
+    }
+    expect(CORPUS.filter((set) => set.fails).length).toBeGreaterThanOrEqual(3)
+  })
+})
