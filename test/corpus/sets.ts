@@ -277,11 +277,10 @@ export const CORPUS: readonly CorpusSet[] = [
     architectures: x86,
     files: requirements('pyjwt[crypto]==2.10.1'),
     imports: ['jwt'],
-    has: ['cryptography'],
     // Found by the corpus: uv takes `--python-version 3.9` as any 3.9.x and pins cryptography
-    // 47 (Requires-Python `!=3.9.0,!=3.9.1,>=3.8`); pip's fetch reads 3.9 as 3.9.0, finds no
-    // such wheel and the build fails with "Pin cryptography==43.0.3". Lambda runs a late 3.9.x.
-    pending: 'resolve: pip fetch reads python3.9 as 3.9.0, uv as 3.9.x'
+    // 47 (Requires-Python `!=3.9.0,!=3.9.1,>=3.8`); pip's fetch read 3.9 as 3.9.0 and failed
+    // with "Pin cryptography==43.0.3". Lambda runs a late 3.9.x.
+    has: ['cryptography']
   }),
 
   // Database drivers
@@ -515,8 +514,7 @@ export const CORPUS: readonly CorpusSet[] = [
     architectures: x86,
     files: requirements('opencv-python==4.10.0.84'),
     imports: [],
-    fails: /libGL\.so\.1[\s\S]*opencv-python-headless/,
-    pending: 'shared-library check (issue 8, item 3)'
+    fails: /libGL\.so\.1[\s\S]*opencv-python-headless/
   }),
   set({
     name: 'fail-pip-loses-marker',
@@ -526,7 +524,6 @@ export const CORPUS: readonly CorpusSet[] = [
     installer: 'pip',
     files: requirements('anyio==4.6.2'),
     imports: [],
-    fails: /anyio[\s\S]*exceptiongroup[\s\S]*python_version/,
-    pending: 'dependency-closure check (issue 8, item 2)'
+    fails: /anyio[\s\S]*exceptiongroup[\s\S]*python_version/
   })
 ]

@@ -39,6 +39,12 @@ export interface PinnedList {
   file: string
   /** It lists every dependency, pinned for the target: fetch exactly these (`--no-deps`). */
   complete: boolean
+  /**
+   * The resolver already held each pin to the target's `Requires-Python`. uv reads `3.9` as any
+   * 3.9.x (Lambda runs a late patch release); pip's `--python-version 3.9` means 3.9.0 and would
+   * refuse, say, cryptography 47 (`!=3.9.0,!=3.9.1`), so the fetch does not check it again.
+   */
+  requiresPythonChecked?: boolean
 }
 
 export interface PinRequest {
@@ -175,6 +181,7 @@ export function pipInstaller(host: HostPython, env: Env): InstallerAdapter {
         destination: request.destination,
         requirementsFile: pinned.file,
         noDeps: pinned.complete,
+        ignoreRequiresPython: pinned.requiresPythonChecked,
         findLinks: request.findLinks
       })
       await pip(args, `pip download (${label(target)})`)
@@ -218,7 +225,7 @@ export function uvInstaller(
         sourceArgs: sources.args
       })
       await runLogged(await uv.path(), args, `uv pip compile (${label(target)})`, uvEnv)
-      return { file, complete: true }
+      return { file, complete: true, requiresPythonChecked: true }
     },
     missingWheel: (step, output) =>
       step === 'pin' ? missingWheelFromUv(output) : pip.missingWheel(step, output)

@@ -69,6 +69,8 @@ export interface PipDownloadRequest {
    * probe of one requirement asks which of its versions have a wheel that loads.
    */
   noDeps?: boolean
+  /** The pins were held to the target's Requires-Python already (uv's list). */
+  ignoreRequiresPython?: boolean
   allowLinuxWheels?: boolean
 }
 
@@ -80,6 +82,7 @@ export function pipDownloadArgs(request: PipDownloadRequest): string[] {
   }
   args.push(...pipInterpreterArgs(request.runtime))
   if (request.noDeps === true) args.push('--no-deps')
+  if (request.ignoreRequiresPython === true) args.push('--ignore-requires-python')
   for (const location of request.findLinks ?? []) args.push('--find-links', location)
   args.push('--no-input', '--progress-bar=off')
   args.push('-d', request.destination, '-r', request.requirementsFile)
