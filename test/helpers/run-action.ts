@@ -99,7 +99,11 @@ export async function runAction({
     stderr += chunk.toString()
     if (echo) process.stderr.write(chunk)
   })
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)))
+  // A binary that cannot start (a missing Node 24) emits 'error' and may never close.
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (c) => resolve(c ?? -1))
+  })
   return {
     code,
     stdout,

@@ -78,7 +78,7 @@ function entries(zip: string): string[] {
 
 /** The resolve cache key each architecture used, from the log. */
 function cacheKeys(run: ActionRun): string[] {
-  return [...run.stdout.matchAll(/\((lambda-python-deploy-v1-[^)]+)\)/g)]
+  return [...run.stdout.matchAll(/\((lambda-python-deploy-v\d+-[^)]+)\)/g)]
     .map((m) => m[1] as string)
     .filter((key, i, all) => all.indexOf(key) === i)
     .sort()

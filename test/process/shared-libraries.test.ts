@@ -47,7 +47,9 @@ describe('node dist/index.js: shared libraries checked against Lambda', () => {
       `--no-index\n--find-links ${links}\nlpd_glibc_probe==1.0\n`,
       'import lpd_glibc_probe'
     )
-    const old = await build(dir, 'python3.11', 'x86_64', { 'allow-linux-wheels': 'true' })
+    // pip here, uv below: an air-gapped `--no-index` runner has no uv to bring.
+    const pip = { 'allow-linux-wheels': 'true', installer: 'pip' }
+    const old = await build(dir, 'python3.11', 'x86_64', pip)
     expect(old.code, old.stdout).toBe(1)
     const message = old.errors.join('\n')
     expect(message).toMatch(
@@ -56,7 +58,7 @@ describe('node dist/index.js: shared libraries checked against Lambda', () => {
     expect(message).toMatch(/glibc 2\.26/)
     expect(message).toMatch(/public\.ecr\.aws\/sam\/build-python3\.11/)
 
-    const current = await build(dir, 'python3.12', 'x86_64', { 'allow-linux-wheels': 'true' })
+    const current = await build(dir, 'python3.12', 'x86_64', pip)
     expect(current.code, current.stdout).toBe(0)
     expect(current.stdout).toMatch(
       /x86_64: shared libraries checked: 1 ELF file\(s\), 1 extension module\(s\)/
@@ -78,7 +80,7 @@ describe('node dist/index.js: shared libraries checked against Lambda', () => {
     )
 
     // Without the opt-in the wheel is still refused before anything is built.
-    const refused = await build(dir, 'python3.12', 'x86_64')
+    const refused = await build(dir, 'python3.12', 'x86_64', { installer: 'pip' })
     expect(refused.code).toBe(1)
     expect(refused.errors.join('\n')).not.toMatch(/shared-library/)
   })
