@@ -3,7 +3,6 @@
 // wheels built from local libraries, keyed by their contents alone. Both are written aside and
 // renamed into place, marked whole last, and saved to and restored from the Actions cache.
 import { createHash } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative } from 'node:path'
 import * as core from '@actions/core'
@@ -12,26 +11,10 @@ import { UserError } from '../../errors.js'
 import { restoreStoreEntry, saveStoreEntry } from '../resolve/actions-cache.js'
 import type { Env, InstallerChoice } from '../resolve/installer.js'
 import { projectTools } from '../resolve/resolve.js'
-import { parseRequirements, type RequirementsReader } from '../resolve/requirements.js'
+import { parseRequirements } from '../resolve/requirements.js'
 import { buildLibrary, libraryDigest, localPaths } from './local-libraries.js'
 import { rewriteRequirements, type BuiltLibrary } from './rewrite.js'
-
-export const fsReader: RequirementsReader & { readText(path: string): string | undefined } = {
-  readText(path) {
-    try {
-      return statSync(path).isFile() ? readFileSync(path, 'utf8') : undefined
-    } catch {
-      return undefined
-    }
-  },
-  isDirectory(path) {
-    try {
-      return statSync(path).isDirectory()
-    } catch {
-      return false
-    }
-  }
-}
+import { fsReader } from '../resolve/fs-reader.js'
 
 /** Marks a project entry or a local-wheel folder as whole; written last. */
 const COMPLETE = '.complete'

@@ -1,7 +1,6 @@
 // Resolve stage: requirements → wheels that load on (runtime, architecture), through the
 // wheel store and the Actions cache. The decisions live in the pure modules beside this one.
 import * as core from '@actions/core'
-import { readFileSync, statSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, resolve as resolvePath } from 'node:path'
@@ -39,8 +38,7 @@ import {
   hostMarkerWarnings,
   normalizedRequirements,
   parseRequirements,
-  type ParsedRequirements,
-  type RequirementsReader
+  type ParsedRequirements
 } from './requirements.js'
 import { afterFailure } from './sdist.js'
 import { buildPureWheel, probeVersions } from './source-build.js'
@@ -55,6 +53,7 @@ import {
   removeEntry
 } from './wheel-store.js'
 import { checkWheels, parseWheelName, wheelProblems } from './wheel-tags.js'
+import { fsReader } from './fs-reader.js'
 
 export interface ResolveRequest {
   /** Absolute; undefined = no dependencies (resolve nothing, cacheHit true). */
@@ -98,23 +97,6 @@ export interface ResolvedWheels {
   warnings: string[]
   /** Credentials found in index URLs; already passed to `core.setSecret`. */
   secrets: string[]
-}
-
-const fsReader: RequirementsReader = {
-  readText(path) {
-    try {
-      return readFileSync(path, 'utf8')
-    } catch {
-      return undefined
-    }
-  },
-  isDirectory(path) {
-    try {
-      return statSync(path).isDirectory()
-    } catch {
-      return false
-    }
-  }
 }
 
 /** Most sdist-only dependencies of one project are a handful; more means a loop. */

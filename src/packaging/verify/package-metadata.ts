@@ -1,12 +1,11 @@
 // Reads every installed distribution's `*.dist-info/METADATA` from the built zips (function and
 // layer), for the dependency-closure check. Only those small entries are inflated, each
 // bounded by the size its central-directory record declares.
-import { readFileSync, statSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { basename, dirname, relative } from 'node:path'
 import { UserError } from '../../errors.js'
 import { LAYER_PREFIX } from '../assemble/assemble.js'
-import { parseRequirements, type RequirementsReader } from '../resolve/requirements.js'
+import { parseRequirements } from '../resolve/requirements.js'
 import { readEntryData, readZipEntriesFrom } from '../zip-format.js'
 import {
   checkClosure,
@@ -16,6 +15,7 @@ import {
   type InstalledMetadata,
   type RequestedProject
 } from './closure.js'
+import { fsReader } from '../resolve/fs-reader.js'
 
 /** METADATA is headers plus a README; far above this is not metadata but a damaged zip. */
 const METADATA_MAX_BYTES = 16 * 1024 * 1024
@@ -48,30 +48,13 @@ export async function readPackageMetadata(zips: readonly string[]): Promise<Inst
   return found
 }
 
-const fileReader: RequirementsReader = {
-  readText(path) {
-    try {
-      return readFileSync(path, 'utf8')
-    } catch {
-      return undefined
-    }
-  },
-  isDirectory(path) {
-    try {
-      return statSync(path).isDirectory()
-    } catch {
-      return false
-    }
-  }
-}
-
 /** The projects the requirements file asks for, with their extras and markers. */
 function requestedProjects(
   requirementsFile: string | undefined,
   env: Readonly<Record<string, string | undefined>>
 ): RequestedProject[] {
   if (requirementsFile === undefined) return []
-  const parsed = parseRequirements(requirementsFile, fileReader, env)
+  const parsed = parseRequirements(requirementsFile, fsReader, env)
   return parsed.requirements.flatMap((entry) =>
     entry.project === undefined
       ? []
