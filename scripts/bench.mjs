@@ -6,8 +6,13 @@
 // Prints wall times, the ratios against both recipes, the action's peak memory, and the uv
 // bootstrap's one-time cost. `BENCH_RUNTIME=python3.11` builds a set that loads on Amazon Linux 2
 // instead (on an x86_64 CPython 3.11 runner the import check then runs for x86_64).
+// Then, in the same run (issue 9): warm builds of a locked uv-workspace member
+// (examples/monorepo/services/orders: uv.lock + libs/common) against the same handler with the
+// member's `uv export` as a requirements.txt, interleaved, printed as a ratio of the medians.
+// `BENCH_PART=projects` runs that comparison alone.
 import { execFileSync, spawnSync } from 'node:child_process'
 import {
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -92,7 +97,8 @@ function seconds(start) {
   return (performance.now() - start) / 1000
 }
 
-function runAction(toolCache, outputDir) {
+/** The bundled action, as a runner without uv runs it; `inputs` and `env` override the defaults. */
+function runAction(toolCache, outputDir, inputs = {}, env = {}) {
   const rssFile = join(work, `rss-${Math.random()}`)
   const start = performance.now()
   const result = spawnSync(
@@ -114,7 +120,11 @@ function runAction(toolCache, outputDir) {
         INPUT_HANDLER: 'app.handler',
         INPUT_CACHE: 'true',
         'INPUT_OUTPUT-DIR': outputDir,
-        'INPUT_IMPORT-CHECK': 'true'
+        'INPUT_IMPORT-CHECK': 'true',
+        ...Object.fromEntries(
+          Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])
+        ),
+        ...env
       },
       encoding: 'utf8'
     }
@@ -122,7 +132,7 @@ function runAction(toolCache, outputDir) {
   const time = seconds(start)
   if (result.status !== 0) {
     console.error(result.stdout, result.stderr)
-    throw new Error('the action failed in the benchmark')
+    throw new Error(`the action failed in the benchmark (${inputs.source ?? source})`)
   }
   // The dependency-closure check logs its own cost: `x86_64: closure: ... in 12 ms`.
   const closure = [...result.stdout.matchAll(/^(\S+): closure: .* in (\d+) ms$/gm)].map(
@@ -132,6 +142,75 @@ function runAction(toolCache, outputDir) {
 }
 
 writeFileSync(join(work, 'github-output'), '')
+
+/** The median of a list of seconds, and its spread, for interleaved warm runs. */
+function median(times) {
+  const sorted = [...times].sort((a, b) => a - b)
+  return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted.at(-1) }
+}
+
+/**
+ * Issue 9: a warm build of a locked project is as fast as a warm requirements.txt build (a
+ * wheel-store hit: no uv, no network). Both are built cold once into their own tool cache,
+ * then warm PROJECT_RUNS times each, interleaved so the machine's load hits both alike.
+ */
+function benchProjects() {
+  const RUNS = Number(process.env.PROJECT_RUNS ?? 7)
+  const monorepo = join(root, 'examples', 'monorepo')
+  const locked = join(monorepo, 'services', 'orders')
+  const plain = join(work, 'projects-plain')
+  const inputs = (dir) => ({ source: dir, runtime: 'python3.12', cache: 'false' })
+  const env = { GITHUB_WORKSPACE: root }
+  const stores = [join(work, 'tool-cache-locked'), join(work, 'tool-cache-plain')]
+  const out = () => mkdtempSync(join(work, 'out-project-'))
+  const lockedCold = runAction(stores[0], out(), inputs(locked), env)
+  // The requirements.txt twin: the member's handler and library, and its locked pins exported
+  // with the uv the cold run brought.
+  const uv = /uv \S+: fetched .* kept at (\S+)/.exec(lockedCold.log)?.[1]
+  if (!uv) throw new Error('the locked cold run did not fetch uv: is uv on PATH?')
+  cpSync(join(locked, 'app.py'), join(plain, 'app.py'))
+  cpSync(join(monorepo, 'libs', 'common', 'src', 'common'), join(plain, 'common'), {
+    recursive: true
+  })
+  const exportArgs = ['export', '--frozen', '--package', 'orders', '--no-dev', '--no-header']
+  const exported = execFileSync(
+    uv,
+    [...exportArgs, '--no-emit-project', '--no-emit-workspace', '--no-python-downloads'],
+    { cwd: monorepo, encoding: 'utf8' }
+  )
+  writeFileSync(join(plain, 'requirements.txt'), exported)
+  const cases = [
+    ['locked project (uv.lock + libs/common)', locked, lockedCold.time],
+    ['requirements.txt, same wheels', plain, runAction(stores[1], out(), inputs(plain), env).time]
+  ]
+  const warm = cases.map(() => [])
+  for (let run = 0; run < RUNS; run++) {
+    cases.forEach(([label, dir], i) => {
+      const result = runAction(stores[i], out(), inputs(dir), env)
+      if (/uv export|uv build|uv pip compile|pip download|uv \S+: fetched/.test(result.log)) {
+        throw new Error(`${label}: a warm build ran uv or pip:\n${result.log}`)
+      }
+      warm[i].push(result.time)
+    })
+  }
+  console.log(`\nwarm builds of a project, python3.12 arm64 + x86_64, ${RUNS} runs each:`)
+  const medians = cases.map(([label, , cold], i) => {
+    const { median: m, min, max } = median(warm[i])
+    console.log(
+      `  ${label}: cold ${cold.toFixed(2)} s; warm median ${m.toFixed(2)} s (min ${min.toFixed(2)}, max ${max.toFixed(2)})`
+    )
+    return m
+  })
+  console.log(
+    `  locked project / requirements.txt, warm medians: ${(medians[0] / medians[1]).toFixed(2)}x (bar: about 1)`
+  )
+}
+
+if (process.env.BENCH_PART === 'projects') {
+  benchProjects()
+  rmSync(work, { recursive: true, force: true })
+  process.exit(0)
+}
 console.log(
   `lambda-python-deploy benchmark: ${requirements.join(' ')} for ${runtime}, arm64 + x86_64 (work dir ${work})`
 )
@@ -256,4 +335,5 @@ for (const arch of packages.architectures) {
     `${arch.architecture}: ${mb(f.size)} MB zipped, ${mb(f.unzippedSize)} MB unzipped, CodeSha256 ${f.codeSha256}`
   )
 }
+benchProjects()
 rmSync(work, { recursive: true, force: true })

@@ -2,20 +2,31 @@
 // `<!-- corpus -->` markers: `node scripts/run-ts.mjs scripts/corpus-table.ts`. `--check` exits 1
 // when the README differs (test/unit/corpus-readme.test.ts runs it).
 import { readFileSync, writeFileSync } from 'node:fs'
+import { posix } from 'node:path'
 import * as prettier from 'prettier'
+import { parse } from 'smol-toml'
 import { CORPUS, type CorpusSet } from '../test/corpus/sets.js'
 
 // Compiled to .tools/compiled/ by run-ts.mjs: two levels below the root.
 const root = new URL('../..', import.meta.url).pathname
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ')
 
+/** A requirements.txt's lines; for a project, the file that decides and its dependencies. */
 function requirementLines(set: CorpusSet): string {
-  const text = set.files[set.requirements] ?? ''
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => `\`${cell(line)}\``)
-    .join('<br>')
+  const code = (line: string) => `\`${cell(line)}\``
+  const requirementsTxt = set.files['requirements.txt']
+  if (requirementsTxt !== undefined) {
+    return requirementsTxt
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map(code)
+      .join('<br>')
+  }
+  const pyproject = parse(set.files[posix.join(set.source ?? '.', 'pyproject.toml')] ?? '') as {
+    project?: { dependencies?: string[] }
+  }
+  const decides = set.lockedBy ? 'uv.lock' : 'pyproject.toml'
+  return [`${decides}:`, ...(pyproject.project?.dependencies ?? []).map(code)].join('<br>')
 }
 
 function expected(set: CorpusSet): string {

@@ -1,7 +1,9 @@
 // The corpus (issue 8, item 6): every set in sets.ts built through `node dist/index.js`, as
 // GitHub runs it, and held against references this test computes itself (reference.ts):
 // (a) the distributions and versions in the zip are the ones `uv pip compile` resolves for the
-//     target; the markers the set states by hand hold;
+//     target (for a uv.lock set: the lock's export for the package, filtered to the target,
+//     plus its local libraries); the markers the set states by hand hold; the build names the
+//     file that decided;
 // (b) the zip holds exactly the files, bytes and executable bits that `pip install --target
 //     --no-compile --no-deps` writes from the wheels the build used, minus what the package
 //     leaves out on purpose;
@@ -11,7 +13,7 @@
 // issue 8 and run as `it.fails` until it lands. A summary line closes the run (CI prints it).
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Architecture } from '../../src/lambda-facts.js'
 import { limitConcurrency } from '../helpers/limit.js'
@@ -25,6 +27,8 @@ import {
   normalize,
   pipTargetView,
   treeView,
+  uvLock,
+  uvLockedResolution,
   uvResolution
 } from './reference.js'
 import { CORPUS, forArchitecture, type CorpusSet } from './sets.js'
@@ -78,19 +82,27 @@ function matchesHost(set: CorpusSet, architecture: Architecture): boolean {
   return set.runtime === `python${hostVersion}` && architecture === hostArchitecture
 }
 
-function writeSource(set: CorpusSet): string {
-  const source = join(work, set.name, 'src')
+/** The set folder (the workspace) and the source folder in it; `uv lock` run where asked. */
+interface SetFolders {
+  root: string
+  source: string
+}
+
+async function writeSet(set: CorpusSet): Promise<SetFolders> {
+  const root = join(work, set.name, 'src')
+  const source = join(root, set.source ?? '.')
   mkdirSync(source, { recursive: true })
   for (const [name, content] of Object.entries(set.files)) {
-    mkdirSync(dirname(join(source, name)), { recursive: true })
-    writeFileSync(join(source, name), content)
+    mkdirSync(dirname(join(root, name)), { recursive: true })
+    writeFileSync(join(root, name), content)
   }
   const imports = set.imports.map((module) => `import ${module}\n`).join('')
   writeFileSync(
     join(source, 'app.py'),
     `${imports}\n\ndef handler(event, context):\n    return {}\n`
   )
-  return source
+  if (set.lockedBy) await uvLock(join(root, set.lockedBy.folder))
+  return { root, source }
 }
 
 interface ArchReport {
@@ -113,25 +125,33 @@ function usedWheels(toolCache: string, set: CorpusSet, arch: ArchReport): string
   return files.map((name) => join(entry, name))
 }
 
+/** What uv says the package holds: the lock's export for a locked set, else a resolution. */
+function reference(set: CorpusSet, { root, source }: SetFolders, architecture: Architecture) {
+  if (set.lockedBy) {
+    const { folder, package: name } = set.lockedBy
+    return uvLockedResolution(join(root, folder), name, set.runtime, architecture)
+  }
+  // No input: a pyproject.toml is all these sets' source folders hold.
+  const file = join(source, set.requirements ?? 'pyproject.toml')
+  return uvResolution(file, set.runtime, architecture)
+}
+
 async function checkArchitecture(
   set: CorpusSet,
-  source: string,
+  folders: SetFolders,
   toolCache: string,
   arch: ArchReport
 ): Promise<void> {
   const { architecture } = arch
   const zip = arch.packages.function.path
-  const [reference, ours] = await Promise.all([
-    uvResolution(join(source, set.requirements), set.runtime, architecture),
-    treeView(zip)
-  ])
+  const [expected, ours] = await Promise.all([reference(set, folders, architecture), treeView(zip)])
 
-  // (a) the distributions uv resolves for the target, at the same versions.
+  // (a) the distributions uv resolves (or locked) for the target, at the same versions.
   const distributions = Object.fromEntries(
     Object.entries(ours.distributions).map(([name, version]) => [normalize(name), version])
   )
   expect(distributions, `${architecture}: distributions against uv`).toEqual(
-    Object.fromEntries([...reference].sort())
+    Object.fromEntries([...expected].sort())
   )
   for (const name of forArchitecture(set.has, architecture)) {
     expect(Object.keys(distributions), `${architecture}: has ${name}`).toContain(name)
@@ -147,7 +167,12 @@ async function checkArchitecture(
     set.runtime,
     architecture
   )
-  const sourceFiles = new Set(['app.py', ...Object.keys(set.files)])
+  const sourceFiles = new Set(
+    ['app.py', 'uv.lock', ...Object.keys(set.files)].map((name) =>
+      relative(folders.source, join(folders.root, name))
+    )
+  )
+  sourceFiles.add('app.py')
   const ourFiles = Object.keys(ours.files)
     .filter((name) => !sourceFiles.has(name))
     .sort()
@@ -174,21 +199,22 @@ async function checkArchitecture(
 }
 
 async function buildSet(set: CorpusSet, outcome: Outcome): Promise<void> {
-  const source = writeSource(set)
+  const folders = await writeSet(set)
+  const { root, source } = folders
   const start = performance.now()
   const toolCache = join(work, set.name, 'tool-cache')
   const run = await runAction({
     inputs: {
       mode: 'build',
       source,
-      requirements: join(source, set.requirements),
+      ...(set.requirements ? { requirements: join(source, set.requirements) } : {}),
       runtime: set.runtime,
       architectures: set.architectures.join(', '),
       handler: 'app.handler',
       'output-dir': join(work, set.name, 'out'),
       ...(set.installer ? { installer: set.installer } : {})
     },
-    env: { ...corpusEnv(), RUNNER_TOOL_CACHE: toolCache }
+    env: { ...corpusEnv(), RUNNER_TOOL_CACHE: toolCache, GITHUB_WORKSPACE: root }
   })
   outcome.actionSeconds = (performance.now() - start) / 1000
   const log = `${run.stdout}\n${run.stderr}`.split('\n').slice(-60).join('\n')
@@ -200,14 +226,22 @@ async function buildSet(set: CorpusSet, outcome: Outcome): Promise<void> {
   expect(run.code, log).toBe(0)
   const report = JSON.parse(readFileSync(join(work, set.name, 'out', 'report.json'), 'utf8')) as {
     architectures: ArchReport[]
+    dependencies: { kind: string; file?: string }
   }
+  // The file that decided: the one the input names, or the one the action had to find.
+  const decided = set.lockedBy
+    ? { kind: 'uv-lock', file: join(root, set.lockedBy.folder, 'uv.lock') }
+    : set.requirements === undefined || set.requirements.endsWith('pyproject.toml')
+      ? { kind: 'pyproject', file: join(source, set.requirements ?? 'pyproject.toml') }
+      : { kind: 'requirements', file: join(source, set.requirements) }
+  expect(report.dependencies, 'the file that decided').toMatchObject(decided)
   expect(report.architectures.map((a) => a.architecture).sort()).toEqual(
     [...set.architectures].sort()
   )
   for (const arch of report.architectures) {
     // Paths in the report are relative to it.
     arch.packages.function.path = join(work, set.name, 'out', arch.packages.function.path)
-    await checkArchitecture(set, source, toolCache, arch)
+    await checkArchitecture(set, folders, toolCache, arch)
   }
   outcome.referenceSeconds = (performance.now() - start) / 1000 - outcome.actionSeconds
 }

@@ -4,7 +4,16 @@
 // mapping in src/ cannot agree with itself.
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
+import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Architecture } from '../../src/lambda-facts.js'
@@ -39,21 +48,28 @@ const pythonVersion = (runtime: string) => runtime.slice('python'.length)
 /** PEP 503: `Foo.Bar_baz` → `foo-bar-baz`. */
 export const normalize = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '-')
 
-/**
- * `uv pip compile` for the target: the distributions and versions a correct build holds. uv has
- * no manylinux_2_26, so Amazon Linux 2 resolves against manylinux_2_17 (as AWS's
- * lambda-builders does); Amazon Linux 2023 against manylinux_2_34.
- */
-export async function uvResolution(
-  requirementsFile: string,
-  runtime: string,
-  architecture: Architecture
-): Promise<Map<string, string>> {
-  const glibc = glibcMinor(runtime) === 26 ? 17 : 34
+/** The environment for uv: the corpus's, without this machine's UV_* settings but the cache. */
+function uvEnv(): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries({ ...process.env, ...corpusEnv() })) {
     if (value !== undefined && !(key.startsWith('UV_') && key !== 'UV_CACHE_DIR')) env[key] = value
   }
+  return env
+}
+
+/**
+ * `uv pip compile` for the target: the distributions and versions a correct build holds. uv has
+ * no manylinux_2_26, so Amazon Linux 2 resolves against manylinux_2_17 (as AWS's
+ * lambda-builders does); Amazon Linux 2023 against manylinux_2_34. `requirementsFile` may be a
+ * requirements.txt or a pyproject.toml (its `[project].dependencies`).
+ */
+export async function uvResolution(
+  requirementsFile: string,
+  runtime: string,
+  architecture: Architecture,
+  extraArgs: readonly string[] = []
+): Promise<Map<string, string>> {
+  const glibc = glibcMinor(runtime) === 26 ? 17 : 34
   const { stdout } = await run(
     'uv',
     [
@@ -70,9 +86,10 @@ export async function uvResolution(
       ':all:',
       '--no-header',
       '--no-annotate',
+      ...extraArgs,
       requirementsFile
     ],
-    { env, maxBuffer: 16 << 20 }
+    { env: uvEnv(), maxBuffer: 16 << 20 }
   )
   const pins = new Map<string, string>()
   for (const line of stdout.split('\n')) {
@@ -80,6 +97,63 @@ export async function uvResolution(
     if (pin) pins.set(normalize(pin[1]!), pin[2]!)
   }
   return pins
+}
+
+/** `uv lock` in a project or workspace folder: the lock a team commits, written by uv itself. */
+export async function uvLock(project: string): Promise<void> {
+  await run('uv', ['lock', '--quiet', '--no-python-downloads'], {
+    cwd: project,
+    env: uvEnv(),
+    maxBuffer: 16 << 20
+  })
+}
+
+const TOML_VERSION_SCRIPT = `
+import json, sys, tomllib
+with open(sys.argv[1], 'rb') as f:
+    project = tomllib.load(f)['project']
+print(json.dumps([project['name'], project['version']]))
+`
+
+/**
+ * What a locked package holds for the target: `uv export --frozen` of the package (no dev
+ * groups, not the package itself) gives the locked pins with their markers, universal;
+ * `uv pip compile --no-deps` of exactly those pins keeps the ones whose markers hold for the
+ * target, with no resolution of its own. The local libraries the export names by path ship as
+ * their built wheels: name and version from their own pyproject.toml.
+ */
+export async function uvLockedResolution(
+  project: string,
+  name: string,
+  runtime: string,
+  architecture: Architecture
+): Promise<Map<string, string>> {
+  const exportArgs = ['export', '--frozen', '--package', name, '--no-dev', '--no-emit-project']
+  const plain = ['--no-hashes', '--no-header', '--no-annotate']
+  const exported = async (...args: string[]) =>
+    (await run('uv', [...exportArgs, ...plain, ...args], { cwd: project, env: uvEnv() })).stdout
+  const [fromIndex, everything] = await Promise.all([exported('--no-emit-local'), exported()])
+  const scratch = mkdtempSync(join(tmpdir(), 'corpus-export-'))
+  try {
+    const pinsFile = join(scratch, 'requirements.txt')
+    writeFileSync(pinsFile, fromIndex)
+    const pins = await uvResolution(pinsFile, runtime, architecture, ['--no-deps'])
+    const indexLines = new Set(fromIndex.split('\n'))
+    for (const line of everything.split('\n')) {
+      const path = /^(?:-e\s+)?(\.{1,2}\/\S*)/.exec(line.trim())?.[1]
+      if (!path || indexLines.has(line)) continue
+      const { stdout } = await run('python3', [
+        '-c',
+        TOML_VERSION_SCRIPT,
+        join(project, path, 'pyproject.toml')
+      ])
+      const [library, version] = JSON.parse(stdout) as [string, string]
+      pins.set(normalize(library), version)
+    }
+    return pins
+  } finally {
+    rmSync(scratch, { recursive: true, force: true })
+  }
 }
 
 /** `--platform` ladder and interpreter flags for pip, from manylinux2014 up to the runtime's glibc. */

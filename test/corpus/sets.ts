@@ -4,8 +4,8 @@
 // from the zip alone). The README's corpus table is generated from this list
 // (scripts/corpus-table.ts), and test/unit/corpus-readme.test.ts keeps the two equal.
 //
-// A set is a source folder: today a requirements.txt; a pyproject.toml or uv.lock project
-// (issue 9) is another `files` map with its own `requirements` input.
+// A set is a folder of files: a requirements.txt, a pyproject.toml, or a uv project whose
+// uv.lock `uv lock` writes when the test sets the folder up (issue 9).
 import type { Architecture } from '../../src/lambda-facts.js'
 
 export type Runtime =
@@ -31,10 +31,24 @@ export interface CorpusSet {
   covers: string
   runtime: Runtime
   architectures: readonly Architecture[]
-  /** The source folder's files besides the handler (`app.py`, written from `imports`). */
+  /**
+   * The set folder's files besides the handler (`app.py`, written from `imports` into
+   * `source`). The set folder is the workspace (`GITHUB_WORKSPACE`).
+   */
   files: Readonly<Record<string, string>>
-  /** The `requirements` input, relative to the source folder; also what uv resolves. */
-  requirements: string
+  /** The `source` input, relative to the set folder; the folder itself when absent. */
+  source?: string
+  /**
+   * The `requirements` input, relative to the source folder; also what uv resolves. Absent:
+   * the input is unset and the action finds the file itself (a uv.lock in `lockedBy`).
+   */
+  requirements?: string
+  /**
+   * The folder (relative to the set folder) where the test runs `uv lock` before the build,
+   * and the project whose locked dependencies ship: the reference is then uv's export of the
+   * lock for that package, not a fresh resolution.
+   */
+  lockedBy?: { folder: string; package: string }
   /** Modules the handler imports at load time, as Lambda would. */
   imports: readonly string[]
   /** `installer` input; the action's default (`auto`) when absent. */
@@ -60,8 +74,31 @@ const both: readonly Architecture[] = ['arm64', 'x86_64']
 const x86: readonly Architecture[] = ['x86_64']
 const arm: readonly Architecture[] = ['arm64']
 
-type SetSpec = Omit<CorpusSet, 'requirements'> & { requirements?: string }
-const set = (spec: SetSpec): CorpusSet => ({ requirements: 'requirements.txt', ...spec })
+const set = (spec: CorpusSet): CorpusSet =>
+  spec.files['requirements.txt'] === undefined
+    ? spec
+    : { requirements: 'requirements.txt', ...spec }
+
+/** A `pyproject.toml` for one project; `extra` adds TOML after `[project]` (sources, groups). */
+const pyproject = (name: string, dependencies: readonly string[], extra = '') =>
+  [
+    '[project]',
+    `name = "${name}"`,
+    'version = "0.1.0"',
+    'requires-python = ">=3.10"',
+    `dependencies = [${dependencies.map((d) => JSON.stringify(d)).join(', ')}]`,
+    extra
+  ]
+    .join('\n')
+    .trimEnd() + '\n'
+
+/**
+ * A local library's build backend (a pure-Python wheel from `src/<name>`), and the date that
+ * keeps a lock's unpinned transitive dependencies the same from one run to the next.
+ */
+const BUILD_SYSTEM =
+  '[build-system]\nrequires = ["hatchling==1.27.0"]\nbuild-backend = "hatchling.build"'
+const LOCK_DATE = '[tool.uv]\nexclude-newer = "2025-06-01T00:00:00Z"'
 
 export const CORPUS: readonly CorpusSet[] = [
   // Web stacks
@@ -484,6 +521,67 @@ export const CORPUS: readonly CorpusSet[] = [
     files: requirements('anyio==4.6.2'),
     imports: ['anyio'],
     has: ['exceptiongroup', 'typing-extensions', 'idna', 'sniffio']
+  }),
+
+  // Projects (issue 9): pyproject.toml alone, a uv.lock, a uv workspace with a local library.
+  set({
+    name: 'pyproject-only',
+    covers:
+      'project: pyproject.toml alone (found without the input), an extra and python_version markers',
+    runtime: 'python3.10',
+    architectures: both,
+    files: {
+      'pyproject.toml': pyproject('orders', [
+        'requests[socks]==2.32.3',
+        "exceptiongroup==1.2.2; python_version < '3.11'",
+        "tomli==2.2.1; python_version >= '3.11'"
+      ])
+    },
+    imports: ['requests', 'socks', 'exceptiongroup'],
+    has: ['pysocks', 'exceptiongroup', 'urllib3'],
+    lacks: ['tomli']
+  }),
+  set({
+    name: 'uv-lock-project',
+    covers: 'project: uv.lock of one project (named by the input), dev group left out, hashes',
+    runtime: 'python3.12',
+    architectures: x86,
+    requirements: 'uv.lock',
+    lockedBy: { folder: '.', package: 'orders' },
+    files: {
+      'pyproject.toml': pyproject(
+        'orders',
+        ['pydantic==2.10.4', "typing-extensions==4.12.2; python_version < '3.13'"],
+        `[dependency-groups]\ndev = ["pytest==8.3.4"]\n\n${LOCK_DATE}`
+      )
+    },
+    imports: ['pydantic'],
+    has: ['pydantic-core', 'annotated-types', 'typing-extensions'],
+    lacks: ['pytest', 'pluggy', 'orders']
+  }),
+  set({
+    name: 'uv-workspace-member',
+    covers:
+      'project: uv workspace member (uv.lock at the root, found from the member) with a local library',
+    runtime: 'python3.11',
+    architectures: x86,
+    source: 'services/orders',
+    lockedBy: { folder: '.', package: 'orders' },
+    files: {
+      'pyproject.toml': `[tool.uv.workspace]\nmembers = ["services/*", "libs/*"]\n\n[dependency-groups]\ndev = ["pytest==8.3.4"]\n\n${LOCK_DATE}\n`,
+      'services/orders/pyproject.toml': pyproject(
+        'orders',
+        ['shared', 'requests==2.32.3'],
+        '[tool.uv.sources]\nshared = { workspace = true }'
+      ),
+      'services/reports/pyproject.toml': pyproject('reports', ['pyyaml==6.0.2']),
+      'services/reports/app.py': 'import yaml\n',
+      'libs/shared/pyproject.toml': pyproject('shared', ['attrs==24.3.0'], BUILD_SYSTEM),
+      'libs/shared/src/shared/__init__.py': 'import attrs\n\nGREETING = "hello"\n'
+    },
+    imports: ['shared', 'requests', 'attrs'],
+    has: ['shared', 'attrs', 'requests', 'certifi'],
+    lacks: ['pyyaml', 'pytest', 'reports', 'orders']
   }),
 
   // Known failures: the build must stop, naming the problem.

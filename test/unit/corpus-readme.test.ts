@@ -1,7 +1,7 @@
 // The README lists the corpus exactly as test/corpus/sets.ts defines it, and the list itself
 // meets issue 8's bar: enough sets, every runtime and both architectures, the known failures.
 import { execFileSync } from 'node:child_process'
-import { join } from 'node:path'
+import { join, posix } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ROOT } from '../helpers/run-action.js'
 import { CORPUS } from '../corpus/sets.js'
@@ -26,9 +26,17 @@ describe('the corpus', () => {
     const architectures = new Set(building.flatMap((set) => set.architectures))
     expect([...architectures].sort()).toEqual(['arm64', 'x86_64'])
     for (const set of CORPUS) {
-      expect(Object.keys(set.files), set.name).toContain(set.requirements)
+      // The file that decides is in the set, or is the uv.lock that `uv lock` writes at set-up.
+      const source = (name: string) => posix.join(set.source ?? '.', name)
+      const decides = set.requirements ?? (set.lockedBy ? undefined : 'pyproject.toml')
+      if (decides === 'uv.lock') expect(set.lockedBy, set.name).toBeDefined()
+      else if (decides) expect(Object.keys(set.files), set.name).toContain(source(decides))
       expect(set.files['app.py'], `${set.name}: app.py is written from imports`).toBeUndefined()
     }
     expect(CORPUS.filter((set) => set.fails).length).toBeGreaterThanOrEqual(3)
+    // Issue 9: a pyproject.toml alone, a uv.lock, and a workspace member with a local library.
+    expect(CORPUS.some((set) => !set.requirements && !set.lockedBy)).toBe(true)
+    expect(CORPUS.some((set) => set.requirements === 'uv.lock')).toBe(true)
+    expect(CORPUS.some((set) => set.lockedBy && set.source && !set.requirements)).toBe(true)
   })
 })
