@@ -51,6 +51,13 @@ describe('runTool', () => {
     expect((failure as ToolFailure).exitCode).toBe(3)
   })
 
+  it('a tool that exits at once, many times over, leaves no broken pipe behind', async () => {
+    // Ending an open stdin pipe after the child has gone raised an uncaught EPIPE (CI saw it).
+    tool('quick', 'exit 0')
+    const runs = Array.from({ length: 40 }, () => runTool('quick', [], { env, what: 'quick' }))
+    expect((await Promise.all(runs)).every((run) => run.output === '')).toBe(true)
+  })
+
   it('a tool that reads stdin gets end-of-file, not a wait', async () => {
     tool('prompting', 'read answer || { echo "no input" >&2; exit 4; }')
     const failure = await runTool('prompting', [], { env, what: 'pip download' }).catch(

@@ -4,7 +4,7 @@ import { constants } from 'node:fs'
 import { access } from 'node:fs/promises'
 import { delimiter, join, resolve as resolvePath, sep } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
-import { getExecOutput, type ExecOutput } from '@actions/exec'
+import { getExecOutput, type ExecOptions, type ExecOutput } from '@actions/exec'
 import { UserError, errorMessage } from '../../errors.js'
 import { maskCredentials } from './requirements.js'
 
@@ -91,6 +91,20 @@ async function isExecutable(path: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * Runs an executable through @actions/exec with /dev/null as its stdin, as `stdio: 'ignore'`
+ * would: a tool that prompts (pip asking for an index password) gets end-of-file instead of
+ * waiting forever. @actions/exec has no stdio option, and ending the stdin pipe it opens (its
+ * `input` option) raises an uncaught EPIPE when the child exits before the write.
+ */
+export function execWithoutStdin(
+  path: string,
+  args: readonly string[],
+  options: ExecOptions
+): Promise<ExecOutput> {
+  return getExecOutput('/bin/sh', ['-c', 'exec "$0" "$@" </dev/null', path, ...args], options)
+}
+
 /** Runs `command args` through @actions/exec, stdin closed; rejects with ToolFailure on a non-zero exit. */
 export async function runTool(
   command: string,
@@ -108,15 +122,12 @@ export async function runTool(
   const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') }
   let result: ExecOutput
   try {
-    result = await getExecOutput(path, [...args], {
+    result = await execWithoutStdin(path, args, {
       env: options.env as Record<string, string>,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       // Our own log groups print the output; @actions/exec would echo it all, and the command line.
       silent: true,
       ignoreReturnCode: true,
-      // An empty stdin, ended: a tool that prompts (pip asking for an index password) gets EOF
-      // instead of waiting forever.
-      input: Buffer.alloc(0),
       listeners: {
         stdout: (data: Buffer) => (output += decoders.stdout.write(data)),
         stderr: (data: Buffer) => (output += decoders.stderr.write(data))

@@ -4,10 +4,10 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { getExecOutput } from '@actions/exec'
 import { UserError, errorMessage } from '../../errors.js'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import type { ArchPackages, ImportCheck } from '../../types.js'
+import { execWithoutStdin } from '../resolve/installer.js'
 import { IMPORT_CHECK_SCRIPT, RUNTIME_PROVIDED_MODULES } from './import-check-script.js'
 import { syncPackageTree, treeName } from './package-tree.js'
 
@@ -23,10 +23,9 @@ async function runPython(
   args: string[],
   env?: Record<string, string>
 ): Promise<string> {
-  const result = await getExecOutput(python, args, {
+  const result = await execWithoutStdin(python, args, {
     silent: true,
     ignoreReturnCode: true,
-    input: Buffer.alloc(0),
     ...(env ? { env } : {})
   })
   if (result.exitCode !== 0)
