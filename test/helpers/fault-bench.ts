@@ -11,14 +11,17 @@ import {
   GetAliasCommand,
   GetFunctionConfigurationCommand,
   ListLayerVersionsCommand,
-  ListVersionsByFunctionCommand
+  ListVersionsByFunctionCommand,
+  PublishVersionCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import type { BuildResult } from '../../src/types.js'
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js'
 import { LIMITS } from '../../src/lambda-facts.js'
 import { buildOf } from './deploy-fixtures.js'
-import { startMoto, writeZip, type MotoServer } from './moto.js'
+import { helloZip, startMoto, writeZip, type MotoServer } from './moto.js'
 import { runAction, type ActionRun } from './run-action.js'
 import { writeWheel } from './wheels.js'
 
@@ -294,4 +297,27 @@ export function killHard(child: ChildProcess): void {
       // Already gone.
     }
   }
+}
+
+/**
+ * Publishes versions of other code (one per tag) on `name`, with a 1 s function timeout, then
+ * waits past the in-flight window keep-versions keeps (wait-timeout 1 s + that timeout): the
+ * old versions a pruning run may delete.
+ */
+export async function publishOldVersions(
+  moto: MotoServer,
+  name: string,
+  tags: readonly number[]
+): Promise<void> {
+  await moto.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, Timeout: 1 }))
+  for (const tag of tags) {
+    await moto.lambda.send(
+      new UpdateFunctionCodeCommand({
+        FunctionName: name,
+        ZipFile: new Uint8Array([...(await helloZip()), tag])
+      })
+    )
+    await moto.lambda.send(new PublishVersionCommand({ FunctionName: name }))
+  }
+  await new Promise((done) => setTimeout(done, 2_200))
 }

@@ -6,9 +6,7 @@ import {
   CreateAliasCommand,
   ListVersionsByFunctionCommand,
   PublishLayerVersionCommand,
-  PublishVersionCommand,
-  UpdateFunctionCodeCommand,
-  UpdateFunctionConfigurationCommand
+  PublishVersionCommand
 } from '@aws-sdk/client-lambda'
 import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -17,6 +15,7 @@ import {
   deployThrough,
   logOf,
   openUploads,
+  publishOldVersions,
   standardPackages,
   FAULT_BUCKET,
   startFaultBench,
@@ -193,19 +192,7 @@ describe('AccessDenied while pruning (keep-versions)', () => {
   async function twoOldVersions(): Promise<void> {
     const { moto } = bench
     await moto.createFunction({ name: 'orders', zip: await helloZip() })
-    await moto.lambda.send(
-      new UpdateFunctionConfigurationCommand({ FunctionName: 'orders', Timeout: 1 })
-    )
-    for (const tag of [1, 2]) {
-      await moto.lambda.send(
-        new UpdateFunctionCodeCommand({
-          FunctionName: 'orders',
-          ZipFile: new Uint8Array([...(await helloZip()), tag])
-        })
-      )
-      await moto.lambda.send(new PublishVersionCommand({ FunctionName: 'orders' }))
-    }
-    await new Promise((done) => setTimeout(done, 2_200))
+    await publishOldVersions(moto, 'orders', [1, 2])
   }
 
   const inputs = () => ({

@@ -5,12 +5,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  CreateAliasCommand,
-  PublishVersionCommand,
-  UpdateFunctionCodeCommand,
-  UpdateFunctionConfigurationCommand
-} from '@aws-sdk/client-lambda'
+import { CreateAliasCommand, PublishVersionCommand } from '@aws-sdk/client-lambda'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   buildPackages,
@@ -21,6 +16,7 @@ import {
   layerVersions,
   logOf,
   openUploads,
+  publishOldVersions,
   standardPackages,
   FAULT_BUCKET,
   startFaultBench,
@@ -29,7 +25,6 @@ import {
   type FaultBench
 } from '../helpers/fault-bench.js'
 import type { FaultAction, FaultProxy, RequestMatch } from '../helpers/fault-proxy.js'
-import { helloZip } from '../helpers/moto.js'
 import type { ActionRun } from '../helpers/run-action.js'
 
 const BUCKET = FAULT_BUCKET
@@ -230,19 +225,7 @@ describe('killed, then run again', () => {
     const { moto } = bench
     // Versions 2 and 3 of other code besides 1 (the alias's), older than the in-flight window
     // (wait-timeout 1 s + the function's timeout 1 s).
-    await moto.lambda.send(
-      new UpdateFunctionConfigurationCommand({ FunctionName: 'orders', Timeout: 1 })
-    )
-    for (const tag of [2, 3]) {
-      await moto.lambda.send(
-        new UpdateFunctionCodeCommand({
-          FunctionName: 'orders',
-          ZipFile: new Uint8Array([...(await helloZip()), tag])
-        })
-      )
-      await moto.lambda.send(new PublishVersionCommand({ FunctionName: 'orders' }))
-    }
-    await new Promise((done) => setTimeout(done, 2_200))
+    await publishOldVersions(moto, 'orders', [2, 3])
     const inputs = {
       ...ALIAS_INPUTS,
       'package-dir': small.packageDir,
