@@ -145,7 +145,8 @@ export async function runLogged(
   }
 }
 
-function label(target: Target): string {
+/** `python3.12 arm64`: how logs and messages name a target. */
+export function targetLabel(target: Target): string {
   return `${target.runtime.name} ${target.architecture}`
 }
 
@@ -184,11 +185,11 @@ export function pipInstaller(host: HostPython, env: Env): InstallerAdapter {
         ignoreRequiresPython: pinned.requiresPythonChecked,
         findLinks: request.findLinks
       })
-      await pip(args, `pip download (${label(target)})`)
+      await pip(args, `pip download (${targetLabel(target)})`)
     },
     async fetchSource(target, requirementsFile, destination) {
       const args = pipSdistDownloadArgs({ runtime: target.runtime, destination, requirementsFile })
-      await pip(args, `pip download (source, ${label(target)})`)
+      await pip(args, `pip download (source, ${targetLabel(target)})`)
       const [sdist] = await readdir(destination)
       if (sdist === undefined) return undefined
       const path = join(destination, sdist)
@@ -224,7 +225,7 @@ export function uvInstaller(
         findLinks: request.findLinks,
         sourceArgs: sources.args
       })
-      await runLogged(await uv.path(), args, `uv pip compile (${label(target)})`, uvEnv)
+      await runLogged(await uv.path(), args, `uv pip compile (${targetLabel(target)})`, uvEnv)
       return { file, complete: true, requiresPythonChecked: true }
     },
     missingWheel: (step, output) =>

@@ -21,6 +21,7 @@ import {
   type InstallerChoice
 } from './installer.js'
 import {
+  targetLabel,
   chooseInstaller,
   pipInstaller,
   toolFailure,
@@ -101,10 +102,6 @@ export interface ResolvedWheels {
 
 /** Most sdist-only dependencies of one project are a handful; more means a loop. */
 const MAX_SOURCE_BUILDS = 10
-
-function target(request: ResolveRequest): string {
-  return `${request.runtime.name} ${request.architecture}`
-}
 
 /** Local directories among find-links values (`/opt/wheels`, `file:///x`), absolute. */
 function localDirectories(values: readonly string[]): string[] {
@@ -276,7 +273,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
   }
   const key = cacheKey(keyInput)
   core.debug(`cache key ${key} covers:\n${cacheKeyMaterial(keyInput)}`)
-  core.info(`${target(request)}: installer ${installer.description}`)
+  core.info(`${targetLabel(request)}: installer ${installer.description}`)
 
   const warnings =
     installer.name === 'pip'
@@ -295,13 +292,15 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
   const root = request.storeRoot ?? defaultStoreRoot(env)
   const stored = await usableEntry(root, key, request)
   if (stored) {
-    core.info(`${target(request)}: ${stored.length} wheel(s) from the wheel store (${key})`)
+    core.info(`${targetLabel(request)}: ${stored.length} wheel(s) from the wheel store (${key})`)
     return result(stored, true)
   }
   if (request.useActionsCache && (await restoreStoreEntry(entryDir(root, key), key))) {
     const restored = await usableEntry(root, key, request)
     if (restored) {
-      core.info(`${target(request)}: ${restored.length} wheel(s) from the Actions cache (${key})`)
+      core.info(
+        `${targetLabel(request)}: ${restored.length} wheel(s) from the Actions cache (${key})`
+      )
       return result(restored, true)
     }
   }
@@ -348,7 +347,7 @@ async function resolveFresh(
   const attempted = new Set<string>()
   const { runtime, architecture } = request
   const goal: Target = { runtime, architecture, allowLinuxWheels: request.allowLinuxWheels }
-  const label = target(request)
+  const label = targetLabel(request)
   /** Pin for the target, then fetch; the step that failed and what it said, if one did. */
   const attempt = async (findLinks: string[]) => {
     let step: 'pin' | 'fetch' = 'pin'

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path'
 import { UserError } from '../../errors.js'
 import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-facts.js'
 import { lastLines, type Env } from './installer.js'
-import { toolFailure, type InstallerAdapter } from './installer-adapter.js'
+import { targetLabel, toolFailure, type InstallerAdapter } from './installer-adapter.js'
 import { fetchOptionLines, uvPythonPlatform } from './platform.js'
 import type { ParsedRequirements } from './requirements.js'
 import { nativeSources, newestListed, type MissingWheel } from './sdist.js'
@@ -17,10 +17,6 @@ export interface SourceBuildTarget {
   runtime: RuntimeFacts
   architecture: Architecture
   allowLinuxWheels: boolean
-}
-
-function target(request: SourceBuildTarget): string {
-  return `${request.runtime.name} ${request.architecture}`
 }
 
 /** The ways out for a dependency with no wheel that loads, led by `lead` (`pin`, `Pin`, ...). */
@@ -65,7 +61,7 @@ export async function probeVersions(
     return installer.missingWheel('fetch', output) ?? missing
   }
   throw new UserError(
-    `${missing.project}: ${missing.requirement} has a wheel for ${target(request)} only between ` +
+    `${missing.project}: ${missing.requirement} has a wheel for ${targetLabel(request)} only between ` +
       `manylinux_2_18 and manylinux_2_${request.runtime.glibcMinor}, and uv cannot target that ` +
       `range (its nearest platform is ${uvPythonPlatform(request.runtime, request.architecture)}); ` +
       'set installer: pip'
@@ -85,7 +81,7 @@ export async function buildPureWheel(
   built: string,
   env: Env
 ): Promise<void> {
-  const label = target(request)
+  const label = targetLabel(request)
   const newest = newestListed(missing.versionsWithWheels)
   if (newest !== undefined) {
     throw new UserError(
