@@ -3,7 +3,7 @@
 // registry (scripts/node24.json; process tests run the bundle on it too, as GitHub does), and the
 // Python tools (moto, uv) into .tools/venv from PyPI. Re-runs npm or pip only when the pinned
 // version or list changes. Node built-ins only. uv's version is the one the action itself brings
-// (src/packaging/resolve/uv-pin.json), so the tests run the uv users get.
+// (src/packaging/tools/uv-pin.json), so the tests run the uv users get.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -14,7 +14,7 @@ const venv = join(root, '.tools', 'venv')
 const requirements = join(root, 'scripts', 'tools-requirements.txt')
 const marker = join(venv, '.installed')
 const uvPin = JSON.parse(
-  readFileSync(join(root, 'src', 'packaging', 'resolve', 'uv-pin.json'), 'utf8')
+  readFileSync(join(root, 'src', 'packaging', 'tools', 'uv-pin.json'), 'utf8')
 )
 const uvRequirement = `uv==${uvPin.version}`
 const wanted = createHash('sha256')

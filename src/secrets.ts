@@ -7,7 +7,7 @@
 // requirements file.
 import * as core from '@actions/core'
 import { proxyUrlTexts } from './net/proxy-env.js'
-import { findCredentials } from './packaging/resolve/requirements.js'
+import { findCredentials } from './packaging/requirements/requirements-file.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 

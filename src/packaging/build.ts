@@ -14,7 +14,7 @@ import { checkPackageLibraries, ElfParseCache, elfParseCacheFile } from './verif
 import { checkPackageClosure } from './verify/package-metadata.js'
 import { prepareDependencies, type PreparedDependencies } from './project/prepare.js'
 import { resolveWheels } from './resolve/resolve.js'
-import { defaultStoreRoot } from './resolve/wheel-store.js'
+import { defaultStoreRoot } from './stores/wheel-store.js'
 
 export interface BuildRequest {
   runtime: RuntimeFacts

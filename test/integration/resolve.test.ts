@@ -17,19 +17,15 @@ import { basename, delimiter, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UserError } from '../../src/errors.js'
 import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../src/lambda-facts.js'
-import { findOnPath } from '../../src/packaging/resolve/installer.js'
-import { bootstrappedUvPath, PINNED_UV_VERSION } from '../../src/packaging/resolve/uv-bootstrap.js'
+import { findOnPath } from '../../src/packaging/tools/run-tool.js'
+import { bootstrappedUvPath, PINNED_UV_VERSION } from '../../src/packaging/tools/uv-bootstrap.js'
 import {
   resolveWheels,
   type ResolvedWheels,
   type ResolveRequest
 } from '../../src/packaging/resolve/resolve.js'
-import { readEntry } from '../../src/packaging/resolve/wheel-store.js'
-import {
-  checkWheels,
-  manylinuxGlibc,
-  parseWheelName
-} from '../../src/packaging/resolve/wheel-tags.js'
+import { readEntry } from '../../src/packaging/stores/wheel-store.js'
+import { checkWheels, manylinuxGlibc, parseWheelName } from '../../src/packaging/pep/wheel-tags.js'
 import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname

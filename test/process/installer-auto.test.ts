@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { readZipEntries } from '../../src/packaging/zip-format.js'
-import { PINNED_UV_VERSION, pinnedUvWheel } from '../../src/packaging/resolve/uv-bootstrap.js'
+import { PINNED_UV_VERSION, pinnedUvWheel } from '../../src/packaging/tools/uv-bootstrap.js'
 import { runAction, type ActionRun } from '../helpers/run-action.js'
 import { writeWheel } from '../helpers/wheels.js'
 

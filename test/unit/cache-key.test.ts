@@ -3,11 +3,11 @@ import { CACHE_FORMAT_VERSION } from '../../src/constants.js'
 import {
   cacheKey,
   cacheKeyMaterial,
-  parsePipConfigList,
   resolutionSettings,
   type CacheKeyInput
-} from '../../src/packaging/resolve/cache-key.js'
-import { platformTags } from '../../src/packaging/resolve/platform.js'
+} from '../../src/packaging/stores/cache-key.js'
+import { platformTags } from '../../src/packaging/pep/platform-tags.js'
+import { parsePipConfigList } from '../../src/packaging/tools/run-tool.js'
 import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 const base: CacheKeyInput = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { UserError } from '../../src/errors.js'
-import { chooseInstaller } from '../../src/packaging/resolve/installer-adapter.js'
+import { chooseInstaller } from '../../src/packaging/tools/installer-adapter.js'
 
 describe('chooseInstaller', () => {
   it.each([

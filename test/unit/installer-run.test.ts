@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { UserError } from '../../src/errors.js'
-import { runTool, ToolFailure } from '../../src/packaging/resolve/installer.js'
+import { runTool, ToolFailure } from '../../src/packaging/tools/run-tool.js'
 
 const bin = mkdtempSync(join(tmpdir(), 'lpd-run-tool-'))
 afterAll(() => rmSync(bin, { recursive: true, force: true }))

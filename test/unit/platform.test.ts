@@ -5,11 +5,11 @@ import {
   pipDownloadArgs,
   pipIndexArgsFromUvEnv,
   pipSdistDownloadArgs,
-  platformTags,
   uvCompileArgs,
   uvPythonPlatform,
   uvSourcesFromPip
-} from '../../src/packaging/resolve/platform.js'
+} from '../../src/packaging/tools/tool-args.js'
+import { platformTags } from '../../src/packaging/pep/platform-tags.js'
 import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 /** The values that follow each occurrence of `option`. */

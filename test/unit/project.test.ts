@@ -2,20 +2,20 @@
 // requires-python against a runtime, and the rewrite of local-library lines into pins.
 import { describe, expect, it } from 'vitest'
 import { decideDependencyFile, type ProjectReader } from '../../src/packaging/project/discover.js'
-import { absoluteExportPaths, exportArgs } from '../../src/packaging/project/uv-export.js'
+import { absoluteExportPaths, exportArgs } from '../../src/packaging/tools/uv-export.js'
 import {
   declaresDependencies,
   parsePyproject,
   selectedRequirements
 } from '../../src/packaging/project/pyproject.js'
 import { pythonSatisfies } from '../../src/packaging/project/requires-python.js'
-import { rewriteRequirements } from '../../src/packaging/project/rewrite.js'
+import { rewriteRequirements } from '../../src/packaging/requirements/rewrite.js'
 import { localClosure, memberForSource, parseUvLock } from '../../src/packaging/project/uv-lock.js'
 import {
   localRequirementPath,
   parseRequirements,
   type RequirementsReader
-} from '../../src/packaging/resolve/requirements.js'
+} from '../../src/packaging/requirements/requirements-file.js'
 
 const LOCK = `
 version = 1

@@ -9,20 +9,20 @@ import {
   MarkerSyntaxError,
   parseMarker,
   type MarkerEnvironment
-} from '../../src/packaging/python-metadata/marker.js'
-import { parseCoreMetadata } from '../../src/packaging/python-metadata/metadata.js'
-import { parseRequirement } from '../../src/packaging/python-metadata/requirement.js'
+} from '../../src/packaging/pep/marker.js'
+import { parseCoreMetadata } from '../../src/packaging/pep/metadata.js'
+import { parseRequirement } from '../../src/packaging/pep/requirement.js'
 import {
   parseSpecifierSet,
   specifierSetContains,
   SpecifierSyntaxError
-} from '../../src/packaging/python-metadata/specifier.js'
+} from '../../src/packaging/pep/specifier.js'
 import {
   compareVersions,
   formatVersion,
   isPrerelease,
   parseVersion
-} from '../../src/packaging/python-metadata/version.js'
+} from '../../src/packaging/pep/version.js'
 import {
   checkClosure,
   closureError,

@@ -11,7 +11,7 @@ import {
   parseRequirements,
   type MarkerEnvironment,
   type RequirementsReader
-} from '../../src/packaging/resolve/requirements.js'
+} from '../../src/packaging/requirements/requirements-file.js'
 import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 function reader(files: Record<string, string>, dirs: string[] = []): RequirementsReader {

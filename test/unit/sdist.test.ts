@@ -6,7 +6,7 @@ import {
   nativeSources,
   newestListed,
   type MissingWheel
-} from '../../src/packaging/resolve/sdist.js'
+} from '../../src/packaging/tools/sdist.js'
 
 describe('missingWheelFromPip', () => {
   it.each([

@@ -7,8 +7,8 @@ import {
   PINNED_UV_VERSION,
   uvDownloadArgs,
   uvHostMachine
-} from '../../src/packaging/resolve/uv-bootstrap.js'
-import { parseWheelName } from '../../src/packaging/resolve/wheel-tags.js'
+} from '../../src/packaging/tools/uv-bootstrap.js'
+import { parseWheelName } from '../../src/packaging/pep/wheel-tags.js'
 
 describe('uvHostMachine', () => {
   it.each([

@@ -18,7 +18,7 @@ import {
   createStaging,
   defaultStoreRoot,
   readEntry
-} from '../../src/packaging/resolve/wheel-store.js'
+} from '../../src/packaging/stores/wheel-store.js'
 import { ZipWriter } from '../../src/packaging/zip-format.js'
 
 const KEY = 'lambda-python-deploy-v1-python3.12-arm64-pip-abc'

@@ -10,7 +10,7 @@ import {
   wheelLoads,
   wheelProblems,
   wheelTag
-} from '../../src/packaging/resolve/wheel-tags.js'
+} from '../../src/packaging/pep/wheel-tags.js'
 import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 describe('parseWheelName', () => {

@@ -15,7 +15,7 @@ import { basename, join } from 'node:path'
 import { UserError } from '../../errors.js'
 import { LIMITS } from '../../lambda-facts.js'
 import { formatExact, formatSize } from '../../report/sizes.js'
-import { parseWheelName } from '../resolve/wheel-tags.js'
+import { parseWheelName } from '../pep/wheel-tags.js'
 import type { DistributionSize, PackageFile } from '../../types.js'
 import { listSourceFiles, type SourceFile } from './source-files.js'
 import {

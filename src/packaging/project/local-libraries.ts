@@ -10,10 +10,10 @@ import { UserError } from '../../errors.js'
 import { fileDigests } from '../../file-digest.js'
 import { logBlock } from '../../report/log.js'
 import { listSourceFiles } from '../assemble/source-files.js'
-import { runTool, ToolFailure, lastLines, type Env } from '../resolve/installer.js'
-import type { ParsedRequirements } from '../resolve/requirements.js'
-import { isPurePythonWheel, parseWheelName } from '../resolve/wheel-tags.js'
-import type { BuiltLibrary } from './rewrite.js'
+import { runTool, ToolFailure, lastLines, type Env } from '../tools/run-tool.js'
+import type { ParsedRequirements } from '../requirements/requirements-file.js'
+import { isPurePythonWheel, parseWheelName } from '../pep/wheel-tags.js'
+import type { BuiltLibrary } from '../requirements/rewrite.js'
 
 /** The local-library lines of a parsed requirements file, unique by path. */
 export function localPaths(

@@ -8,13 +8,14 @@ import { basename, dirname, join, relative } from 'node:path'
 import * as core from '@actions/core'
 import { CACHE_FORMAT_VERSION } from '../../constants.js'
 import { UserError } from '../../errors.js'
-import { restoreStoreEntry, saveStoreEntry } from '../resolve/actions-cache.js'
-import type { Env, InstallerChoice } from '../resolve/installer.js'
-import { projectTools } from '../resolve/resolve.js'
-import { parseRequirements } from '../resolve/requirements.js'
+import { restoreStoreEntry, saveStoreEntry } from '../stores/actions-cache.js'
+import type { Env, InstallerChoice } from '../tools/run-tool.js'
+import { projectTools } from '../tools/open-installer.js'
+import { defaultStoreRoot } from '../stores/wheel-store.js'
+import { parseRequirements } from '../requirements/requirements-file.js'
 import { buildLibrary, libraryDigest, localPaths } from './local-libraries.js'
-import { rewriteRequirements, type BuiltLibrary } from './rewrite.js'
-import { fsReader } from '../resolve/fs-reader.js'
+import { rewriteRequirements, type BuiltLibrary } from '../requirements/rewrite.js'
+import { fsReader } from '../requirements/fs-reader.js'
 
 /** Marks a project entry or a local-wheel folder as whole; written last. */
 const COMPLETE = '.complete'
@@ -82,7 +83,7 @@ export async function projectEntry(
     }
   }
 
-  const installer = await projectTools(options.installer, env)
+  const installer = await projectTools(options.installer, env, defaultStoreRoot(env))
   if (installer.uvPath === undefined && producer.needsUv) {
     throw new UserError(
       `a uv.lock needs uv to export the locked versions, and installer: ${options.installer} ` +

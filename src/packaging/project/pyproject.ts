@@ -3,7 +3,7 @@
 // Pure: text in, facts out (TOML read with smol-toml).
 import { parse } from 'smol-toml'
 import { UserError } from '../../errors.js'
-import { normalizeProjectName } from '../resolve/wheel-tags.js'
+import { normalizeProjectName } from '../pep/wheel-tags.js'
 
 export interface Pyproject {
   /** `[project].name`, as written; undefined for a workspace root without a project. */

@@ -4,7 +4,7 @@
 import { isAbsolute, join, relative, sep } from 'node:path'
 import { parse } from 'smol-toml'
 import { UserError } from '../../errors.js'
-import { normalizeProjectName } from '../resolve/wheel-tags.js'
+import { normalizeProjectName } from '../pep/wheel-tags.js'
 
 interface LockDependency {
   name: string

@@ -8,30 +8,27 @@ import { UserError } from '../../errors.js'
 import { indexUrlSecrets } from '../../secrets.js'
 import { fileDigests } from '../../file-digest.js'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
-import { restoreStoreEntry, saveStoreEntry } from './actions-cache.js'
-import { cacheKey, cacheKeyMaterial, parsePipConfigList, resolutionSettings } from './cache-key.js'
+import { restoreStoreEntry, saveStoreEntry } from '../stores/actions-cache.js'
+import { cacheKey, cacheKeyMaterial, resolutionSettings } from '../stores/cache-key.js'
 import {
   findOnPath,
+  parsePipConfigList,
   pipConfigList,
   probePython,
   pythonCommand,
-  uvVersion,
   type Env,
-  type HostPython,
   type InstallerChoice
-} from './installer.js'
+} from '../tools/run-tool.js'
 import {
   targetLabel,
   chooseInstaller,
-  pipInstaller,
   toolFailure,
-  uvInstaller,
   type InstallerAdapter,
-  type InstallerPlan,
-  type Target,
-  type UvBinary
-} from './installer-adapter.js'
-import { fetchOptionLines, platformTags, uvPythonPlatform, uvSourcesFromPip } from './platform.js'
+  type Target
+} from '../tools/installer-adapter.js'
+import { openInstaller } from '../tools/open-installer.js'
+import { platformTags } from '../pep/platform-tags.js'
+import { uvPythonPlatform } from '../tools/tool-args.js'
 import {
   findCredentials,
   hashAlgorithms,
@@ -40,10 +37,9 @@ import {
   normalizedRequirements,
   parseRequirements,
   type ParsedRequirements
-} from './requirements.js'
-import { afterFailure } from './sdist.js'
+} from '../requirements/requirements-file.js'
+import { afterFailure } from '../tools/sdist.js'
 import { buildPureWheel, probeVersions } from './source-build.js'
-import { bootstrapUv, indexesTried, PINNED_UV_VERSION } from './uv-bootstrap.js'
 import {
   commitEntry,
   createStaging,
@@ -52,9 +48,9 @@ import {
   listWheels,
   readEntry,
   removeEntry
-} from './wheel-store.js'
-import { checkWheels, parseWheelName, wheelProblems } from './wheel-tags.js'
-import { fsReader } from './fs-reader.js'
+} from '../stores/wheel-store.js'
+import { checkWheels, parseWheelName, wheelProblems } from '../pep/wheel-tags.js'
+import { fsReader } from '../requirements/fs-reader.js'
 
 export interface ResolveRequest {
   /** Absolute; undefined = no dependencies (resolve nothing, cacheHit true). */
@@ -129,72 +125,6 @@ async function listFindLinks(dirs: readonly string[]): Promise<string[]> {
     }
   }
   return lines
-}
-
-/** The installer to run, as an adapter; a bootstrapped uv is only fetched when it pins. */
-async function openInstaller(
-  plan: InstallerPlan,
-  host: HostPython,
-  env: Env,
-  configText: string,
-  parsed: ParsedRequirements,
-  toolCache: string,
-  onBootstrap: (path: string) => void
-): Promise<InstallerAdapter> {
-  if (plan.name === 'pip') return pipInstaller(host, env)
-  let uv: UvBinary
-  if ('uvPath' in plan) {
-    const version = await uvVersion(plan.uvPath, env)
-    uv = {
-      version,
-      description: `uv ${version} on PATH (${plan.uvPath})`,
-      path: () => Promise.resolve(plan.uvPath)
-    }
-  } else {
-    uv = {
-      version: PINNED_UV_VERSION,
-      description: `uv ${PINNED_UV_VERSION} brought by the action (no uv on PATH; fetched only when the wheel store misses)`,
-      path: async () => {
-        const path = await bootstrapUv({
-          python: host.python,
-          env,
-          root: toolCache,
-          fetchLines: fetchOptionLines(parsed.fetchArgs, 'pip', env),
-          indexes: indexesTried(configText, parsed.fetchArgs)
-        })
-        onBootstrap(path)
-        return path
-      }
-    }
-  }
-  return uvInstaller(host, env, uv, uvSourcesFromPip(env, parsePipConfigList(configText)))
-}
-
-/**
- * The tools the project phase (uv.lock export, local-library builds) runs for an installer
- * choice: the host Python, and the uv `resolveWheels` would run (on PATH, or the one the action
- * brings, fetched now if need be); no uv with `installer: pip`.
- */
-export async function projectTools(
-  choice: InstallerChoice,
-  env: Env,
-  toolCache: string = defaultStoreRoot(env)
-): Promise<{ python: string; uvPath?: string }> {
-  const plan = chooseInstaller(choice, choice === 'pip' ? undefined : await findOnPath('uv', env))
-  const [host, configText] = await Promise.all([
-    probePython(env),
-    pipConfigList(pythonCommand(env), env)
-  ])
-  if (plan.name === 'pip') return { python: host.python }
-  if ('uvPath' in plan) return { python: host.python, uvPath: plan.uvPath }
-  const uvPath = await bootstrapUv({
-    python: host.python,
-    env,
-    root: toolCache,
-    fetchLines: '',
-    indexes: indexesTried(configText, [])
-  })
-  return { python: host.python, uvPath }
 }
 
 export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWheels> {

@@ -5,12 +5,17 @@ import { copyFile, mkdtemp, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { UserError } from '../../errors.js'
 import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-facts.js'
-import { lastLines, type Env } from './installer.js'
-import { targetLabel, toolFailure, type InstallerAdapter } from './installer-adapter.js'
-import { fetchOptionLines, uvPythonPlatform } from './platform.js'
-import type { ParsedRequirements } from './requirements.js'
-import { nativeSources, newestListed, type MissingWheel } from './sdist.js'
-import { isPurePythonWheel, parseWheelName, runtimeWithGlibc, wheelLoads } from './wheel-tags.js'
+import { lastLines, type Env } from '../tools/run-tool.js'
+import { targetLabel, toolFailure, type InstallerAdapter } from '../tools/installer-adapter.js'
+import { fetchOptionLines, uvPythonPlatform } from '../tools/tool-args.js'
+import type { ParsedRequirements } from '../requirements/requirements-file.js'
+import { nativeSources, newestListed, type MissingWheel } from '../tools/sdist.js'
+import {
+  isPurePythonWheel,
+  parseWheelName,
+  runtimeWithGlibc,
+  wheelLoads
+} from '../pep/wheel-tags.js'
 
 /** What the source-build path needs to know about the build. */
 export interface SourceBuildTarget {

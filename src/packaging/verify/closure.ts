@@ -12,7 +12,7 @@ import {
   type Architecture,
   type RuntimeFacts
 } from '../../lambda-facts.js'
-import { normalizeProjectName } from '../resolve/wheel-tags.js'
+import { normalizeProjectName } from '../pep/wheel-tags.js'
 import {
   evaluateMarkerForAll,
   MarkerSyntaxError,
@@ -20,10 +20,10 @@ import {
   type Marker,
   type MarkerEnvironment,
   type Truth
-} from '../python-metadata/marker.js'
-import { parseCoreMetadata } from '../python-metadata/metadata.js'
-import { parseRequirement, type Requirement } from '../python-metadata/requirement.js'
-import { specifierSetContains } from '../python-metadata/specifier.js'
+} from '../pep/marker.js'
+import { parseCoreMetadata } from '../pep/metadata.js'
+import { parseRequirement, type Requirement } from '../pep/requirement.js'
+import { specifierSetContains } from '../pep/specifier.js'
 
 /** One `*.dist-info/METADATA` found in a package. */
 export interface InstalledMetadata {

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path'
 import { UserError, errorMessage } from '../../errors.js'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import type { ArchPackages, ImportCheck } from '../../types.js'
-import { execWithoutStdin } from '../resolve/installer.js'
+import { execWithoutStdin } from '../tools/run-tool.js'
 import { IMPORT_CHECK_SCRIPT, RUNTIME_PROVIDED_MODULES } from './import-check-script.js'
 import { syncPackageTree, treeName } from './package-tree.js'
 

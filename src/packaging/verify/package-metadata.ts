@@ -5,7 +5,7 @@ import { open } from 'node:fs/promises'
 import { basename, dirname, relative } from 'node:path'
 import { UserError } from '../../errors.js'
 import { LAYER_PREFIX } from '../assemble/assemble.js'
-import { parseRequirements } from '../resolve/requirements.js'
+import { parseRequirements } from '../requirements/requirements-file.js'
 import { readEntryData, readZipEntriesFrom } from '../zip-format.js'
 import {
   checkClosure,
@@ -15,7 +15,7 @@ import {
   type InstalledMetadata,
   type RequestedProject
 } from './closure.js'
-import { fsReader } from '../resolve/fs-reader.js'
+import { fsReader } from '../requirements/fs-reader.js'
 
 /** METADATA is headers plus a README; far above this is not metadata but a damaged zip. */
 const METADATA_MAX_BYTES = 16 * 1024 * 1024

@@ -2,7 +2,7 @@
 // Pure: no I/O.
 import { UserError } from '../../errors.js'
 import { RUNTIMES, WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-facts.js'
-import { LEGACY_MANYLINUX } from './platform.js'
+import { LEGACY_MANYLINUX } from './platform-tags.js'
 
 export interface WheelName {
   file: string

@@ -2,7 +2,7 @@
 // evaluation for an environment given as values, not a running interpreter, so a build on any
 // runner can judge markers for Lambda's Python and architecture. Pure.
 // https://packaging.python.org/en/latest/specifications/dependency-specifiers/#environment-markers
-import { normalizeProjectName } from '../resolve/wheel-tags.js'
+import { normalizeProjectName } from './wheel-tags.js'
 import { parseSpecifier, specifierContains, SpecifierSyntaxError } from './specifier.js'
 
 export const MARKER_VARIABLES = [

@@ -13,7 +13,7 @@ import { CACHE_FORMAT_VERSION } from '../../constants.js'
 import { UserError } from '../../errors.js'
 import { fileDigests } from '../../file-digest.js'
 import { MalformedZipError, verifyZip } from '../zip-format.js'
-import { parseWheelName } from './wheel-tags.js'
+import { parseWheelName } from '../pep/wheel-tags.js'
 
 export const MANIFEST_FILE = 'manifest.json'
 /** Written after the manifest: an entry without it is incomplete. */

@@ -8,9 +8,8 @@ import { basename, dirname, join } from 'node:path'
 import { UserError } from '../../errors.js'
 import { fileDigests } from '../../file-digest.js'
 import { readEntryData, readZipEntriesFrom } from '../zip-format.js'
-import { parsePipConfigList } from './cache-key.js'
-import { lastLines, runTool, ToolFailure, type Env } from './installer.js'
-import { maskCredentials } from './requirements.js'
+import { lastLines, parsePipConfigList, runTool, ToolFailure, type Env } from './run-tool.js'
+import { maskCredentials } from '../requirements/requirements-file.js'
 import UV_PIN from './uv-pin.json' with { type: 'json' }
 
 /** The uv version the action brings (also the one the tests install: scripts/tools.mjs). */

@@ -1,6 +1,6 @@
 // What to do when a dependency has no wheel for the target: find which one from the
 // installer's message, and judge its source distribution. Pure: no I/O.
-import { normalizeProjectName } from './wheel-tags.js'
+import { normalizeProjectName } from '../pep/wheel-tags.js'
 
 export interface MissingWheel {
   /** The requirement as the installer printed it: `docopt==0.6.2`, `numpy>=2.3`, `docopt`. */

@@ -2,7 +2,7 @@
 // line becomes a pin of the wheel built from it (`common==0.1.0`, with its hash in hash mode),
 // found through one `--find-links` folder; includes point at the rewritten copies. Pure.
 import { dirname, isAbsolute, join } from 'node:path'
-import { logicalLines, type ParsedRequirements } from '../resolve/requirements.js'
+import { logicalLines, type ParsedRequirements } from './requirements-file.js'
 
 export interface BuiltLibrary {
   /** Absolute path of the library as the requirements name it. */

@@ -1,7 +1,7 @@
 // PEP 508 dependency specifiers as `Requires-Dist` holds them: `name[extra1,extra2] (>=1,<2) ;
 // marker` or `name @ url ; marker`. Pure.
 // https://packaging.python.org/en/latest/specifications/dependency-specifiers/
-import { normalizeProjectName } from '../resolve/wheel-tags.js'
+import { normalizeProjectName } from './wheel-tags.js'
 import { parseMarker, type Marker } from './marker.js'
 import { parseSpecifierSet, type Specifier } from './specifier.js'
 

@@ -15,17 +15,16 @@ import {
   type HostPython,
   type InstallerChoice,
   type ToolResult
-} from './installer.js'
+} from './run-tool.js'
 import {
   pipDownloadArgs,
   pipSdistDownloadArgs,
   pipWheelArgs,
   uvCompileArgs,
   type UvSourceSettings
-} from './platform.js'
-import { maskCredentials } from './requirements.js'
+} from './tool-args.js'
+import { maskCredentials } from '../requirements/requirements-file.js'
 import { missingWheelFromPip, missingWheelFromUv, type MissingWheel } from './sdist.js'
-import { listWheels } from './wheel-store.js'
 
 export interface Target {
   runtime: RuntimeFacts
@@ -197,7 +196,7 @@ export function pipInstaller(host: HostPython, env: Env): InstallerAdapter {
     },
     async buildWheel(sdist, destination, optionsFile) {
       await pip(pipWheelArgs(sdist, destination, ['-r', optionsFile]), `pip wheel ${sdist}`)
-      return (await listWheels(destination))[0]
+      return (await readdir(destination)).filter((name) => name.endsWith('.whl')).sort()[0]
     }
   }
 }

@@ -4,7 +4,7 @@
 import * as core from '@actions/core'
 import { dirname, join } from 'node:path'
 import { UserError } from '../../errors.js'
-import { lastLines, runTool, ToolFailure, type Env } from '../resolve/installer.js'
+import { lastLines, runTool, ToolFailure, type Env } from './run-tool.js'
 
 export interface ExportRequest {
   uvPath: string

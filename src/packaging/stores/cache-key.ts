@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto'
 import { CACHE_FORMAT_VERSION } from '../../constants.js'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
-import { maskCredentials } from './requirements.js'
+import { maskCredentials } from '../requirements/requirements-file.js'
+import { parsePipConfigList } from '../tools/run-tool.js'
 
 const CACHE_KEY_PREFIX = 'lambda-python-deploy'
 
@@ -84,18 +85,6 @@ const PIP_RESOLUTION_CONFIG = new Set([
   'no-build-isolation',
   'config-settings'
 ])
-
-/** `global.find-links='/opt/wheels'` → ['global.find-links', '/opt/wheels']. */
-export function parsePipConfigList(text: string): [string, string][] {
-  const entries: [string, string][] = []
-  for (const line of text.split(/\r?\n/)) {
-    const match = /^([^=\s]+)=(.*)$/.exec(line.trim())
-    if (!match) continue
-    const value = (match[2] as string).replace(/^'(.*)'$/s, '$1').replace(/^"(.*)"$/s, '$1')
-    entries.push([match[1] as string, value])
-  }
-  return entries
-}
 
 /**
  * Settings outside the requirements file that change the resolution: the listed variables

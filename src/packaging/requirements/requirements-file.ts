@@ -4,7 +4,7 @@
 import { dirname, isAbsolute, join, relative } from 'node:path'
 import { UserError } from '../../errors.js'
 import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-facts.js'
-import { normalizeProjectName } from './wheel-tags.js'
+import { normalizeProjectName } from '../pep/wheel-tags.js'
 
 export interface RequirementsReader {
   /** Text of an absolute path, `undefined` when it cannot be read. */

@@ -6,7 +6,7 @@ import { delimiter, join, resolve as resolvePath, sep } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 import { getExecOutput, type ExecOptions, type ExecOutput } from '@actions/exec'
 import { UserError, errorMessage } from '../../errors.js'
-import { maskCredentials } from './requirements.js'
+import { maskCredentials } from '../requirements/requirements-file.js'
 
 export type InstallerChoice = 'pip' | 'uv' | 'auto'
 export type Env = Readonly<Record<string, string | undefined>>
@@ -221,6 +221,18 @@ export function uvVersion(uvPath: string, env: Env): Promise<string> {
     const result = await runTool(uvPath, ['--version'], { env, what: 'uv --version' })
     return parseUvVersion(result.stdout)
   })
+}
+
+/** `global.find-links='/opt/wheels'` → ['global.find-links', '/opt/wheels']. */
+export function parsePipConfigList(text: string): [string, string][] {
+  const entries: [string, string][] = []
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^([^=\s]+)=(.*)$/.exec(line.trim())
+    if (!match) continue
+    const value = (match[2] as string).replace(/^'(.*)'$/s, '$1').replace(/^"(.*)"$/s, '$1')
+    entries.push([match[1] as string, value])
+  }
+  return entries
 }
 
 /** `pip config list`: pip's settings from every config file and `PIP_*` variable. */
