@@ -32,6 +32,8 @@ export interface ImportCheck {
   status: 'passed' | 'skipped'
   /** Why it was skipped, in the user's words. */
   reason?: string
+  /** Which interpreter ran it (`CPython 3.12.7 (python3.12 on PATH)`), when it ran. */
+  interpreter?: string
 }
 
 export interface ClosureCheck {

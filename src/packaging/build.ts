@@ -133,7 +133,7 @@ async function buildArchitecture(
     if (closure.distributions > 0) {
       core.info(`${architecture}: ${closureSummaryLine(closure)} in ${closureMs} ms`)
     }
-    const importCheck = await runImportCheck({
+    const { check: importCheck } = await runImportCheck({
       treeRoot: join(storeRoot(request), 'import-check'),
       handler: request.handler,
       enabled: request.importCheck,

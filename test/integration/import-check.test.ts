@@ -5,11 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import {
-  hostArchitecture,
-  runImportCheck,
-  splitHandler
-} from '../../src/packaging/verify/import-check.js'
+import { runImportCheck, splitHandler } from '../../src/packaging/verify/import-check.js'
+import { hostArchitecture } from '../../src/packaging/tools/interpreters.js'
 import { runtimeFacts, type Architecture } from '../../src/lambda-facts.js'
 import type { PackageFile } from '../../src/types.js'
 
@@ -53,18 +50,27 @@ const check = (
   })
 
 describe('import check', () => {
-  it('passes when the handler imports what the package holds', async () => {
-    await expect(
-      check({ 'app.py': 'import helper\ndef handler(e, c): return helper.X', 'helper.py': 'X = 1' })
-    ).resolves.toEqual({ status: 'passed' })
+  it('passes when the handler imports what the package holds, naming the interpreter and what loaded', async () => {
+    const result = await check({
+      'app.py': 'import helper\ndef handler(e, c): return helper.X',
+      'helper.py': 'X = 1',
+      'unused.py': 'Y = 2'
+    })
+    expect(result.check).toEqual({
+      status: 'passed',
+      interpreter: expect.stringMatching(new RegExp(`^CPython ${hostMinor}\\.\\d+`))
+    })
+    expect(result.loadedFiles).toEqual({ function: ['app.py', 'helper.py'], layer: [] })
   })
 
   it('finds dependencies in the layer under python/', async () => {
-    await expect(
-      check({ 'app.py': 'import dep\ndef handler(e, c): return dep.X' }, 'app.handler', {
-        'python/dep/__init__.py': 'X = 2'
-      })
-    ).resolves.toEqual({ status: 'passed' })
+    const result = await check(
+      { 'app.py': 'import dep\ndef handler(e, c): return dep.X' },
+      'app.handler',
+      { 'python/dep/__init__.py': 'X = 2', 'python/other/__init__.py': '' }
+    )
+    expect(result.check.status).toBe('passed')
+    expect(result.loadedFiles).toEqual({ function: ['app.py'], layer: ['python/dep/__init__.py'] })
   })
 
   it('fails like Runtime.ImportModuleError when a dependency is missing from the package', async () => {
@@ -105,14 +111,14 @@ describe('import check', () => {
       hostHasBoto3 = false
     }
     const result = check({ 'app.py': 'import boto3\ndef handler(e, c): pass' })
-    if (hostHasBoto3) await expect(result).resolves.toEqual({ status: 'passed' })
+    if (hostHasBoto3) await expect(result).resolves.toMatchObject({ check: { status: 'passed' } })
     else await expect(result).rejects.toThrow(/No module named 'boto3'/)
   })
 
   it('imports handlers in folders (pkg/app.handler)', async () => {
     await expect(
       check({ 'pkg/__init__.py': '', 'pkg/app.py': 'def handler(e, c): pass' }, 'pkg/app.handler')
-    ).resolves.toEqual({ status: 'passed' })
+    ).resolves.toMatchObject({ check: { status: 'passed' } })
   })
 
   it.each([
@@ -133,8 +139,9 @@ describe('import check', () => {
       packages: { function: zipOf(`s-${Math.random()}.zip`, { 'app.py': 'import nothing_here' }) },
       ...change
     })
-    expect(result.status).toBe('skipped')
-    expect(result.reason).toMatch(reason)
+    expect(result.check.status).toBe('skipped')
+    expect(result.check.reason).toMatch(reason)
+    expect(result.loadedFiles).toEqual({ function: [], layer: [] })
   })
 
   it.each([

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runtimeFacts } from '../../src/lambda-facts.js'
-import { hostArchitecture, runImportCheck } from '../../src/packaging/verify/import-check.js'
+import { runImportCheck } from '../../src/packaging/verify/import-check.js'
+import { hostArchitecture } from '../../src/packaging/tools/interpreters.js'
 import { syncPackageTree } from '../../src/packaging/verify/package-tree.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'lpd-tree-'))
@@ -102,7 +103,7 @@ describe('package tree', () => {
       })
     await expect(
       check({ 'app.py': 'import helper\ndef handler(e, c): pass', 'helper.py': '' })
-    ).resolves.toEqual({ status: 'passed' })
+    ).resolves.toMatchObject({ check: { status: 'passed' } })
     await expect(check({ 'app.py': 'import helper\ndef handler(e, c): pass' })).rejects.toThrow(
       /No module named 'helper'/
     )

@@ -37,4 +37,18 @@ if not callable(getattr(module, args['function'], None)):
     print("Runtime.HandlerNotFound: module '%s' has no function '%s'" % (args['module'], args['function']), file=sys.stderr)
     sys.exit(3)
 print('imported %s from the package' % args['module'])
+roots = {'function': task_root}
+if args.get('optRoot'):
+    roots['layer'] = args['optRoot']
+loaded = {name: set() for name in roots}
+for mod in list(sys.modules.values()):
+    path = getattr(mod, '__file__', None)
+    if not path:
+        continue
+    path = os.path.realpath(path)
+    for name, root in roots.items():
+        root = os.path.realpath(root) + os.sep
+        if path.startswith(root):
+            loaded[name].add(path[len(root):].replace(os.sep, '/'))
+print(json.dumps({'loaded': {name: sorted(files) for name, files in loaded.items()}}))
 `

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path'
 import { UserError, errorMessage } from '../../errors.js'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import type { ArchPackages, ImportCheck } from '../../types.js'
+import { findTargetInterpreter, type TargetInterpreter } from '../tools/interpreters.js'
 import { execWithoutStdin } from '../tools/run-tool.js'
 import { IMPORT_CHECK_SCRIPT, RUNTIME_PROVIDED_MODULES } from './import-check-script.js'
 import { syncPackageTree, treeName } from './package-tree.js'
@@ -19,50 +20,25 @@ const IMPORT_TIMEOUT_SECONDS = 120
 
 /** Runs `python args`; resolves with stdout on exit code 0, else rejects with stderr's text. */
 async function runPython(
-  python: string,
+  python: TargetInterpreter,
   args: string[],
-  env?: Record<string, string>
+  env: Record<string, string>
 ): Promise<string> {
-  const result = await execWithoutStdin(python, args, {
+  const [path, ...prefix] = python.command
+  const result = await execWithoutStdin(path as string, [...prefix, ...args], {
     silent: true,
     ignoreReturnCode: true,
-    ...(env ? { env } : {})
+    env: { ...env, ...python.env }
   })
   if (result.exitCode !== 0)
     throw Object.assign(new Error(result.stderr), { stderr: result.stderr })
   return result.stdout
 }
 
-/** Lambda's name for the machine this process runs on, if Lambda has one. */
-export function hostArchitecture(arch: string = process.arch): Architecture | undefined {
-  if (arch === 'x64') return 'x86_64'
-  if (arch === 'arm64') return 'arm64'
-  return undefined
-}
-
 /** `app.handler` → module `app`, function `handler`; `pkg/app.handler` → `pkg.app`. */
 export function splitHandler(handler: string): { module: string; function: string } {
   const dot = handler.lastIndexOf('.')
   return { module: handler.slice(0, dot).replaceAll('/', '.'), function: handler.slice(dot + 1) }
-}
-
-/**
- * An interpreter of the runtime's minor: `python3.X` on PATH, else `python3` when it is that
- * minor. Undefined when neither is.
- */
-async function findInterpreter(runtime: RuntimeFacts): Promise<string | undefined> {
-  for (const candidate of [`python${runtime.pythonVersion}`, 'python3']) {
-    try {
-      const stdout = await runPython(candidate, [
-        '-c',
-        'import sys; print("%d.%d" % sys.version_info[:2])'
-      ])
-      if (stdout.trim() === runtime.pythonVersion) return candidate
-    } catch {
-      // not on PATH: try the next
-    }
-  }
-  return undefined
 }
 
 export interface ImportCheckRequest {
@@ -104,26 +80,42 @@ async function lock(dir: string): Promise<boolean> {
   return false
 }
 
-export async function runImportCheck(request: ImportCheckRequest): Promise<ImportCheck> {
+export interface LoadedFiles {
+  /** Entry names of the function zip (`numpy/__init__.py`). */
+  function: string[]
+  /** Entry names of the layer zip (`python/numpy/__init__.py`); empty without a layer. */
+  layer: string[]
+}
+
+export interface ImportCheckResult {
+  check: ImportCheck
+  /** The module files the handler's import loaded from each package, sorted; empty when no import ran. */
+  loadedFiles: LoadedFiles
+}
+
+/** The script prints, last, one JSON line: `{"loaded": {"function": [...], "layer": [...]}}`. */
+function loadedFilesFrom(stdout: string): LoadedFiles {
+  const last = stdout.trim().split('\n').at(-1) ?? ''
+  const list = (value: unknown) => (Array.isArray(value) ? value.map(String).sort() : [])
+  try {
+    const parsed = JSON.parse(last) as { loaded?: { function?: unknown; layer?: unknown } }
+    return { function: list(parsed.loaded?.function), layer: list(parsed.loaded?.layer) }
+  } catch {
+    return { function: [], layer: [] }
+  }
+}
+
+export async function runImportCheck(request: ImportCheckRequest): Promise<ImportCheckResult> {
   const { handler, runtime, architecture } = request
-  if (!request.enabled) return { status: 'skipped', reason: 'import-check is false' }
-  if (!handler) {
-    return { status: 'skipped', reason: 'no handler given (set the handler input to check it)' }
-  }
-  const host = hostArchitecture()
-  if (host !== architecture) {
-    return {
-      status: 'skipped',
-      reason: `this runner is ${host ?? process.arch}, the package is ${architecture} (run on a ${architecture} runner to check it)`
-    }
-  }
-  const python = await findInterpreter(runtime)
-  if (!python) {
-    return {
-      status: 'skipped',
-      reason: `no Python ${runtime.pythonVersion} on this runner (actions/setup-python with python-version ${runtime.pythonVersion} enables the check)`
-    }
-  }
+  const skipped = (reason: string): ImportCheckResult => ({
+    check: { status: 'skipped', reason },
+    loadedFiles: { function: [], layer: [] }
+  })
+  if (!request.enabled) return skipped('import-check is false')
+  if (!handler) return skipped('no handler given (set the handler input to check it)')
+  const lookup = await findTargetInterpreter({ runtime, architecture, env: process.env })
+  if (lookup.found === undefined) return skipped(lookup.reason)
+  const python = lookup.found
   const { module, function: functionName } = splitHandler(handler)
   // One kept tree per target and package type; another build on the same runner holding it
   // gets a fresh temporary one.
@@ -159,7 +151,7 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
     // the source's (mtime, size) match, and the tree sets mtime from each file's CRC-32.
     const pycache = join(workDir, 'pycache')
     const timeout = `import faulthandler; faulthandler.dump_traceback_later(${IMPORT_TIMEOUT_SECONDS}, exit=True)\n`
-    await runPython(
+    const stdout = await runPython(
       python,
       [
         '-I',
@@ -172,7 +164,10 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
       // A clean environment: nothing from the runner's Python setup leaks in.
       { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', AWS_DEFAULT_REGION: 'us-east-1' }
     )
-    return { status: 'passed' }
+    return {
+      check: { status: 'passed', interpreter: python.description },
+      loadedFiles: loadedFilesFrom(stdout)
+    }
   } catch (error) {
     // A package that cannot be unpacked says so above; only the interpreter's failure is an
     // import failure.
