@@ -49,7 +49,8 @@ const CONTRACT_OUTPUTS = [
   'version',
   'version-arn',
   'alias-arn',
-  'layer-version-arn'
+  'layer-version-arn',
+  'functions'
 ]
 
 describe('action.yml', () => {
