@@ -63,7 +63,10 @@ export function distributionChart(report: RunReport, limit = CHARTED): string | 
   const list = (values: string[]): string => `[${values.join(', ')}]`
   const lines = [
     '```mermaid',
-    'xychart-beta',
+    // Bars in GitHub's green, the base branch's line in its grey; horizontal, so that names and
+    // their change read in full.
+    `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#2da44e, #59636e"}}}}%%`,
+    'xychart-beta horizontal',
     `  title "${head.architecture}: biggest distributions, MB unzipped"`,
     `  x-axis ${list(charted.map((d) => `"${label(d)}"`))}`,
     '  y-axis "MB unzipped"',

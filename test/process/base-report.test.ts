@@ -70,7 +70,7 @@ describe('the change against main', () => {
     expect(pull.summary).toContain('Compared with the latest report saved on `main` (`c0ffee0`).')
     expect(pull.summary).toMatch(/\| _handler code_ \| +\| \+12\.0 kB/)
     expect(github.posted).toHaveLength(1)
-    expect(github.posted[0]).toContain('```mermaid\nxychart-beta\n')
+    expect(github.posted[0]).toContain('\nxychart-beta horizontal\n')
     expect(github.posted[0]).toContain('  x-axis ["six"]')
     expect(github.posted[0]).toMatch(/ {2}line \[0\.\d\d\]/)
   })

@@ -5,6 +5,7 @@ import { distributionChart } from '../../src/report/chart.js'
 import { renderComment } from '../../src/report/summary.js'
 import { loadReport, runReport } from '../helpers/report-fixtures.js'
 
+const INIT = '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#2da44e, #59636e"}}}}%%'
 const againstMain = runReport('pull-request', { base: loadReport('main'), baseBranch: 'main' })
 
 describe('distributionChart', () => {
@@ -12,7 +13,8 @@ describe('distributionChart', () => {
     expect(distributionChart(againstMain)).toBe(
       [
         '```mermaid',
-        'xychart-beta',
+        INIT,
+        'xychart-beta horizontal',
         '  title "arm64: biggest distributions, MB unzipped"',
         '  x-axis ["numpy +12.3 kB", "pydantic_core", "pydantic +14.1 kB", "orjson (new)", "typing_extensions", "typing_inspection (removed)", "annotated_types"]',
         '  y-axis "MB unzipped"',
@@ -28,7 +30,8 @@ describe('distributionChart', () => {
   it('charts bars alone when there is no base report, and says why on a pull request', () => {
     const bars = [
       '```mermaid',
-      'xychart-beta',
+      INIT,
+      'xychart-beta horizontal',
       '  title "arm64: biggest distributions, MB unzipped"',
       '  x-axis ["numpy", "pydantic_core", "pydantic", "orjson", "typing_extensions", "annotated_types"]',
       '  y-axis "MB unzipped"',
@@ -59,7 +62,7 @@ describe('the pull-request comment', () => {
   it('shows the chart after the change against the base branch', () => {
     const comment = renderComment(againstMain)
     const change = comment.indexOf('#### Change against `main`')
-    const chart = comment.indexOf('```mermaid\nxychart-beta')
+    const chart = comment.indexOf('```mermaid\n')
     expect(change).toBeGreaterThan(-1)
     expect(chart).toBeGreaterThan(change)
   })
