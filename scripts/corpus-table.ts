@@ -1,6 +1,6 @@
-// Writes the README's corpus table from test/corpus/sets.ts (the source of truth), between the
-// `<!-- corpus -->` markers: `node scripts/run-ts.mjs scripts/corpus-table.ts`. `--check` exits 1
-// when the README differs (test/unit/corpus-readme.test.ts runs it).
+// Writes the corpus table of docs/correctness.md from test/corpus/sets.ts (the source of truth),
+// between the `<!-- corpus -->` markers: `node scripts/run-ts.mjs scripts/corpus-table.ts`.
+// `--check` exits 1 when the page differs (test/unit/corpus-readme.test.ts runs it).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import * as prettier from 'prettier'
@@ -46,13 +46,14 @@ export function corpusTable(): string {
   ].join('\n')
 }
 
-const path = `${root}README.md`
-const readme = readFileSync(path, 'utf8')
-if (!readme.includes('<!-- corpus -->')) {
-  console.error('README.md has no <!-- corpus --> marker')
+const CORPUS_PAGE = 'docs/correctness.md'
+const path = `${root}${CORPUS_PAGE}`
+const page = readFileSync(path, 'utf8')
+if (!page.includes('<!-- corpus -->')) {
+  console.error(`${CORPUS_PAGE} has no <!-- corpus --> marker`)
   process.exit(1)
 }
-const replaced = readme.replace(
+const replaced = page.replace(
   /<!-- corpus -->[\s\S]*?<!-- \/corpus -->/,
   () => `<!-- corpus -->\n${corpusTable()}\n<!-- /corpus -->`
 )
@@ -60,9 +61,9 @@ const replaced = readme.replace(
 const options = (await prettier.resolveConfig(path)) ?? {}
 const wanted = await prettier.format(replaced, { ...options, filepath: path })
 if (process.argv.includes('--check')) {
-  if (wanted !== readme) {
+  if (wanted !== page) {
     console.error(
-      'README.md corpus table differs from test/corpus/sets.ts: run node scripts/run-ts.mjs scripts/corpus-table.ts'
+      `${CORPUS_PAGE} corpus table differs from test/corpus/sets.ts: run node scripts/run-ts.mjs scripts/corpus-table.ts`
     )
     process.exit(1)
   }

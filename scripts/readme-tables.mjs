@@ -1,10 +1,13 @@
-// Writes the README's inputs and outputs tables from action.yml (the source of truth), between
-// the `<!-- inputs -->` / `<!-- outputs -->` markers. `--check` exits 1 when they differ.
+// Writes the inputs and outputs tables of docs/inputs.md from action.yml (the source of truth),
+// between the `<!-- inputs -->` / `<!-- outputs -->` markers. `--check` exits 1 when they differ
+// (test/unit/contract.test.ts runs it). The name stays from when the tables were in the README.
 import { readFileSync, writeFileSync } from 'node:fs'
 import * as prettier from 'prettier'
 import { parse } from 'yaml'
 
 const root = new URL('..', import.meta.url).pathname
+/** The page that holds the tables. */
+export const INPUTS_PAGE = 'docs/inputs.md'
 const action = parse(readFileSync(`${root}action.yml`, 'utf8'))
 const cell = (text) =>
   String(text ?? '')
@@ -27,24 +30,26 @@ export function outputsTable() {
   return ['| output | meaning |', '|---|---|', ...rows].join('\n')
 }
 
-export function withTables(readme) {
+export function withTables(page) {
   const put = (text, marker, table) =>
     text.replace(
       new RegExp(`<!-- ${marker} -->[\\s\\S]*?<!-- /${marker} -->`),
       () => `<!-- ${marker} -->\n${table}\n<!-- /${marker} -->`
     )
-  return put(put(readme, 'inputs', inputsTable()), 'outputs', outputsTable())
+  return put(put(page, 'inputs', inputsTable()), 'outputs', outputsTable())
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const path = `${root}README.md`
-  const readme = readFileSync(path, 'utf8')
+  const path = `${root}${INPUTS_PAGE}`
+  const page = readFileSync(path, 'utf8')
   // Formatted as `npm run format` would, so the two never disagree.
   const options = (await prettier.resolveConfig(path)) ?? {}
-  const wanted = await prettier.format(withTables(readme), { ...options, filepath: path })
+  const wanted = await prettier.format(withTables(page), { ...options, filepath: path })
   if (process.argv.includes('--check')) {
-    if (wanted !== readme) {
-      console.error('README.md tables differ from action.yml: run node scripts/readme-tables.mjs')
+    if (wanted !== page) {
+      console.error(
+        `${INPUTS_PAGE} tables differ from action.yml: run node scripts/readme-tables.mjs`
+      )
       process.exit(1)
     }
   } else {

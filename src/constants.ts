@@ -46,7 +46,8 @@ export const OUTPUT = {
   version: 'version',
   versionArn: 'version-arn',
   aliasArn: 'alias-arn',
-  layerVersionArn: 'layer-version-arn'
+  layerVersionArn: 'layer-version-arn',
+  functions: 'functions'
 } as const
 
 /** Bumped when the wheel store's layout changes: old caches then never match. v2: manifests record the zip check. */

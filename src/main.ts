@@ -23,6 +23,7 @@ import {
   type RunReport
 } from './report/report.js'
 import { phase, phaseTimings } from './report/log.js'
+import { deployOutputs } from './outputs.js'
 import { maskEnvironmentSecrets } from './secrets.js'
 import type { BuildResult, FunctionDeployResult } from './types.js'
 
@@ -107,14 +108,6 @@ export function planFromFunctions(inputs: Inputs, targets: FunctionTarget[]): Bu
   }
 }
 
-function perFunction(
-  results: FunctionDeployResult[],
-  pick: (r: FunctionDeployResult) => string | undefined
-): string {
-  if (results.length === 1) return pick(results[0]!) ?? ''
-  return JSON.stringify(Object.fromEntries(results.map((r) => [r.functionName, pick(r) ?? null])))
-}
-
 function setBuildOutputs(build: BuildResult, deployedArchitecture?: Architecture): void {
   const packages = Object.fromEntries(
     build.architectures.map((arch) => [arch.architecture, arch.packages])
@@ -134,20 +127,8 @@ function setBuildOutputs(build: BuildResult, deployedArchitecture?: Architecture
   core.setOutput(OUTPUT.cacheHit, String(build.cacheHit))
 }
 
-/** `changed` is about the code: a failed function changed it only if a version came of it. */
-const DEPLOY_OUTPUTS: [string, (result: FunctionDeployResult) => string | undefined][] = [
-  [
-    OUTPUT.changed,
-    (r) => String(r.status === 'deployed' || (r.status === 'failed' && r.version !== undefined))
-  ],
-  [OUTPUT.version, (r) => r.version],
-  [OUTPUT.versionArn, (r) => r.versionArn],
-  [OUTPUT.aliasArn, (r) => r.aliasArn],
-  [OUTPUT.layerVersionArn, (r) => r.layerVersionArn]
-]
-
 function setDeployOutputs(results: FunctionDeployResult[]): void {
-  for (const [name, pick] of DEPLOY_OUTPUTS) core.setOutput(name, perFunction(results, pick))
+  for (const [name, value] of Object.entries(deployOutputs(results))) core.setOutput(name, value)
 }
 
 function runUrl(env = process.env): string | undefined {

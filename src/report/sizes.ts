@@ -1,5 +1,7 @@
 // Sizes as users write them in inputs and read them in reports. MB means 1,000,000 bytes here,
-// both ways: `max-size: 45MB` is 45,000,000 and a 45,000,000-byte zip reads "45.0 MB".
+// both ways: `max-size: 45MB` is 45,000,000 and a 45,000,000-byte zip reads "45.0 MB". Lambda's
+// limits are powers of 1024 ("50 MB" is 52,428,800 bytes), so an exact size that is a whole
+// number of MiB says so too: `52.4 MB (50 MiB, 52,428,800 bytes)`.
 import { InputError } from '../errors.js'
 
 const UNITS: Record<string, number> = {
@@ -65,9 +67,15 @@ export function formatSize(bytes: number): string {
   return `${sign}${fixed(abs / 1000 ** 3, 2)} GB`
 }
 
-/** `formatSize` plus the exact bytes: `52.4 MB (52,428,800 bytes)`. */
+const MIB = 1024 ** 2
+
+/**
+ * `formatSize` plus the exact bytes: `45.0 MB (45,000,000 bytes)`; a whole number of MiB (Lambda's
+ * limits, `max-size: 40MiB`) also in MiB: `52.4 MB (50 MiB, 52,428,800 bytes)`.
+ */
 export function formatExact(bytes: number): string {
-  return `${formatSize(bytes)} (${formatBytes(bytes)} bytes)`
+  const mib = bytes !== 0 && bytes % MIB === 0 ? `${formatBytes(bytes / MIB)} MiB, ` : ''
+  return `${formatSize(bytes)} (${mib}${formatBytes(bytes)} bytes)`
 }
 
 /** How close a size may come to a limit before the exact bytes matter: 10%. */

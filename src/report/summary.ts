@@ -3,6 +3,7 @@
 import { INPUT } from '../constants.js'
 import { LIMITS, type Architecture } from '../lambda-facts.js'
 import type { FunctionDeployResult, PruneResult } from '../types.js'
+import { distributionChart } from './chart.js'
 import { compareReports, type ArchitectureChange, type SizeChange } from './compare.js'
 import { checkSizeGates, HANDLER_CODE, uploadMethod, type GateFailure } from './gate.js'
 import { unzippedTotal, zippedTotal, type ReportArchitecture } from './report-json.js'
@@ -484,7 +485,7 @@ export function renderSummary(report: RunReport): string {
   return sections.filter((section) => section !== undefined).join('\n\n') + '\n'
 }
 
-/** The sticky pull-request comment: hidden marker, the size table (compact), the change. */
+/** The sticky pull-request comment: hidden marker, the size table (compact), the change, the chart. */
 export function renderComment(report: RunReport): string {
   const { failures, changes } = findings(report)
   const options = { compact: true }
@@ -497,6 +498,7 @@ export function renderComment(report: RunReport): string {
     sizeTable(report, failures, changes, options),
     limitsLine(report),
     changeSection(report, changes, CHANGES_LISTED_COMMENT),
+    distributionChart(report),
     deploySection(report, options),
     `<sub>${footer.join(' · ')}</sub>`
   ]

@@ -59,6 +59,11 @@ describe('node dist/index.js, mode: deploy', () => {
     expect(first.code, first.stdout).toBe(0)
     expect(first.outputs).toMatchObject({ changed: 'true', version: '1' })
     expect(first.outputs['alias-arn']).toMatch(/:function:orders:live$/)
+    expect(JSON.parse(first.outputs.functions!).orders).toMatchObject({
+      status: 'deployed',
+      changed: true,
+      version: '1'
+    })
     const config = await moto.lambda.send(
       new GetFunctionConfigurationCommand({ FunctionName: 'orders' })
     )
@@ -74,6 +79,36 @@ describe('node dist/index.js, mode: deploy', () => {
     expect(second.outputs).toMatchObject({ changed: 'false', version: '1' })
     expect(second.outputs['code-sha256']).toBe(first.outputs['code-sha256'])
     expect(await versions('orders')).toEqual(['1'])
+  })
+
+  it('several functions: each output keeps its one-function type, `functions` is JSON', async () => {
+    await moto.createFunction({ name: 'billing', runtime: 'python3.12', architecture: 'arm64' })
+    const inputs = {
+      'function-name': 'orders, billing',
+      source: sourceDir('shared'),
+      alias: 'live'
+    }
+    const first = await deploy(inputs)
+    expect(first.code, first.stdout).toBe(0)
+    expect(first.outputs).toMatchObject({
+      changed: 'true',
+      version: '',
+      'version-arn': '',
+      'alias-arn': ''
+    })
+    const functions = JSON.parse(first.outputs.functions!)
+    expect(Object.keys(functions).sort()).toEqual(['billing', 'orders'])
+    expect(functions.orders).toMatchObject({ status: 'deployed', changed: true, version: '1' })
+    expect(functions.billing.aliasArn).toMatch(/:function:billing:live$/)
+
+    const again = await deploy(inputs)
+    expect(again.code, again.stdout).toBe(0)
+    expect(again.outputs.changed).toBe('false')
+    expect(JSON.parse(again.outputs.functions!).orders).toMatchObject({
+      status: 'unchanged',
+      changed: false,
+      version: '1'
+    })
   })
 
   it('publishes the dependency layer, attaches it, and reuses it while the dependencies stay', async () => {

@@ -193,7 +193,7 @@ describe.concurrent('hostile wheels through node dist/index.js', () => {
     expect(run.code, run.stdout + run.stderr).toBe(1)
     expect(run.errors).toHaveLength(1)
     expect(run.errors[0]).toContain(
-      "over Lambda's limit of 262.1 MB (262,144,000 bytes) for function and layers together, so nothing is written"
+      "over Lambda's limit of 262.1 MB (250 MiB, 262,144,000 bytes) for function and layers together, so nothing is written"
     )
     expect(run.errors[0]).toContain('evilpkg 1.0 (')
     expect(zipsWritten(outputDir)).toEqual([])

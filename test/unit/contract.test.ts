@@ -1,5 +1,5 @@
 // action.yml is the contract (shared/INTERFACE.md): its names never drift from the code's
-// constants, and the README's tables are generated from it.
+// constants, and the tables of docs/inputs.md are generated from it.
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -49,7 +49,8 @@ const CONTRACT_OUTPUTS = [
   'version',
   'version-arn',
   'alias-arn',
-  'layer-version-arn'
+  'layer-version-arn',
+  'functions'
 ]
 
 describe('action.yml', () => {
@@ -85,12 +86,12 @@ describe('action.yml', () => {
     expect(action.inputs[name].default).toBe(value)
   })
 
-  it('has README tables generated from it', () => {
-    // Exits 1, naming the fix, when README.md's tables differ from action.yml.
+  it('has the tables of docs/inputs.md generated from it', () => {
+    // Exits 1, naming the fix, when the page's tables differ from action.yml.
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'readme-tables.mjs'), '--check'])
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const page = readFileSync(join(ROOT, 'docs', 'inputs.md'), 'utf8')
     for (const name of [...CONTRACT_INPUTS, ...CONTRACT_OUTPUTS]) {
-      expect(readme).toMatch(new RegExp(`^\\| \`${name}\` +\\|`, 'm'))
+      expect(page).toMatch(new RegExp(`^\\| \`${name}\` +\\|`, 'm'))
     }
   })
 })

@@ -1,4 +1,4 @@
-// The README lists the corpus exactly as test/corpus/sets.ts defines it, and the list itself
+// docs/correctness.md lists the corpus exactly as test/corpus/sets.ts defines it, and the list itself
 // meets issue 8's bar: enough sets, every runtime and both architectures, the known failures.
 import { execFileSync } from 'node:child_process'
 import { join, posix } from 'node:path'
@@ -7,7 +7,7 @@ import { ROOT } from '../helpers/run-action.js'
 import { CORPUS } from '../corpus/sets.js'
 
 describe('the corpus', () => {
-  it('is what the README lists (scripts/corpus-table.ts --check)', () => {
+  it('is what docs/correctness.md lists (scripts/corpus-table.ts --check)', () => {
     expect(() =>
       execFileSync(
         process.execPath,

@@ -17,7 +17,9 @@ describe('chooseInstaller', () => {
   it('installer: uv without uv on PATH fails naming the input and the ways out', () => {
     expect(() => chooseInstaller('uv', undefined)).toThrow(UserError)
     expect(() => chooseInstaller('uv', undefined)).toThrow(
-      /installer: uv is not on PATH.*astral-sh\/setup-uv.*installer: auto.*installer: pip/
+      /installer: uv is not on PATH.*astral-sh\/setup-uv.*installer: auto/
     )
+    // pip evaluates markers on the runner: never a way out that holds on any runner.
+    expect(() => chooseInstaller('uv', undefined)).not.toThrow(/installer: pip/)
   })
 })

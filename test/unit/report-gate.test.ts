@@ -50,7 +50,7 @@ describe('checkSizeGates', () => {
     build.architectures[0]!.packages.layer!.unzippedSize = 270_000_000
     const [failure] = checkSizeGates(build, lambdaLimit)
     expect(failure!.message).toBe(
-      'max-unzipped-size: arm64 function + layer is 270.0 MB (270,009,800 bytes) unzipped, over the limit of 262.1 MB (262,144,000 bytes) by 7.87 MB. Biggest contributors, unzipped: scipy 1.15.3 (98.5 MB), pandas 2.3.0 (70.1 MB), numpy 2.2.6 (38.9 MB), pyarrow 20.0.0 (25.6 MB), numexpr 2.11.0 (4.10 MB). Way out: Lambda refuses this too ("Unzipped size must be smaller than 262144000 bytes"): drop or replace the biggest, set slim: true, or ship a container image instead.'
+      'max-unzipped-size: arm64 function + layer is 270.0 MB (270,009,800 bytes) unzipped, over the limit of 262.1 MB (250 MiB, 262,144,000 bytes) by 7.87 MB. Biggest contributors, unzipped: scipy 1.15.3 (98.5 MB), pandas 2.3.0 (70.1 MB), numpy 2.2.6 (38.9 MB), pyarrow 20.0.0 (25.6 MB), numexpr 2.11.0 (4.10 MB). Way out: Lambda refuses this too ("Unzipped size must be smaller than 262144000 bytes"): drop or replace the biggest, set slim: true, or ship a container image instead.'
     )
   })
 

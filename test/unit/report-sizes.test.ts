@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InputError } from '../../src/errors.js'
+import { LIMITS } from '../../src/lambda-facts.js'
 import {
   formatBytes,
   formatDelta,
@@ -89,8 +90,21 @@ describe('formatting', () => {
     expect(formatBytes(bytes)).toBe(text)
   })
 
-  it('formatExact gives MB and the exact bytes', () => {
-    expect(formatExact(52_428_800)).toBe('52.4 MB (52,428,800 bytes)')
+  it.each([
+    [45_000_000, '45.0 MB (45,000,000 bytes)'],
+    // A whole number of MiB (Lambda's limits, max-size: 40MiB) says so: MB here is 1,000,000.
+    [52_428_800, '52.4 MB (50 MiB, 52,428,800 bytes)'],
+    [262_144_000, '262.1 MB (250 MiB, 262,144,000 bytes)'],
+    [41_943_040, '41.9 MB (40 MiB, 41,943,040 bytes)'],
+    [52_428_801, '52.4 MB (52,428,801 bytes)']
+  ])('formatExact(%d) = %s', (bytes, text) => {
+    expect(formatExact(bytes)).toBe(text)
+  })
+
+  it("reads MB as powers of 1000 and MiB as powers of 1024: 50MiB is Lambda's upload limit", () => {
+    expect(parseSize('max-size', '50MB')).toBe(50_000_000)
+    expect(parseSize('max-size', '50MiB')).toBe(LIMITS.directUploadBytes)
+    expect(parseSize('max-unzipped-size', '250MiB')).toBe(LIMITS.unzippedBytes)
   })
 
   it.each([

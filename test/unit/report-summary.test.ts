@@ -106,7 +106,7 @@ describe('size table', () => {
 
   it("states Lambda's limits and the workflow's own", () => {
     expect(block(renderSummary(pullRequest), 'Limits:')).toEqual([
-      'Limits: Lambda takes function + layers up to 262.1 MB (262,144,000 bytes) unzipped; zips up to 52.4 MB (52,428,800 bytes) upload directly, bigger ones through S3 (`s3-bucket`). `max-size`: 18.0 MB (18,000,000 bytes) per zip.'
+      'Limits: Lambda takes function + layers up to 262.1 MB (250 MiB, 262,144,000 bytes) unzipped; zips up to 52.4 MB (50 MiB, 52,428,800 bytes) upload directly, bigger ones through S3 (`s3-bucket`). `max-size`: 18.0 MB (18,000,000 bytes) per zip.'
     ])
     const custom = runReport('main', { limits: { maxUnzippedSize: 100_000_000 } })
     expect(block(renderSummary(custom), 'Limits:')[0]).toMatch(

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
   bootstrappedUvPath,
+  bootstrapUv,
   indexesTried,
   pinnedUvWheel,
   PINNED_UV_VERSION,
@@ -24,6 +25,18 @@ describe('uvHostMachine', () => {
   ] as const)('%s %s: a reason', (platform, arch, reason) => {
     const result = uvHostMachine(platform, arch)
     expect('reason' in result && result.reason).toMatch(reason)
+  })
+})
+
+describe('bootstrapUv on a runner it cannot bring uv to', () => {
+  it('fails naming setup-uv, and pip only with the runner it is right on', async () => {
+    const request = { python: 'python3', env: {}, root: '/nowhere', fetchLines: '', indexes: '' }
+    const failure = bootstrapUv({ ...request, platform: 'darwin', arch: 'arm64' })
+    await expect(failure).rejects.toThrow(/cannot bring one: .*darwin.*astral-sh\/setup-uv/)
+    // pip resolves for the runner's Python: never advised without that condition.
+    await expect(failure).rejects.toThrow(
+      /installer: pip is right only on a runner whose Python minor and machine are the function's/
+    )
   })
 })
 

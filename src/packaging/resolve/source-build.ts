@@ -68,8 +68,11 @@ export async function probeVersions(
   throw new UserError(
     `${missing.project}: ${missing.requirement} has a wheel for ${targetLabel(request)} only between ` +
       `manylinux_2_18 and manylinux_2_${request.runtime.glibcMinor}, and uv cannot target that ` +
-      `range (its nearest platform is ${uvPythonPlatform(request.runtime, request.architecture)}); ` +
-      'set installer: pip'
+      `range (its nearest platform is ${uvPythonPlatform(request.runtime, request.architecture)}). ` +
+      `Pin a version with manylinux2014 wheels, or set installer: pip on a runner that runs ` +
+      `CPython ${request.runtime.pythonVersion} on ${request.architecture}: pip evaluates ` +
+      "environment markers on the runner's Python, so on any other runner it can leave out " +
+      'dependencies the target needs'
   )
 }
 

@@ -108,8 +108,8 @@ export function chooseInstaller(
   if (uvOnPath !== undefined) return { name: 'uv', uvPath: uvOnPath }
   if (choice === 'uv') {
     throw new UserError(
-      'installer: uv is not on PATH; install it (astral-sh/setup-uv), use installer: auto ' +
-        '(the action then brings a pinned uv), or set installer: pip'
+      'installer: uv is not on PATH; install it (astral-sh/setup-uv), or use installer: auto ' +
+        '(the action then brings a pinned uv)'
     )
   }
   return { name: 'uv', bootstrap: true }

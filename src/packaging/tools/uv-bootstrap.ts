@@ -26,8 +26,7 @@ export interface PinnedUvWheel {
   binarySha256: string
 }
 
-export const WAY_OUT =
-  'add astral-sh/setup-uv before this step (uv on PATH is used as it is), or set installer: pip'
+export const WAY_OUT = 'add astral-sh/setup-uv before this step (uv on PATH is used as it is)'
 
 /**
  * The host machine to fetch uv for, or why the action cannot bring one: the pinned wheels are
@@ -141,7 +140,9 @@ export function bootstrapUv(request: BootstrapRequest): Promise<string> {
   if ('reason' in host) {
     return Promise.reject(
       new UserError(
-        `installer: auto: uv is not on PATH and the action cannot bring one: ${host.reason}; ${WAY_OUT}`
+        `installer: auto: uv is not on PATH and the action cannot bring one: ${host.reason}; ` +
+          `${WAY_OUT}. (installer: pip is right only on a runner whose Python minor and machine ` +
+          "are the function's: pip evaluates environment markers on the runner.)"
       )
     )
   }
