@@ -108,6 +108,52 @@ describe('node dist/index.js: shared libraries checked against Lambda', () => {
     expect(headless.stdout).not.toMatch(/::warning::.*needs lib/)
   })
 
+  // numba deliberately leaves out libgomp and libtbb, which its optional threading layers need;
+  // `import numba` and an @njit function load neither (numba falls back to its own workqueue).
+  it.skipIf(process.arch !== 'x64')(
+    'builds numba 0.60.0 for python3.11 with a warning about its OpenMP and TBB layers; a handler that loads one fails',
+    async () => {
+      const njit = [
+        'from numba import njit',
+        '',
+        '@njit',
+        'def total(values):',
+        '    s = 0',
+        '    for v in values:',
+        '        s += v',
+        '    return s'
+      ].join('\n')
+      const warm = await build(source('numba==0.60.0\n', njit), 'python3.11', 'x86_64')
+      expect(warm.code, warm.stdout + warm.errors.join('\n')).toBe(0)
+      expect(warm.stdout).toMatch(/x86_64: import check passed with CPython 3\.11\./)
+      const warnings = warm.stdout.split('\n').filter((line) => line.startsWith('::warning::'))
+      for (const [module, library] of [
+        ['omppool', 'libgomp\\.so\\.1'],
+        ['tbbpool', 'libtbb\\.so\\.12']
+      ]) {
+        expect(warnings.join('\n')).toMatch(
+          new RegExp(
+            `numba/np/ufunc/${module}\\.cpython-311-x86_64-linux-gnu\\.so \\(function\\.zip\\) needs ${library}.*only numba\\.np\\.ufunc\\.${module} loads it, and the handler's import did not load that module`
+          )
+        )
+      }
+
+      const loaded = await build(
+        source('numba==0.60.0\n', `import numba.np.ufunc.omppool\n${njit}`),
+        'python3.11',
+        'x86_64'
+      )
+      expect(loaded.code, loaded.stdout).toBe(1)
+      const message = loaded.errors.join('\n')
+      expect(message).toMatch(
+        /\d+ shared-library problem\(s\) in the x86_64 package would fail the import on Lambda \(python3\.11\)/
+      )
+      expect(message).toMatch(
+        /numba\/np\/ufunc\/omppool\.cpython-311-x86_64-linux-gnu\.so \(function\.zip\) needs libgomp\.so\.1/
+      )
+    }
+  )
+
   it.each(['python3.11', 'python3.12'])(
     'passes the everyday native wheels on %s, both architectures (no false positives)',
     async (runtime) => {
