@@ -218,8 +218,7 @@ describe('import-env', () => {
 
   it('lets PATH, LANG, TZ, LD_LIBRARY_PATH and PYTHONPATH through: Lambda lets functions set them', () => {
     expect(
-      parse({ ...buildBase, 'import-env': 'TZ=Europe/Paris\nLD_LIBRARY_PATH=/opt/extra' })
-        .importEnv
+      parse({ ...buildBase, 'import-env': 'TZ=Europe/Paris\nLD_LIBRARY_PATH=/opt/extra' }).importEnv
     ).toEqual({ TZ: 'Europe/Paris', LD_LIBRARY_PATH: '/opt/extra' })
   })
 })

@@ -1,7 +1,8 @@
 // Lambda's own copies of boto3 and its dependencies (lambda-facts.ts `runtimeProvidedVersions`),
-// for the import check only, never for a package: pure-Python wheels fetched once with the
-// runner's pip (pip.conf and PIP_* settings apply), each checked against the SHA-256 pinned in
-// runtime-provided-wheels.json, and kept in the tool cache. Every use checks the hashes again.
+// for the import check only, never for a package: pure-Python wheels fetched with the runner's
+// pip (pip.conf and PIP_* settings apply) the first time a handler needs them, each checked
+// against the SHA-256 pinned in runtime-provided-wheels.json, and kept in the tool cache. Every
+// use checks the hashes again.
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errorMessage } from '../../errors.js'
@@ -62,7 +63,7 @@ const pending = new Map<string, Promise<RuntimeProvided>>()
  * them).
  */
 export function obtainRuntimeProvided(request: RuntimeProvidedRequest): Promise<RuntimeProvided> {
-  const dir = join(request.root, 'tools', 'runtime-provided')
+  const dir = cacheDir(request.root)
   const wheels = runtimeProvidedWheels(request.runtime)
   const key = `${dir}\n${wheels.map((w) => w.file).join('\n')}`
   let answer = pending.get(key)
@@ -75,15 +76,35 @@ export function obtainRuntimeProvided(request: RuntimeProvidedRequest): Promise<
   return answer
 }
 
+/** The wheels in the cache that are missing or damaged. */
+async function missingWheels(dir: string, wheels: readonly PinnedWheel[]): Promise<PinnedWheel[]> {
+  const missing: PinnedWheel[] = []
+  for (const wheel of wheels) {
+    if ((await sha256(join(dir, wheel.file))) !== wheel.sha256) missing.push(wheel)
+  }
+  return missing
+}
+
+function cacheDir(root: string): string {
+  return join(root, 'tools', 'runtime-provided')
+}
+
+/** Paths of the runtime's wheels when the tool cache holds all of them, intact; else undefined. */
+export async function cachedRuntimeProvided(
+  request: Omit<RuntimeProvidedRequest, 'env'>
+): Promise<string[] | undefined> {
+  const dir = cacheDir(request.root)
+  const wheels = runtimeProvidedWheels(request.runtime)
+  if ((await missingWheels(dir, wheels)).length > 0) return undefined
+  return wheels.map((wheel) => join(dir, wheel.file))
+}
+
 async function obtain(
   request: RuntimeProvidedRequest,
   dir: string,
   wheels: PinnedWheel[]
 ): Promise<RuntimeProvided> {
-  const missing: PinnedWheel[] = []
-  for (const wheel of wheels) {
-    if ((await sha256(join(dir, wheel.file))) !== wheel.sha256) missing.push(wheel)
-  }
+  const missing = await missingWheels(dir, wheels)
   if (missing.length > 0) {
     try {
       await fetchWheels(request.env, dir, missing)

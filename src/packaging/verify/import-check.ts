@@ -3,7 +3,6 @@
 // otherwise meet only after the deploy. The import runs as Lambda's init phase does: Lambda's
 // variables and the function's own (import-environment.ts), Lambda's boto3 after the package on
 // sys.path (tools/runtime-provided.ts), nothing of the runner's environment or site-packages.
-import * as core from '@actions/core'
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
@@ -16,7 +15,11 @@ import {
 import { redact, variableSecrets } from '../../secrets.js'
 import type { ArchPackages, ImportCheck } from '../../types.js'
 import { findTargetInterpreter, type TargetInterpreter } from '../tools/interpreters.js'
-import { obtainRuntimeProvided, type RuntimeProvided } from '../tools/runtime-provided.js'
+import {
+  cachedRuntimeProvided,
+  obtainRuntimeProvided,
+  type RuntimeProvided
+} from '../tools/runtime-provided.js'
 import { execWithoutStdin, findOnPath } from '../tools/run-tool.js'
 import { defaultStoreRoot } from '../stores/wheel-store.js'
 import { IMPORT_CHECK_SCRIPT } from './import-check-script.js'
@@ -139,9 +142,6 @@ function loadedFilesFrom(stdout: string): LoadedFiles {
   }
 }
 
-/** Says once per run why Lambda's boto3 is not on the check's path. */
-const toldMissing = new Set<string>()
-
 /** Lambda's wheels unpacked beside the package (kept with the tree); their folders, in order. */
 async function syncRuntimeProvided(
   wheels: readonly string[],
@@ -156,6 +156,15 @@ async function syncRuntimeProvided(
   return dirs
 }
 
+/** The import failed on a module Lambda's runtime provides (boto3 ...). */
+function needsRuntimeProvided(error: unknown): boolean {
+  const detail = parseFailure(String((error as { stderr?: string }).stderr ?? ''))
+  return (
+    detail?.kind === 'module' &&
+    RUNTIME_PROVIDED_MODULES.includes(detail.name.split('.')[0] ?? detail.name)
+  )
+}
+
 export async function runImportCheck(request: ImportCheckRequest): Promise<ImportCheckResult> {
   const { handler, runtime, architecture } = request
   const skipped = (reason: string): ImportCheckResult => ({
@@ -168,17 +177,14 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
   if (lookup.found === undefined) return skipped(lookup.reason)
   const python = lookup.found
   const fn = request.function ?? buildModeEnvironment({}, undefined, process.env)
-  const provided: RuntimeProvided = await obtainRuntimeProvided({
+  // Lambda's boto3 from the tool cache; fetched the first time a handler imports it.
+  const cache = {
     runtime,
     root: request.toolRoot ?? defaultStoreRoot(process.env),
     env: process.env
-  })
-  if (provided.wheels === undefined && !toldMissing.has(provided.reason)) {
-    toldMissing.add(provided.reason)
-    core.warning(
-      `import check: Lambda's boto3 and its dependencies are not on the check's path (${provided.reason}); a handler that imports them fails the check.`
-    )
   }
+  const cached = await cachedRuntimeProvided(cache)
+  let provided: RuntimeProvided = cached ? { wheels: cached } : { reason: 'not fetched yet' }
   const { module, function: functionName } = splitHandler(handler)
   // One kept tree per target and package type; another build on the same runner holding it
   // gets a fresh temporary one.
@@ -196,12 +202,10 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
   const runtimeDir = join(workDir, 'runtime')
   const secrets = variableSecrets(Object.values(fn.variables))
   try {
-    let runtimeProvided: string[]
     try {
       await syncPackageTree(request.packages.function.path, taskRoot)
       if (request.packages.layer && optRoot)
         await syncPackageTree(request.packages.layer.path, optRoot)
-      runtimeProvided = await syncRuntimeProvided(provided.wheels ?? [], runtimeDir)
     } catch (error) {
       throw new UserError(
         `import check: the ${architecture} package does not extract, so Lambda could not load it either; no import was tried. This is a fault in the package, not a missing distribution: ${errorMessage(error)}`
@@ -221,24 +225,42 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
       interpreterEnv: python.env,
       runnerLibraryPath: process.env.LD_LIBRARY_PATH
     })
-    const args = { taskRoot, optRoot, module, function: functionName, runtimeProvided }
     // .pyc files go to a folder beside the tree, never into it; they are trusted only while
     // the source's (mtime, size) match, and the tree sets mtime from each file's CRC-32.
     const pycache = join(workDir, 'pycache')
     const timeout = `import faulthandler; faulthandler.dump_traceback_later(${IMPORT_TIMEOUT_SECONDS}, exit=True)\n`
-    const stdout = await runPython(
-      command,
-      [
-        '-I',
-        '-S',
-        '-X',
-        `pycache_prefix=${pycache}`,
-        '-c',
-        timeout + IMPORT_CHECK_SCRIPT,
-        JSON.stringify(args)
-      ],
-      env
-    )
+    const importWith = async (wheels: readonly string[]) => {
+      const runtimeProvided = await syncRuntimeProvided(wheels, runtimeDir).catch(
+        (error: unknown) => {
+          throw new UserError(
+            `import check: Lambda's boto3 wheels (${wheels.map((w) => basename(w)).join(', ')}) do not unpack: ${errorMessage(error)}`
+          )
+        }
+      )
+      const args = { taskRoot, optRoot, module, function: functionName, runtimeProvided }
+      return runPython(
+        command,
+        [
+          '-I',
+          '-S',
+          '-X',
+          `pycache_prefix=${pycache}`,
+          '-c',
+          timeout + IMPORT_CHECK_SCRIPT,
+          JSON.stringify(args)
+        ],
+        env
+      )
+    }
+    let stdout: string
+    try {
+      stdout = await importWith(provided.wheels ?? [])
+    } catch (error) {
+      if (provided.wheels !== undefined || !needsRuntimeProvided(error)) throw error
+      provided = await obtainRuntimeProvided(cache)
+      if (provided.wheels === undefined) throw error
+      stdout = await importWith(provided.wheels)
+    }
     return {
       check: { status: 'passed', interpreter: python.description },
       loadedFiles: loadedFilesFrom(stdout)
