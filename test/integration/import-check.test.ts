@@ -14,6 +14,7 @@ import {
 import { hostArchitecture } from '../../src/packaging/tools/interpreters.js'
 import { runtimeFacts, runtimeProvidedVersions, type Architecture } from '../../src/lambda-facts.js'
 import type { PackageFile } from '../../src/types.js'
+import { writeNativeWheel } from '../helpers/wheels.js'
 
 const hostMinor = execFileSync('python3', [
   '-c',
@@ -113,6 +114,42 @@ describe('import check', () => {
     })
     expect(result.loadedFiles).toEqual({ function: ['app.py', 'helper.py'], layer: [] })
   })
+
+  it.skipIf(host !== 'x86_64')(
+    'counts an extension module as loaded even when its package takes it out of sys.modules (as cv2 does)',
+    async () => {
+      // A wheel's entries, laid out as a function zip, with a package that hides its native part.
+      const wheel = writeNativeWheel(join(dir, 'native'), 'hider', '1.0')
+      const path = join(dir, `hider-${Math.random()}.zip`)
+      execFileSync('python3', [
+        '-c',
+        [
+          'import sys, zipfile',
+          'with zipfile.ZipFile(sys.argv[1]) as src, zipfile.ZipFile(sys.argv[2], "w") as out:',
+          '    for info in src.infolist():',
+          '        data = src.read(info)',
+          '        if info.filename == "hider/__init__.py":',
+          '            data = b"import sys\\nfrom . import _native\\nanswer = _native.answer\\ndel sys.modules[\'hider._native\']\\n"',
+          '        out.writestr(info, data)',
+          '    out.writestr("app.py", "import hider\\ndef handler(e, c): return hider.answer()\\n")'
+        ].join('\n'),
+        wheel,
+        path
+      ])
+      const result = await runImportCheck({
+        handler: 'app.handler',
+        enabled: true,
+        runtime,
+        architecture: host,
+        toolRoot,
+        packages: { function: { path, size: 0, unzippedSize: 0, codeSha256: '' } }
+      })
+      expect(result.check.status).toBe('passed')
+      expect(result.loadedFiles.function).toEqual(
+        expect.arrayContaining(['app.py', 'hider/__init__.py', 'hider/_native.abi3.so'])
+      )
+    }
+  )
 
   it('finds dependencies in the layer under python/', async () => {
     const result = await check(

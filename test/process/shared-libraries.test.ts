@@ -99,6 +99,16 @@ describe('node dist/index.js: shared libraries checked against Lambda', () => {
     expect(message).toMatch(/needs libGL\.so\.1/)
     expect(message).toMatch(/opencv-python-headless/)
 
+    // Where the import check runs (python3.11 on this x86_64 machine, which has libGL), cv2's
+    // extension module loads here, out of sys.modules as cv2 keeps it: the finding stays an error.
+    const checked = await build(
+      source('opencv-python==4.10.0.84\nnumpy==2.1.3\n', 'import cv2'),
+      'python3.11',
+      'x86_64'
+    )
+    expect(checked.code, checked.stdout).toBe(1)
+    expect(checked.errors.join('\n')).toMatch(/needs libGL\.so\.1[\s\S]*opencv-python-headless/)
+
     const headless = await build(
       source('opencv-python-headless==4.10.0.84\nnumpy==2.1.3\n', 'import cv2'),
       'python3.12',

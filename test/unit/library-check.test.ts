@@ -252,6 +252,24 @@ describe('library findings judged by what the import loaded', () => {
     expect(verdict.warnings.map((w) => w.library)).toEqual(['libtbb.so.12'])
   })
 
+  it('fails a file no extension module reaches when the import loaded it (ctypes)', () => {
+    const plugins = checkLibraries(
+      [
+        module('pkg/_core.abi3.so'),
+        file('pkg/native/libviewer.so', elf({ needed: ['libX11.so.6'] }))
+      ],
+      py312,
+      'x86_64'
+    )
+    expect(plugins.warnings).toHaveLength(1)
+    expect(judgeLibraries(plugins, loaded()).failures).toEqual([])
+    const verdict = judgeLibraries(plugins, loaded('pkg/native/libviewer.so'))
+    expect(verdict.warnings).toEqual([])
+    expect(verdict.failures.map((f) => `${f.entry} ${f.message}`)).toEqual([
+      "pkg/native/libviewer.so needs libX11.so.6, which is neither in the package nor in the python3.12 runtime; no extension module loads this file, so imports work, but loading it would fail (the handler's import loaded it here: on Lambda that import fails)"
+    ])
+  })
+
   it('matches modules of a layer by their place under /opt', () => {
     const layer = checkLibraries(
       [

@@ -6,7 +6,8 @@
 // Python setup is on it.
 //
 // It prints, last on stdout, one JSON line: `{"loaded": {"function": [...], "layer": [...]}}`,
-// the module files the import loaded from each package. When the import fails, it prints the
+// the files the import loaded from each package: module files, and shared objects mapped into
+// the process. When the import fails, it prints the
 // traceback and then, last on stderr, `FAILURE_MARKER {json}` saying what failed (see
 // import-failure.ts), and exits non-zero.
 
@@ -77,8 +78,15 @@ if not callable(getattr(module, args['function'], None)):
     sys.exit(3)
 print('imported %s from the package' % args['module'])
 loaded = {name: set() for name in roots}
-for mod in list(sys.modules.values()):
-    path = getattr(mod, '__file__', None)
+paths = [getattr(mod, '__file__', None) for mod in list(sys.modules.values())]
+# Shared objects mapped into the process: extension modules a package imported and then took
+# out of sys.modules (cv2 does), and libraries loaded through ctypes.
+try:
+    with open('/proc/self/maps') as maps:
+        paths += [line.split(None, 5)[5].strip() for line in maps if len(line.split(None, 5)) == 6]
+except OSError:
+    pass
+for path in paths:
     found = in_package(path) if path else None
     if found:
         loaded[found[0]].add(found[1])

@@ -126,7 +126,10 @@ export interface LoadedFiles {
 
 export interface ImportCheckResult {
   check: ImportCheck
-  /** The module files the handler's import loaded from each package, sorted; empty when no import ran. */
+  /**
+   * The files the handler's import loaded from each package (module files, and shared objects
+   * mapped into the process), sorted; empty when no import ran.
+   */
   loadedFiles: LoadedFiles
 }
 

@@ -25,6 +25,8 @@ export interface PackagedFile {
 export interface LibraryProblem {
   /** The zip entry at fault. */
   entry: string
+  /** Its path on Lambda (`/var/task/…`, `/opt/…`). */
+  path: string
   /** What is wrong and the usual way out, in one line. */
   message: string
   /** A library it needs that neither the package nor the runtime has (`libgomp.so.1`). */
@@ -113,11 +115,11 @@ export function checkLibraries(
   const failures: LibraryProblem[] = []
   const warnings: LibraryProblem[] = []
   const reported = new Set<string>()
-  const report = (reachable: boolean, entry: string, message: string) => {
-    const key = `${entry}\n${message}`
+  const report = (reachable: boolean, file: PackagedFile, message: string) => {
+    const key = `${file.entry}\n${message}`
     if (reported.has(key)) return
     reported.add(key)
-    ;(reachable ? failures : warnings).push({ entry, message })
+    ;(reachable ? failures : warnings).push({ entry: file.entry, path: file.path, message })
   }
 
   const isExtensionModule = (file: PackagedFile) => {
@@ -182,6 +184,7 @@ export function checkLibraries(
           known = {
             problem: {
               entry: file.entry,
+              path: file.path,
               message: `needs ${library}${via}, which is neither in the package nor in the ${runtime.name} runtime (on Lambda: "${library}: cannot open shared object file"). ${missingLibraryFix(library, file.entry)}`,
               library
             },
@@ -206,20 +209,20 @@ export function checkLibraries(
       // A library for another machine never loads: always a failure.
       report(
         true,
-        file.entry,
+        file,
         `is built for ${machineName(machine)}, not ${architecture}: it comes from a wheel for the wrong architecture (check the requirements for direct wheel URLs or local paths)`
       )
       continue
     }
     if (parsed.kind === 'damaged') {
-      report(reachable, file.entry, `is not a readable ELF file (${parsed.reason})`)
+      report(reachable, file, `is not a readable ELF file (${parsed.reason})`)
       continue
     }
     const glibc = newestGlibc(parsed)
     if (glibc && glibc.minor > runtime.glibcMinor) {
       report(
         reachable,
-        file.entry,
+        file,
         `needs ${glibc.version}; ${runtime.name} runs on ${runtime.os} with glibc 2.${runtime.glibcMinor} (on Lambda: "version \`${glibc.version}' not found"). ${glibcFix(runtime)}`
       )
     }
@@ -228,7 +231,7 @@ export function checkLibraries(
         if (provided.has(library) || locate(library, file, [])) continue
         report(
           false,
-          file.entry,
+          file,
           `needs ${library}, which is neither in the package nor in the ${runtime.name} runtime; no extension module loads this file, so imports work, but loading it would fail`
         )
       }

@@ -7,7 +7,10 @@ import { LAYER_ROOT, TASK_ROOT } from '../../lambda-facts.js'
 import type { LoadedFiles } from './import-check.js'
 import type { LibraryProblem, LibraryReport } from './library-check.js'
 
-/** What the import check proved: the module files the handler's import loaded, or nothing. */
+/**
+ * What the import check proved: the files the handler's import loaded (its modules, and every
+ * shared object mapped into the process), or nothing.
+ */
 export type ImportOutcome = { ran: false } | { ran: true; loaded: LoadedFiles }
 
 export interface LibraryVerdict {
@@ -55,11 +58,24 @@ export function judgeLibraries(report: LibraryReport, outcome: ImportOutcome): L
   const spared: LibraryProblem[] = []
   for (const problem of report.failures) {
     const modules = problem.library === undefined ? undefined : problem.loadedBy
-    if (modules !== undefined && modules.length > 0 && !modules.some((m) => loaded.has(m))) {
+    const used = loaded.has(problem.path) || (modules ?? []).some((m) => loaded.has(m))
+    if (modules !== undefined && modules.length > 0 && !used) {
       spared.push(notLoaded(problem, modules))
     } else {
       failures.push(problem)
     }
   }
-  return { failures, warnings: [...spared, ...report.warnings] }
+  // A file no extension module reaches can still be loaded (ctypes): then it fails on Lambda.
+  const warnings: LibraryProblem[] = []
+  for (const problem of report.warnings) {
+    if (loaded.has(problem.path)) {
+      failures.push({
+        ...problem,
+        message: `${problem.message} (the handler's import loaded it here: on Lambda that import fails)`
+      })
+    } else {
+      warnings.push(problem)
+    }
+  }
+  return { failures, warnings: [...spared, ...warnings] }
 }
