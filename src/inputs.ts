@@ -11,6 +11,7 @@ import { InputError } from './errors.js'
 import {
   ARCHITECTURES,
   LIMITS,
+  RESERVED_ENVIRONMENT_VARIABLES,
   RUNTIMES,
   runtimeFacts,
   type Architecture,
@@ -36,6 +37,11 @@ export interface Inputs {
   architectures?: Architecture[]
   handler?: string
   importCheck: boolean
+  /**
+   * `import-env`: variables the handler's import sees in build mode (NAME=value lines). Their
+   * values may be secrets: masked once read, never logged nor reported.
+   */
+  importEnv: Record<string, string>
   packageType: PackageType
   layerName?: string
   exclude: string[]
@@ -235,6 +241,46 @@ function parseWaitTimeout(value: string | undefined): number {
   return ms
 }
 
+/** Lambda's rule for a variable's name: a letter, then letters, digits and underscores. */
+const VARIABLE_NAME = /^[A-Za-z][A-Za-z0-9_]+$/
+const IMPORT_ENV_EXAMPLE = 'e.g. `TABLE_NAME=orders` (one NAME=value a line)'
+
+/**
+ * `NAME=value` lines; blank lines and `#` comments skipped. Values are never part of a message:
+ * only names and line numbers are.
+ */
+export function parseImportEnv(value: string | undefined): Record<string, string> {
+  const variables: Record<string, string> = {}
+  if (value === undefined) return variables
+  for (const [index, raw] of value.split(/\r?\n/).entries()) {
+    const line = raw.trim()
+    if (line === '' || line.startsWith('#')) continue
+    const at = `line ${index + 1}`
+    const equals = line.indexOf('=')
+    if (equals <= 0) {
+      throw new InputError(INPUT.importEnv, `${at} is not NAME=value; ${IMPORT_ENV_EXAMPLE}.`)
+    }
+    const name = line.slice(0, equals).trim()
+    if (!VARIABLE_NAME.test(name)) {
+      throw new InputError(
+        INPUT.importEnv,
+        `${at}: '${name}' is not a variable name Lambda accepts (a letter, then letters, digits or _); ${IMPORT_ENV_EXAMPLE}.`
+      )
+    }
+    if (RESERVED_ENVIRONMENT_VARIABLES.includes(name)) {
+      throw new InputError(
+        INPUT.importEnv,
+        `${at}: ${name} is reserved: Lambda sets it itself (the import check does too) and refuses it in a function's configuration; remove that line.`
+      )
+    }
+    if (name in variables) {
+      throw new InputError(INPUT.importEnv, `${at}: ${name} is given twice; keep one line.`)
+    }
+    variables[name] = line.slice(equals + 1).trim()
+  }
+  return variables
+}
+
 /**
  * Parses and checks every input. `env` gives RUNNER_TEMP and GITHUB_WORKSPACE; relative paths
  * are taken from the working directory, as GitHub runs the step in the workspace.
@@ -349,6 +395,15 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     )
   }
   const waitTimeoutMs = parseWaitTimeout(read(INPUT.waitTimeout))
+  const importCheck = parseBoolean(INPUT.importCheck, read(INPUT.importCheck), true)
+  const importEnv = parseImportEnv(read(INPUT.importEnv))
+  if (Object.keys(importEnv).length > 0 && mode === 'deploy') {
+    core.warning(
+      `${INPUT.importEnv}: ignored in mode: deploy; the import check uses each function's own environment variables (its configuration).`
+    )
+  } else if (Object.keys(importEnv).length > 0 && !importCheck) {
+    core.warning(`${INPUT.importEnv}: ignored, as import-check is false.`)
+  }
 
   return {
     mode,
@@ -365,7 +420,8 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
       HANDLER,
       'use module.function, e.g. app.handler or pkg/app.handler'
     ),
-    importCheck: parseBoolean(INPUT.importCheck, read(INPUT.importCheck), true),
+    importCheck,
+    importEnv,
     packageType,
     layerName,
     exclude: splitList(read(INPUT.exclude)),

@@ -75,6 +75,53 @@ export const RUNTIME_PROVIDED_DISTRIBUTIONS: readonly string[] = [
   'six'
 ]
 
+/** The top-level modules of those distributions (python-dateutil is `dateutil`). */
+export const RUNTIME_PROVIDED_MODULES: readonly string[] = [
+  'boto3',
+  'botocore',
+  's3transfer',
+  'jmespath',
+  'dateutil',
+  'urllib3',
+  'six'
+]
+
+/**
+ * The versions of those distributions each runtime ships (in its site-packages, after the task
+ * root and the layers on sys.path), which the import check puts on its path in the same place.
+ * AWS no longer publishes them ("depends on the runtime version and your Region"; the runtime
+ * table once listed one boto3 for every Python runtime, e.g. boto3-1.34.42 in 2024, confirmed for
+ * python3.9 in boto/boto3#4058). python3.12 and python3.13 reported boto3/botocore 1.38.36 in
+ * August 2025 (terricain/aioboto3#381); the other runtimes are taken to ship the same SDK, as
+ * Lambda rolls one SDK out to its Python runtimes together. The dependencies are the releases
+ * botocore 1.38.36 accepts on every runtime (urllib3 1.26: botocore holds Python 3.9 below 1.27,
+ * and Lambda's runtimes have shipped 1.26, aws/aws-lambda-base-images#118). Lambda updates
+ * these without notice: a package that needs a given boto3 pins its own copy.
+ */
+const LAMBDA_SDK_2025: Readonly<Record<string, string>> = {
+  boto3: '1.38.36',
+  botocore: '1.38.36',
+  s3transfer: '0.13.0',
+  jmespath: '1.0.1',
+  'python-dateutil': '2.9.0.post0',
+  six: '1.17.0',
+  urllib3: '1.26.20'
+}
+
+const RUNTIME_PROVIDED_VERSIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'python3.9': LAMBDA_SDK_2025,
+  'python3.10': LAMBDA_SDK_2025,
+  'python3.11': LAMBDA_SDK_2025,
+  'python3.12': LAMBDA_SDK_2025,
+  'python3.13': LAMBDA_SDK_2025,
+  'python3.14': LAMBDA_SDK_2025
+}
+
+/** `{ boto3: '1.38.36', ... }`: what `runtime` provides, one version per distribution. */
+export function runtimeProvidedVersions(runtime: RuntimeFacts): Readonly<Record<string, string>> {
+  return RUNTIME_PROVIDED_VERSIONS[runtime.name] ?? LAMBDA_SDK_2025
+}
+
 /** PEP 508 marker values that hold on every Lambda Python runtime (Linux, CPython). */
 export const LAMBDA_MARKER_VALUES = {
   os_name: 'posix',
@@ -133,3 +180,96 @@ export const LAYER_ROOT = '/opt'
  * These are the folders of it a package can fill; the others hold the runtime's own files.
  */
 export const PACKAGE_LIBRARY_PATH = ['/var/task', '/var/task/lib', '/opt/lib'] as const
+
+/**
+ * Variables Lambda sets itself and refuses in a function's configuration (AWS: "Defined runtime
+ * environment variables", reserved keys). A function's own variables never carry these names.
+ */
+export const RESERVED_ENVIRONMENT_VARIABLES: readonly string[] = [
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR'
+]
+
+/** A function's memory when its configuration does not say: Lambda's default, MB. */
+export const DEFAULT_MEMORY_SIZE_MB = 128
+
+/** Where the function runs, for the variables Lambda sets during its init phase. */
+export interface FunctionIdentity {
+  functionName: string
+  region: string
+  memorySizeMb: number
+  /** The handler setting: `orders/handler.handler`. */
+  handler: string
+}
+
+/** Folders of one unpacked package set: Lambda's own, or the import check's copies of them. */
+export interface RuntimeFolders {
+  /** `/var/task` */
+  taskRoot: string
+  /** `/opt` */
+  layerRoot: string
+  /** `/var/runtime`: where the runtime's own Python code lives. */
+  runtimeDir: string
+  /** Lambda's `/var/lang/bin`: the interpreter's folder. */
+  interpreterBin: string
+}
+
+/** A path under Lambda's /var/task or /opt, moved to the same place under the folders given. */
+function relocate(path: string, folders: RuntimeFolders): string {
+  for (const [root, local] of [
+    [TASK_ROOT, folders.taskRoot],
+    [LAYER_ROOT, folders.layerRoot]
+  ] as const) {
+    if (path === root || path.startsWith(`${root}/`)) return local + path.slice(root.length)
+  }
+  return path
+}
+
+/**
+ * The variables Lambda sets for a Python function before its handler module is imported (AWS:
+ * "Defined runtime environment variables"; values as the Lambda base images set them), with the
+ * folders given. Credentials are the caller's business: on Lambda they are the role's.
+ */
+export function lambdaRuntimeVariables(
+  runtime: RuntimeFacts,
+  identity: FunctionIdentity,
+  folders: RuntimeFolders
+): Record<string, string> {
+  const { taskRoot, layerRoot, runtimeDir, interpreterBin } = folders
+  return {
+    AWS_REGION: identity.region,
+    AWS_DEFAULT_REGION: identity.region,
+    AWS_LAMBDA_FUNCTION_NAME: identity.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(identity.memorySizeMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${identity.functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: `2025/01/01/[$LATEST]${'0'.repeat(32)}`,
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${runtime.name}`,
+    LAMBDA_TASK_ROOT: taskRoot,
+    LAMBDA_RUNTIME_DIR: runtimeDir,
+    _HANDLER: identity.handler,
+    TZ: ':UTC',
+    LANG: 'en_US.UTF-8',
+    PATH: [interpreterBin, '/usr/local/bin', '/usr/bin', '/bin', `${layerRoot}/bin`].join(':'),
+    // The package's part of the base images' LD_LIBRARY_PATH, in the folders given.
+    LD_LIBRARY_PATH: PACKAGE_LIBRARY_PATH.map((dir) => relocate(dir, folders)).join(':'),
+    PYTHONPATH: runtimeDir
+  }
+}

@@ -24,7 +24,14 @@ import {
 } from './report/report.js'
 import { phase, phaseTimings } from './report/log.js'
 import { deployOutputs } from './outputs.js'
-import { maskEnvironmentSecrets } from './secrets.js'
+import {
+  buildModeEnvironment,
+  buildRegion,
+  deployModeEnvironment,
+  type FunctionEnvironment
+} from './packaging/verify/import-environment.js'
+import { maskEnvironmentSecrets, maskVariableValues } from './secrets.js'
+import { functionNameOf, regionOf } from './deploy/function-config.js'
 import type { BuildResult, FunctionDeployResult } from './types.js'
 
 /** What the build needs that deploy mode may read from the functions themselves. */
@@ -108,6 +115,29 @@ export function planFromFunctions(inputs: Inputs, targets: FunctionTarget[]): Bu
   }
 }
 
+/**
+ * What the import check knows of the function: deploy mode reads it from the functions (their
+ * variables too), build mode from the inputs.
+ */
+function importEnvironmentOf(inputs: Inputs, targets: FunctionTarget[]): FunctionEnvironment {
+  if (targets.length === 0) {
+    const name = inputs.functionNames[0]
+    return buildModeEnvironment(
+      inputs.importEnv,
+      name === undefined ? undefined : functionNameOf(name),
+      process.env
+    )
+  }
+  return deployModeEnvironment(
+    targets.map((t) => ({
+      functionName: functionNameOf(t.functionArn),
+      region: regionOf(t.functionArn) ?? buildRegion(process.env),
+      ...(t.memorySize === undefined ? {} : { memorySizeMb: t.memorySize }),
+      variables: t.environment ?? {}
+    }))
+  )
+}
+
 function setBuildOutputs(build: BuildResult, deployedArchitecture?: Architecture): void {
   const packages = Object.fromEntries(
     build.architectures.map((arch) => [arch.architecture, arch.packages])
@@ -149,6 +179,7 @@ export async function run(): Promise<void> {
     maskEnvironmentSecrets()
     const inputs = getInputs()
     if (inputs.githubToken) core.setSecret(inputs.githubToken)
+    maskVariableValues(Object.values(inputs.importEnv))
     const epoch = sourceDateEpoch(process.env.SOURCE_DATE_EPOCH)
 
     const prebuilt = inputs.packageDir
@@ -161,6 +192,8 @@ export async function run(): Promise<void> {
     const targets = clients
       ? await phase('Read functions', () => readTargets(inputs.functionNames, clients, deployDeps))
       : []
+    // The functions' variables may hold secrets: masked before anything else can print them.
+    maskVariableValues(targets.flatMap((t) => Object.values(t.environment ?? {})))
     const plan: BuildTarget = clients
       ? planFromFunctions(inputs, targets)
       : { runtime: inputs.runtime!, architectures: inputs.architectures!, handler: inputs.handler }
@@ -177,6 +210,7 @@ export async function run(): Promise<void> {
           groups: inputs.groups,
           handler: plan.handler,
           importCheck: inputs.importCheck,
+          importEnvironment: importEnvironmentOf(inputs, targets),
           packageType: inputs.packageType,
           exclude: inputs.exclude,
           slim: inputs.slim,

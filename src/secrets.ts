@@ -41,3 +41,33 @@ export function environmentSecrets(env: Env): string[] {
 export function maskEnvironmentSecrets(env: Env = process.env): void {
   for (const secret of environmentSecrets(env)) core.setSecret(secret)
 }
+
+/**
+ * The values of a function's variables to mask (its configuration in deploy mode, the import-env
+ * input in build mode): each value of 4 characters or more, and each such line of a multi-line
+ * one. Shorter values and the words true/false are left: masking them would hide those
+ * characters all over the log, and they cannot be secrets worth the name.
+ */
+export function variableSecrets(values: Iterable<string>): string[] {
+  const found = new Set<string>()
+  const add = (text: string) => {
+    const value = text.trim()
+    if (value.length >= 4 && !/^(true|false)$/i.test(value)) found.add(value)
+  }
+  for (const value of values) {
+    add(value)
+    if (value.includes('\n')) value.split(/\r?\n/).forEach(add)
+  }
+  return [...found]
+}
+
+export function maskVariableValues(values: Iterable<string>): void {
+  for (const secret of variableSecrets(values)) core.setSecret(secret)
+}
+
+/** `text` with every secret replaced by `***`, longest first (as the runner masks). */
+export function redact(text: string, secrets: readonly string[]): string {
+  return [...secrets]
+    .sort((a, b) => b.length - a.length)
+    .reduce((masked, secret) => masked.split(secret).join('***'), text)
+}

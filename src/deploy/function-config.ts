@@ -18,6 +18,13 @@ export interface FunctionTarget {
   codeSha256: string
   /** Layer version ARNs attached, in order. */
   layers: string[]
+  /** Configured memory, MB. */
+  memorySize?: number
+  /**
+   * The function's configured variables (Environment.Variables), for the import check. Values
+   * may be secrets: main.ts masks them as soon as they are read; never logged nor reported.
+   */
+  environment?: Record<string, string>
 }
 
 /** `arn:aws:lambda:eu-west-1:123456789012:function:orders` → `orders`. */
@@ -26,6 +33,12 @@ export function functionNameOf(functionArn: string): string {
   const at = functionArn.indexOf(marker)
   if (at < 0) return functionArn
   return functionArn.slice(at + marker.length).split(':')[0] ?? functionArn
+}
+
+/** `arn:aws:lambda:eu-west-1:123456789012:function:orders` → `eu-west-1`. */
+export function regionOf(functionArn: string): string | undefined {
+  const region = functionArn.split(':')[3]
+  return region === undefined || region === '' ? undefined : region
 }
 
 /** Drops a `:$LATEST` qualifier; a version or alias qualifier is refused by toFunctionTarget. */
@@ -67,7 +80,9 @@ export function toFunctionTarget(
     architecture: architectureOf(config, functionName),
     ...(config.Handler ? { handler: config.Handler } : {}),
     codeSha256: config.CodeSha256,
-    layers: (config.Layers ?? []).flatMap((layer) => (layer.Arn ? [layer.Arn] : []))
+    layers: (config.Layers ?? []).flatMap((layer) => (layer.Arn ? [layer.Arn] : [])),
+    ...(config.MemorySize ? { memorySize: config.MemorySize } : {}),
+    environment: { ...(config.Environment?.Variables ?? {}) }
   }
 }
 

@@ -6,11 +6,20 @@ import { basename, dirname, join, relative } from 'node:path'
 import { REPORT_FILE } from '../constants.js'
 import { UserError, errorMessage } from '../errors.js'
 import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
-import type { ArchBuild, BuildResult, PackageFile } from '../types.js'
+import type { ArchBuild, BuildResult, ImportCheck, PackageFile } from '../types.js'
 import { assemblePackages } from './assemble/assemble.js'
 import { closureSummaryLine } from './verify/closure.js'
-import { runImportCheck } from './verify/import-check.js'
-import { checkPackageLibraries, ElfParseCache, elfParseCacheFile } from './verify/library-scan.js'
+import { IMPORT_CHECK_OFF, runImportCheck, type ImportCheckResult } from './verify/import-check.js'
+import type { FunctionEnvironment } from './verify/import-environment.js'
+import { ImportFailure } from './verify/import-failure.js'
+import type { LibraryProblem } from './verify/library-check.js'
+import {
+  ElfParseCache,
+  elfParseCacheFile,
+  libraryError,
+  scanPackageLibraries
+} from './verify/library-scan.js'
+import { judgeLibraries } from './verify/library-verdict.js'
 import { checkPackageClosure } from './verify/package-metadata.js'
 import { prepareDependencies, type PreparedDependencies } from './project/prepare.js'
 import { resolveWheels } from './resolve/resolve.js'
@@ -26,6 +35,8 @@ export interface BuildRequest {
   groups: string[]
   handler?: string
   importCheck: boolean
+  /** The function's name, region, memory and variables for the import check. */
+  importEnvironment?: FunctionEnvironment
   packageType: 'zip' | 'layer'
   exclude: string[]
   slim: boolean
@@ -65,6 +76,36 @@ async function timed<T>(
 
 function storeRoot(request: BuildRequest): string {
   return request.storeRoot ?? defaultStoreRoot(process.env)
+}
+
+/** A failed import, with the library findings that may explain it (first when they do). */
+function verifyError(
+  failure: ImportFailure,
+  libraryFailures: readonly LibraryProblem[],
+  runtime: RuntimeFacts,
+  architecture: Architecture
+): UserError {
+  if (libraryFailures.length === 0) return failure
+  const libraries = libraryError(libraryFailures, runtime, architecture).message
+  const kind = failure.detail?.kind
+  return new UserError(
+    kind === 'library' || kind === 'glibc'
+      ? `${libraries}\n${failure.message}`
+      : `${failure.message}\n${libraries}`
+  )
+}
+
+/** Nothing unproven ships silently: a check that could not run is a warning, saying why. */
+function logImportCheck(architecture: Architecture, check: ImportCheck): void {
+  if (check.status === 'passed') {
+    core.info(`${architecture}: import check passed with ${check.interpreter ?? 'CPython'}`)
+  } else if (check.reason === IMPORT_CHECK_OFF) {
+    core.info(`${architecture}: import check not run (${IMPORT_CHECK_OFF})`)
+  } else {
+    core.warning(
+      `${architecture}: the import check did not run, so nothing proves this package loads on Lambda: ${check.reason ?? 'no reason given'}`
+    )
+  }
 }
 
 async function buildArchitecture(
@@ -110,7 +151,7 @@ async function buildArchitecture(
 
   const { importCheck, closure } = await timed(timings, 'verify', async () => {
     const started = performance.now()
-    const libraries = await checkPackageLibraries({
+    const libraries = await scanPackageLibraries({
       packages,
       runtime: request.runtime,
       architecture,
@@ -119,9 +160,6 @@ async function buildArchitecture(
     core.info(
       `${architecture}: shared libraries checked: ${libraries.elfFiles} ELF file(s), ${libraries.extensionModules} extension module(s), ${Math.round(performance.now() - started)} ms`
     )
-    for (const warning of libraries.warnings.slice(0, 20)) {
-      core.warning(`${architecture}: ${warning.entry} ${warning.message}`)
-    }
     const closureStart = performance.now()
     const closure = await checkPackageClosure(
       Object.values(packages).map((zip) => zip.path),
@@ -133,14 +171,39 @@ async function buildArchitecture(
     if (closure.distributions > 0) {
       core.info(`${architecture}: ${closureSummaryLine(closure)} in ${closureMs} ms`)
     }
-    const { check: importCheck } = await runImportCheck({
-      treeRoot: join(storeRoot(request), 'import-check'),
-      handler: request.handler,
-      enabled: request.importCheck,
-      runtime: request.runtime,
-      architecture,
-      packages
-    })
+    // The import runs before the library findings are judged: what it loaded decides them.
+    let imported: ImportCheckResult | undefined
+    let failure: ImportFailure | undefined
+    try {
+      imported = await runImportCheck({
+        treeRoot: join(storeRoot(request), 'import-check'),
+        toolRoot: storeRoot(request),
+        handler: request.handler,
+        enabled: request.importCheck,
+        runtime: request.runtime,
+        architecture,
+        packages,
+        ...(request.importEnvironment ? { function: request.importEnvironment } : {})
+      })
+    } catch (error) {
+      if (!(error instanceof ImportFailure)) throw error
+      failure = error
+    }
+    const verdict = judgeLibraries(
+      libraries,
+      imported?.check.status === 'passed'
+        ? { ran: true, loaded: imported.loadedFiles }
+        : { ran: false }
+    )
+    if (failure) throw verifyError(failure, verdict.failures, request.runtime, architecture)
+    if (verdict.failures.length > 0) {
+      throw libraryError(verdict.failures, request.runtime, architecture)
+    }
+    for (const warning of verdict.warnings.slice(0, 20)) {
+      core.warning(`${architecture}: ${warning.entry} ${warning.message}`)
+    }
+    const importCheck = (imported as ImportCheckResult).check
+    logImportCheck(architecture, importCheck)
     return { importCheck, closure }
   })
   return {

@@ -388,14 +388,26 @@ function sentence(text: string): string {
   return /[.!?]$/.test(text) ? text : `${text}.`
 }
 
-function importCheckNotes(report: RunReport): string[] {
-  return report.build.architectures
-    .filter((a) => a.importCheck?.status === 'skipped')
-    .map((a) =>
-      sentence(
-        `Import check skipped on ${a.architecture}${a.importCheck?.reason ? `: ${a.importCheck.reason}` : ''}`
-      )
-    )
+/**
+ * Per target: did the handler's import pass, with which interpreter, or why did it not run.
+ * Nothing unproven ships silently (issue 20): a target that was not checked says so here.
+ */
+function importCheckSection(report: RunReport): string | undefined {
+  const rows = report.build.architectures.flatMap((a) => {
+    const check = a.importCheck
+    if (!check) return []
+    const target = `${a.runtime || report.build.runtime} ${a.architecture}`
+    return check.status === 'passed'
+      ? [[target, '✅ passed', check.interpreter ?? '-']]
+      : [[target, '⚠️ not checked', sentence(check.reason ?? 'no reason recorded')]]
+  })
+  if (rows.length === 0) return undefined
+  const table = markdownTable(
+    ['Target', 'Import check', 'Interpreter, or why it did not run'],
+    ['left', 'left', 'left'],
+    rows
+  )
+  return `#### Import check\n\n${table}`
 }
 
 function closureNotes(report: RunReport): string[] {
@@ -468,14 +480,10 @@ export function renderSummary(report: RunReport): string {
     subtitle(report),
     gateSection(failures),
     sizeTable(report, failures, changes, options),
-    [
-      limitsLine(report),
-      dependenciesLine(report),
-      ...importCheckNotes(report),
-      ...closureNotes(report)
-    ]
+    [limitsLine(report), dependenciesLine(report), ...closureNotes(report)]
       .filter((line) => line !== undefined)
       .join('\n\n'),
+    importCheckSection(report),
     changeSection(report, changes, CHANGES_LISTED_SUMMARY),
     deploySection(report, options),
     pruneSection(report),
@@ -497,6 +505,7 @@ export function renderComment(report: RunReport): string {
     gateSection(failures),
     sizeTable(report, failures, changes, options),
     limitsLine(report),
+    importCheckSection(report),
     changeSection(report, changes, CHANGES_LISTED_COMMENT),
     distributionChart(report),
     deploySection(report, options),

@@ -99,6 +99,16 @@ describe('node dist/index.js: shared libraries checked against Lambda', () => {
     expect(message).toMatch(/needs libGL\.so\.1/)
     expect(message).toMatch(/opencv-python-headless/)
 
+    // Where the import check runs (python3.11 on this x86_64 machine, which has libGL), cv2's
+    // extension module loads here, out of sys.modules as cv2 keeps it: the finding stays an error.
+    const checked = await build(
+      source('opencv-python==4.10.0.84\nnumpy==2.1.3\n', 'import cv2'),
+      'python3.11',
+      'x86_64'
+    )
+    expect(checked.code, checked.stdout).toBe(1)
+    expect(checked.errors.join('\n')).toMatch(/needs libGL\.so\.1[\s\S]*opencv-python-headless/)
+
     const headless = await build(
       source('opencv-python-headless==4.10.0.84\nnumpy==2.1.3\n', 'import cv2'),
       'python3.12',
@@ -107,6 +117,52 @@ describe('node dist/index.js: shared libraries checked against Lambda', () => {
     expect(headless.code, headless.stdout + headless.errors.join('\n')).toBe(0)
     expect(headless.stdout).not.toMatch(/::warning::.*needs lib/)
   })
+
+  // numba deliberately leaves out libgomp and libtbb, which its optional threading layers need;
+  // `import numba` and an @njit function load neither (numba falls back to its own workqueue).
+  it.skipIf(process.arch !== 'x64')(
+    'builds numba 0.60.0 for python3.11 with a warning about its OpenMP and TBB layers; a handler that loads one fails',
+    async () => {
+      const njit = [
+        'from numba import njit',
+        '',
+        '@njit',
+        'def total(values):',
+        '    s = 0',
+        '    for v in values:',
+        '        s += v',
+        '    return s'
+      ].join('\n')
+      const warm = await build(source('numba==0.60.0\n', njit), 'python3.11', 'x86_64')
+      expect(warm.code, warm.stdout + warm.errors.join('\n')).toBe(0)
+      expect(warm.stdout).toMatch(/x86_64: import check passed with CPython 3\.11\./)
+      const warnings = warm.stdout.split('\n').filter((line) => line.startsWith('::warning::'))
+      for (const [module, library] of [
+        ['omppool', 'libgomp\\.so\\.1'],
+        ['tbbpool', 'libtbb\\.so\\.12']
+      ]) {
+        expect(warnings.join('\n')).toMatch(
+          new RegExp(
+            `numba/np/ufunc/${module}\\.cpython-311-x86_64-linux-gnu\\.so \\(function\\.zip\\) needs ${library}.*only numba\\.np\\.ufunc\\.${module} loads it, and the handler's import did not load that module`
+          )
+        )
+      }
+
+      const loaded = await build(
+        source('numba==0.60.0\n', `import numba.np.ufunc.omppool\n${njit}`),
+        'python3.11',
+        'x86_64'
+      )
+      expect(loaded.code, loaded.stdout).toBe(1)
+      const message = loaded.errors.join('\n')
+      expect(message).toMatch(
+        /\d+ shared-library problem\(s\) in the x86_64 package would fail the import on Lambda \(python3\.11\)/
+      )
+      expect(message).toMatch(
+        /numba\/np\/ufunc\/omppool\.cpython-311-x86_64-linux-gnu\.so \(function\.zip\) needs libgomp\.so\.1/
+      )
+    }
+  )
 
   it.each(['python3.11', 'python3.12'])(
     'passes the everyday native wheels on %s, both architectures (no false positives)',

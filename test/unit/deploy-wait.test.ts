@@ -155,11 +155,16 @@ describe('waitForUpdate', () => {
 })
 
 describe('readTargets', () => {
-  it('waits out an update in progress and describes the function', async () => {
+  it('waits out an update in progress and describes the function, its memory and variables', async () => {
     lambda
       .on(GetFunctionConfigurationCommand)
       .resolvesOnce(inProgress)
-      .resolves({ ...settled, Layers: [{ Arn: 'arn:aws:lambda:eu-west-1:1:layer:x:3' }] })
+      .resolves({
+        ...settled,
+        Layers: [{ Arn: 'arn:aws:lambda:eu-west-1:1:layer:x:3' }],
+        MemorySize: 512,
+        Environment: { Variables: { TABLE_NAME: 'orders' } }
+      })
     const targets = await readTargets(['orders'], clients, testDeps().deps)
     expect(targets).toEqual([
       {
@@ -169,7 +174,9 @@ describe('readTargets', () => {
         architecture: 'arm64',
         handler: 'app.handler',
         codeSha256: 'abc=',
-        layers: ['arn:aws:lambda:eu-west-1:1:layer:x:3']
+        layers: ['arn:aws:lambda:eu-west-1:1:layer:x:3'],
+        memorySize: 512,
+        environment: { TABLE_NAME: 'orders' }
       }
     ])
   })

@@ -184,3 +184,41 @@ describe('getInputs', () => {
     expect(splitList(undefined)).toEqual([])
   })
 })
+
+describe('import-env', () => {
+  it('reads NAME=value lines: blank lines and comments skipped, = kept inside a value', () => {
+    const inputs = parse({
+      ...buildBase,
+      'import-env':
+        '# tables\nTABLE_NAME=orders\n\n  QUEUE_URL = https://sqs.example/q?x=1\nEMPTY=\n'
+    })
+    expect(inputs.importEnv).toEqual({
+      TABLE_NAME: 'orders',
+      QUEUE_URL: 'https://sqs.example/q?x=1',
+      EMPTY: ''
+    })
+    expect(parse(buildBase).importEnv).toEqual({})
+  })
+
+  it.each([
+    ['TABLE_NAME', /line 1 is not NAME=value; e\.g\. `TABLE_NAME=orders`/],
+    ['=planted-value-1', /line 1 is not NAME=value/],
+    ['OK=1\n2TABLE=planted-value-2', /line 2: '2TABLE' is not a variable name Lambda accepts/],
+    ['TABLE-NAME=planted-value-3', /'TABLE-NAME' is not a variable name/],
+    ['AWS_REGION=planted-value-4', /line 1: AWS_REGION is reserved: Lambda sets it itself/],
+    ['AWS_ACCESS_KEY_ID=planted-value-5', /AWS_ACCESS_KEY_ID is reserved/],
+    ['LAMBDA_TASK_ROOT=planted-value-6', /LAMBDA_TASK_ROOT is reserved/],
+    ['A1=x\nA1=planted-value-7', /line 2: A1 is given twice/]
+  ])('refuses %j, naming the input and the line, never the value', (text, message) => {
+    const refused = () => parse({ ...buildBase, 'import-env': text })
+    expect(refused).toThrow(/^import-env: /)
+    expect(refused).toThrow(message)
+    expect(refused).not.toThrow(/planted-value/)
+  })
+
+  it('lets PATH, LANG, TZ, LD_LIBRARY_PATH and PYTHONPATH through: Lambda lets functions set them', () => {
+    expect(
+      parse({ ...buildBase, 'import-env': 'TZ=Europe/Paris\nLD_LIBRARY_PATH=/opt/extra' }).importEnv
+    ).toEqual({ TZ: 'Europe/Paris', LD_LIBRARY_PATH: '/opt/extra' })
+  })
+})

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { runtimeFacts } from '../../src/lambda-facts.js'
 import type { ElfParse } from '../../src/packaging/verify/elf.js'
 import { checkLibraries, type PackagedFile } from '../../src/packaging/verify/library-check.js'
+import { judgeLibraries, moduleName } from '../../src/packaging/verify/library-verdict.js'
 
 const py312 = runtimeFacts('python3.12')!
 
@@ -170,5 +171,136 @@ describe('shared-library check', () => {
       'libexpat.so.1',
       'libatomic.so.1'
     ])
+  })
+
+  it('records which extension modules lead to a missing library, through bundled libraries too', () => {
+    const report = checkLibraries(
+      [
+        module('numba/np/ufunc/omppool.cpython-312-x86_64-linux-gnu.so', {
+          needed: ['libgomp.so.1.0.0']
+        }),
+        module('numba/np/ufunc/workqueue.cpython-312-x86_64-linux-gnu.so'),
+        module('pkg/_a.abi3.so', { needed: ['libshared.so'], rpath: ['$ORIGIN'] }),
+        module('pkg/_b.abi3.so', { needed: ['libshared.so'], rpath: ['$ORIGIN'] }),
+        file('pkg/libshared.so', elf({ needed: ['libtbb.so.12'] }))
+      ],
+      py312,
+      'x86_64'
+    )
+    expect(
+      report.failures.map(({ entry, library, loadedBy }) => ({ entry, library, loadedBy }))
+    ).toEqual([
+      {
+        entry: 'numba/np/ufunc/omppool.cpython-312-x86_64-linux-gnu.so',
+        library: 'libgomp.so.1.0.0',
+        loadedBy: ['/var/task/numba/np/ufunc/omppool.cpython-312-x86_64-linux-gnu.so']
+      },
+      {
+        entry: 'pkg/libshared.so',
+        library: 'libtbb.so.12',
+        loadedBy: ['/var/task/pkg/_a.abi3.so', '/var/task/pkg/_b.abi3.so']
+      }
+    ])
+  })
+})
+
+describe('library findings judged by what the import loaded', () => {
+  const files = [
+    module('numba/np/ufunc/omppool.cpython-312-x86_64-linux-gnu.so', {
+      needed: ['libgomp.so.1.0.0']
+    }),
+    module('numba/np/ufunc/tbbpool.cpython-312-x86_64-linux-gnu.so', {
+      needed: ['libtbb.so.12']
+    }),
+    module('numba/_helperlib.cpython-312-x86_64-linux-gnu.so'),
+    module('late/_glibc.abi3.so', {
+      versionNeeds: [{ file: 'libc.so.6', versions: ['GLIBC_2.38'] }]
+    })
+  ]
+  const report = checkLibraries(files, py312, 'x86_64')
+  const loaded = (...entries: string[]) => ({
+    ran: true as const,
+    loaded: { function: ['numba/__init__.py', ...entries], layer: [] }
+  })
+
+  it('keeps every finding an error where no import ran', () => {
+    expect(judgeLibraries(report, { ran: false }).failures).toHaveLength(3)
+  })
+
+  it('warns, naming the module and the library, about libraries only modules never loaded need', () => {
+    const verdict = judgeLibraries(
+      report,
+      loaded('numba/_helperlib.cpython-312-x86_64-linux-gnu.so')
+    )
+    // A glibc too old is not a missing library: it stays an error.
+    expect(verdict.failures.map((f) => f.entry)).toEqual(['late/_glibc.abi3.so'])
+    expect(verdict.warnings.map((w) => `${w.entry} ${w.message}`)).toEqual([
+      'numba/np/ufunc/omppool.cpython-312-x86_64-linux-gnu.so needs libgomp.so.1.0.0, which is neither in the package nor in Lambda\'s runtime; only numba.np.ufunc.omppool loads it, and the handler\'s import did not load that module. The function starts; importing numba.np.ufunc.omppool later would fail with "libgomp.so.1.0.0: cannot open shared object file".',
+      'numba/np/ufunc/tbbpool.cpython-312-x86_64-linux-gnu.so needs libtbb.so.12, which is neither in the package nor in Lambda\'s runtime; only numba.np.ufunc.tbbpool loads it, and the handler\'s import did not load that module. The function starts; importing numba.np.ufunc.tbbpool later would fail with "libtbb.so.12: cannot open shared object file".'
+    ])
+  })
+
+  it('keeps it an error when the import loaded a module that needs it', () => {
+    const verdict = judgeLibraries(
+      report,
+      loaded('numba/np/ufunc/omppool.cpython-312-x86_64-linux-gnu.so')
+    )
+    expect(verdict.failures.map((f) => f.library ?? f.entry)).toEqual([
+      'libgomp.so.1.0.0',
+      'late/_glibc.abi3.so'
+    ])
+    expect(verdict.warnings.map((w) => w.library)).toEqual(['libtbb.so.12'])
+  })
+
+  it('fails a file no extension module reaches when the import loaded it (ctypes)', () => {
+    const plugins = checkLibraries(
+      [
+        module('pkg/_core.abi3.so'),
+        file('pkg/native/libviewer.so', elf({ needed: ['libX11.so.6'] }))
+      ],
+      py312,
+      'x86_64'
+    )
+    expect(plugins.warnings).toHaveLength(1)
+    expect(judgeLibraries(plugins, loaded()).failures).toEqual([])
+    const verdict = judgeLibraries(plugins, loaded('pkg/native/libviewer.so'))
+    expect(verdict.warnings).toEqual([])
+    expect(verdict.failures.map((f) => `${f.entry} ${f.message}`)).toEqual([
+      "pkg/native/libviewer.so needs libX11.so.6, which is neither in the package nor in the python3.12 runtime; no extension module loads this file, so imports work, but loading it would fail (the handler's import loaded it here: on Lambda that import fails)"
+    ])
+  })
+
+  it('matches modules of a layer by their place under /opt', () => {
+    const layer = checkLibraries(
+      [
+        {
+          ...module('python/numba/np/ufunc/omppool.cpython-312-x86_64-linux-gnu.so', {
+            needed: ['libgomp.so.1.0.0']
+          }),
+          path: '/opt/python/numba/np/ufunc/omppool.cpython-312-x86_64-linux-gnu.so'
+        }
+      ],
+      py312,
+      'x86_64'
+    )
+    const viaLayer = {
+      ran: true as const,
+      loaded: {
+        function: [],
+        layer: ['python/numba/np/ufunc/omppool.cpython-312-x86_64-linux-gnu.so']
+      }
+    }
+    expect(judgeLibraries(layer, viaLayer).failures).toHaveLength(1)
+    expect(
+      judgeLibraries(layer, { ...viaLayer, loaded: { function: [], layer: [] } }).failures
+    ).toEqual([])
+  })
+
+  it.each([
+    ['/var/task/numba/np/ufunc/omppool.cpython-312-x86_64-linux-gnu.so', 'numba.np.ufunc.omppool'],
+    ['/opt/python/cv2/cv2.abi3.so', 'cv2.cv2'],
+    ['/opt/python/lib/python3.12/site-packages/pkg/_x.abi3.so', 'pkg._x']
+  ])('names %s as module %s', (path, name) => {
+    expect(moduleName(path)).toBe(name)
   })
 })

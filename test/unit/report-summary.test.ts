@@ -141,11 +141,76 @@ describe('size table', () => {
     )
     expect(renderSummary(base)).not.toContain('Dependency closure')
   })
+})
 
-  it('says why the import check was skipped', () => {
-    expect(renderSummary(pullRequest)).toContain(
-      '\nImport check skipped on x86_64: this runner is arm64.\n'
-    )
+describe('import check', () => {
+  /** The pull-request report with the import checks a run of the action records. */
+  const checked = {
+    ...pullRequest,
+    build: {
+      ...pullRequest.build,
+      architectures: pullRequest.build.architectures.map((arch) => ({
+        ...arch,
+        importCheck:
+          arch.architecture === 'arm64'
+            ? { status: 'passed' as const, interpreter: 'CPython 3.12.7 (python3.12 on PATH)' }
+            : {
+                status: 'skipped' as const,
+                reason:
+                  'this runner is arm64, the package is x86_64 (run on a x86_64 runner to check it)'
+              }
+      }))
+    }
+  }
+  const rows = [
+    '| Target | Import check | Interpreter, or why it did not run |',
+    '|:--|:--|:--|',
+    '| python3.12 arm64 | ✅ passed | CPython 3.12.7 (python3.12 on PATH) |',
+    '| python3.12 x86_64 | ⚠️ not checked | this runner is arm64, the package is x86_64 (run on a x86_64 runner to check it). |'
+  ]
+
+  it('shows per target in the job summary whether it passed, with which interpreter, or why it did not run', () => {
+    const summary = renderSummary(checked)
+    expect(summary).toContain('\n#### Import check\n\n| Target |')
+    expect(block(summary, '| Target')).toEqual(rows)
+  })
+
+  it('shows the same rows in the pull-request comment', () => {
+    expect(block(renderComment(checked), '| Target')).toEqual(rows)
+  })
+
+  it('shows a check recorded without its interpreter (an older report) and one turned off', () => {
+    const base = runReport('main')
+    const report = {
+      ...base,
+      build: {
+        ...base.build,
+        architectures: base.build.architectures.map((arch, i) => ({
+          ...arch,
+          importCheck:
+            i === 0
+              ? { status: 'passed' as const }
+              : { status: 'skipped' as const, reason: 'import-check is false' }
+        }))
+      }
+    }
+    expect(block(renderSummary(report), '| Target').slice(2)).toEqual([
+      '| python3.12 arm64 | ✅ passed | - |',
+      '| python3.12 x86_64 | ⚠️ not checked | import-check is false. |'
+    ])
+  })
+
+  it('has no section when the report records no import check', () => {
+    const base = runReport('main')
+    const report = {
+      ...base,
+      build: {
+        ...base.build,
+        architectures: base.build.architectures.map(({ importCheck: _, ...arch }) => arch)
+      }
+    }
+    expect(renderSummary(report)).not.toContain('#### Import check')
+    expect(renderComment(report)).not.toContain('| Target')
   })
 })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { environmentSecrets } from '../../src/secrets.js'
+import { environmentSecrets, redact, variableSecrets } from '../../src/secrets.js'
 
 describe('environmentSecrets', () => {
   it('finds AWS credentials and passwords in PIP_/UV_ URLs, nothing else', () => {
@@ -27,5 +27,34 @@ describe('environmentSecrets', () => {
 
   it('ignores empty and unset values', () => {
     expect(environmentSecrets({ AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: ' ' })).toEqual([])
+  })
+})
+
+describe("a function's variables", () => {
+  it('masks each value of 4 characters or more, and each line of a multi-line one', () => {
+    expect(
+      variableSecrets([
+        'orders-prod',
+        'abc',
+        '',
+        'true',
+        'FALSE',
+        '  padded-secret  ',
+        '-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END KEY-----'
+      ])
+    ).toEqual([
+      'orders-prod',
+      'padded-secret',
+      '-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END KEY-----',
+      '-----BEGIN KEY-----',
+      'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC',
+      '-----END KEY-----'
+    ])
+  })
+
+  it('redacts them from text, the longest first', () => {
+    expect(
+      redact("ValueError: no table 'orders-prod' (stage orders)", ['orders', 'orders-prod'])
+    ).toBe("ValueError: no table '***' (stage ***)")
   })
 })

@@ -1,54 +1,94 @@
-// The Python program the import check runs in a clean interpreter (`python -I`): given the
-// built zips unpacked as Lambda unpacks them (function at the task root, a layer under /opt; see
-// package-tree.ts), it imports the handler module from them alone. Lambda's Python runtimes ship boto3 and botocore (and their
-// dependencies), so those, and only those, may still come from the host's site-packages.
-export const RUNTIME_PROVIDED_MODULES = [
-  'boto3',
-  'botocore',
-  's3transfer',
-  'jmespath',
-  'dateutil',
-  'urllib3',
-  'six',
-  'awslambdaric'
-] as const
+// The Python program the import check runs (`python -I -S`: no environment settings, no
+// site-packages of the interpreter): given the built zips unpacked as Lambda unpacks them
+// (function at the task root, a layer under /opt; see package-tree.ts) and Lambda's own copies
+// of boto3 and its dependencies, it imports the handler module with Lambda's sys.path: the task
+// root, the layer, the standard library, then what the runtime provides. Nothing of the runner's
+// Python setup is on it.
+//
+// It prints, last on stdout, one JSON line: `{"loaded": {"function": [...], "layer": [...]}}`,
+// the files the import loaded from each package: module files, and shared objects mapped into
+// the process. When the import fails, it prints the
+// traceback and then, last on stderr, `FAILURE_MARKER {json}` saying what failed (see
+// import-failure.ts), and exits non-zero.
+
+export const FAILURE_MARKER = 'lambda-python-deploy-import-failure'
 
 export const IMPORT_CHECK_SCRIPT = `
-import importlib, importlib.machinery, json, os, sys
+import importlib, json, os, re, sys, traceback
 args = json.loads(sys.argv[1])
 task_root = args['taskRoot']
-paths = [task_root]
-if args.get('optRoot'):
-    paths.append(os.path.join(args['optRoot'], 'python'))
-host_site = [p for p in sys.path if 'site-packages' in p or 'dist-packages' in p]
-sys.path[:] = paths + [p for p in sys.path if p and p not in host_site]
-provided = set(args['runtimeProvided'])
-
-class RuntimeProvided:
-    def find_spec(self, name, path=None, target=None):
-        if path is not None or name.split('.')[0] not in provided:
-            return None
-        return importlib.machinery.PathFinder.find_spec(name, host_site)
-
-sys.meta_path.append(RuntimeProvided())
-os.chdir(task_root)
-module = importlib.import_module(args['module'])
-if not callable(getattr(module, args['function'], None)):
-    print("Runtime.HandlerNotFound: module '%s' has no function '%s'" % (args['module'], args['function']), file=sys.stderr)
-    sys.exit(3)
-print('imported %s from the package' % args['module'])
 roots = {'function': task_root}
+front = [task_root]
 if args.get('optRoot'):
-    roots['layer'] = args['optRoot']
-loaded = {name: set() for name in roots}
-for mod in list(sys.modules.values()):
-    path = getattr(mod, '__file__', None)
-    if not path:
-        continue
+    opt = args['optRoot']
+    roots['layer'] = opt
+    front += [os.path.join(opt, 'python', 'lib', 'python%d.%d' % sys.version_info[:2], 'site-packages'), os.path.join(opt, 'python')]
+stdlib = [p for p in sys.path if p and 'site-packages' not in p and 'dist-packages' not in p]
+sys.path[:] = front + stdlib + args['runtimeProvided']
+os.chdir(task_root)
+
+def in_package(path):
+    if not os.path.isabs(path):
+        return None
     path = os.path.realpath(path)
     for name, root in roots.items():
         root = os.path.realpath(root) + os.sep
         if path.startswith(root):
-            loaded[name].add(path[len(root):].replace(os.sep, '/'))
+            return name, path[len(root):].replace(os.sep, '/')
+    return None
+
+def fail(kind, error, **fields):
+    traceback.print_exc()
+    frames = traceback.extract_tb(error.__traceback__)
+    for frame in reversed(frames):
+        found = in_package(frame.filename)
+        if found:
+            fields['file'], fields['line'] = found[1], frame.lineno
+            break
+    fields['kind'] = kind
+    fields['error'] = ''.join(traceback.format_exception_only(type(error), error)).strip()[-500:]
+    print('${FAILURE_MARKER} ' + json.dumps(fields), file=sys.stderr)
+    sys.exit(2)
+
+try:
+    module = importlib.import_module(args['module'])
+except KeyError as error:
+    last = traceback.extract_tb(error.__traceback__)[-1]
+    if last.name == '__getitem__' and (last.filename == '<frozen os>' or os.path.basename(last.filename) == 'os.py'):
+        fail('environ', error, variable=str(error.args[0]) if error.args else '')
+    fail('exception', error)
+except ModuleNotFoundError as error:
+    fail('module', error, name=error.name or '')
+except ImportError as error:
+    message = str(error)
+    library = re.search(r'([^\\s:/]+): cannot open shared object file', message)
+    glibc = re.search(r"version \`(GLIBC_[0-9.]+)' not found", message)
+    found = in_package(error.path) if getattr(error, 'path', None) else None
+    module_file = found[1] if found else ''
+    if library:
+        fail('library', error, library=library.group(1), module=module_file)
+    if glibc:
+        fail('glibc', error, version=glibc.group(1), module=module_file)
+    fail('exception', error)
+except BaseException as error:
+    fail('exception', error)
+if not callable(getattr(module, args['function'], None)):
+    print("Runtime.HandlerNotFound: module '%s' has no function '%s'" % (args['module'], args['function']), file=sys.stderr)
+    print('${FAILURE_MARKER} ' + json.dumps({'kind': 'handler'}), file=sys.stderr)
+    sys.exit(3)
+print('imported %s from the package' % args['module'])
+loaded = {name: set() for name in roots}
+paths = [getattr(mod, '__file__', None) for mod in list(sys.modules.values())]
+# Shared objects mapped into the process: extension modules a package imported and then took
+# out of sys.modules (cv2 does), and libraries loaded through ctypes.
+try:
+    with open('/proc/self/maps') as maps:
+        paths += [line.split(None, 5)[5].strip() for line in maps if len(line.split(None, 5)) == 6]
+except OSError:
+    pass
+for path in paths:
+    found = in_package(path) if path else None
+    if found:
+        loaded[found[0]].add(found[1])
 print(json.dumps({'loaded': {name: sorted(files) for name, files in loaded.items()}}))
 `

@@ -25,8 +25,17 @@ export interface PackagedFile {
 export interface LibraryProblem {
   /** The zip entry at fault. */
   entry: string
+  /** Its path on Lambda (`/var/task/…`, `/opt/…`). */
+  path: string
   /** What is wrong and the usual way out, in one line. */
   message: string
+  /** A library it needs that neither the package nor the runtime has (`libgomp.so.1`). */
+  library?: string
+  /**
+   * The extension modules (paths on Lambda) whose loading loads this file: the problem bites
+   * only when the handler imports one of them. Set with `library`.
+   */
+  loadedBy?: string[]
 }
 
 export interface LibraryReport {
@@ -106,11 +115,11 @@ export function checkLibraries(
   const failures: LibraryProblem[] = []
   const warnings: LibraryProblem[] = []
   const reported = new Set<string>()
-  const report = (reachable: boolean, entry: string, message: string) => {
-    const key = `${entry}\n${message}`
+  const report = (reachable: boolean, file: PackagedFile, message: string) => {
+    const key = `${file.entry}\n${message}`
     if (reported.has(key)) return
     reported.add(key)
-    ;(reachable ? failures : warnings).push({ entry, message })
+    ;(reachable ? failures : warnings).push({ entry: file.entry, path: file.path, message })
   }
 
   const isExtensionModule = (file: PackagedFile) => {
@@ -141,38 +150,55 @@ export function checkLibraries(
     return undefined
   }
 
+  // Each extension module's own closure: which modules lead to a missing library decides whether
+  // the handler's import meets it (library-verdict.ts).
   const reached = new Set<string>()
+  const missing = new Map<string, { problem: LibraryProblem; loadedBy: Set<string> }>()
   const extensionModules = files.filter(isExtensionModule)
-  const queue: Visit[] = extensionModules.map((file) => ({
-    path: file.path,
-    inheritedRpath: [],
-    from: file.entry
-  }))
-  while (queue.length > 0) {
-    const visit = queue.shift() as Visit
-    if (reached.has(visit.path)) continue
-    reached.add(visit.path)
-    const file = byPath.get(visit.path) as PackagedFile
-    if (file.parsed.kind !== 'elf') continue
-    const own = file.parsed
-    const inherited =
-      own.runpath.length === 0
-        ? [...expand(own.rpath, posix.dirname(file.path)), ...visit.inheritedRpath]
-        : []
-    for (const library of own.needed) {
-      const found = locate(library, file, visit.inheritedRpath)
-      if (found) {
-        queue.push({ path: found.path, inheritedRpath: inherited, from: visit.from })
-      } else if (!provided.has(library)) {
-        const via = visit.from === file.entry ? '' : ` (loaded by ${visit.from})`
-        report(
-          true,
-          file.entry,
-          `needs ${library}${via}, which is neither in the package nor in the ${runtime.name} runtime (on Lambda: "${library}: cannot open shared object file"). ${missingLibraryFix(library, file.entry)}`
-        )
+  for (const root of extensionModules) {
+    const seen = new Set<string>()
+    const queue: Visit[] = [{ path: root.path, inheritedRpath: [], from: root.entry }]
+    while (queue.length > 0) {
+      const visit = queue.shift() as Visit
+      if (seen.has(visit.path)) continue
+      seen.add(visit.path)
+      reached.add(visit.path)
+      const file = byPath.get(visit.path) as PackagedFile
+      if (file.parsed.kind !== 'elf') continue
+      const own = file.parsed
+      const inherited =
+        own.runpath.length === 0
+          ? [...expand(own.rpath, posix.dirname(file.path)), ...visit.inheritedRpath]
+          : []
+      for (const library of own.needed) {
+        const found = locate(library, file, visit.inheritedRpath)
+        if (found) {
+          queue.push({ path: found.path, inheritedRpath: inherited, from: visit.from })
+          continue
+        }
+        if (provided.has(library)) continue
+        const key = `${file.entry}\n${library}`
+        let known = missing.get(key)
+        if (!known) {
+          const via = visit.from === file.entry ? '' : ` (loaded by ${visit.from})`
+          known = {
+            problem: {
+              entry: file.entry,
+              path: file.path,
+              message: `needs ${library}${via}, which is neither in the package nor in the ${runtime.name} runtime (on Lambda: "${library}: cannot open shared object file"). ${missingLibraryFix(library, file.entry)}`,
+              library
+            },
+            loadedBy: new Set()
+          }
+          missing.set(key, known)
+          reported.add(`${known.problem.entry}\n${known.problem.message}`)
+          failures.push(known.problem)
+        }
+        known.loadedBy.add(root.path)
       }
     }
   }
+  for (const { problem, loadedBy } of missing.values()) problem.loadedBy = [...loadedBy].sort()
 
   for (const file of files) {
     const reachable = reached.has(file.path)
@@ -183,20 +209,20 @@ export function checkLibraries(
       // A library for another machine never loads: always a failure.
       report(
         true,
-        file.entry,
+        file,
         `is built for ${machineName(machine)}, not ${architecture}: it comes from a wheel for the wrong architecture (check the requirements for direct wheel URLs or local paths)`
       )
       continue
     }
     if (parsed.kind === 'damaged') {
-      report(reachable, file.entry, `is not a readable ELF file (${parsed.reason})`)
+      report(reachable, file, `is not a readable ELF file (${parsed.reason})`)
       continue
     }
     const glibc = newestGlibc(parsed)
     if (glibc && glibc.minor > runtime.glibcMinor) {
       report(
         reachable,
-        file.entry,
+        file,
         `needs ${glibc.version}; ${runtime.name} runs on ${runtime.os} with glibc 2.${runtime.glibcMinor} (on Lambda: "version \`${glibc.version}' not found"). ${glibcFix(runtime)}`
       )
     }
@@ -205,7 +231,7 @@ export function checkLibraries(
         if (provided.has(library) || locate(library, file, [])) continue
         report(
           false,
-          file.entry,
+          file,
           `needs ${library}, which is neither in the package nor in the ${runtime.name} runtime; no extension module loads this file, so imports work, but loading it would fail`
         )
       }

@@ -16,7 +16,12 @@ import {
   type ZipEntry
 } from '../zip-format.js'
 import { isElf, isSharedLibrary, parseElf, type ElfParse } from './elf.js'
-import { checkLibraries, type LibraryReport, type PackagedFile } from './library-check.js'
+import {
+  checkLibraries,
+  type LibraryProblem,
+  type LibraryReport,
+  type PackagedFile
+} from './library-check.js'
 
 /** Bump when ElfParse changes shape or meaning: old cache files are then ignored. */
 const CACHE_FORMAT = 1
@@ -135,21 +140,27 @@ export interface LibraryCheckRequest {
 }
 
 /**
- * Every ELF file of the packages loads on Lambda: right machine, glibc no newer than the
- * runtime's, every library an extension module needs in the package or the runtime. Throws a
- * UserError listing the failures; returns the warnings (files nothing imports) for the caller.
+ * Every ELF file of the packages, checked against Lambda: right machine, glibc no newer than the
+ * runtime's, every library an extension module needs in the package or the runtime. The report's
+ * failures are judged with the import check's result (library-verdict.ts) before they fail the
+ * build (`libraryError`).
  */
-export async function checkPackageLibraries(request: LibraryCheckRequest): Promise<LibraryReport> {
+export async function scanPackageLibraries(request: LibraryCheckRequest): Promise<LibraryReport> {
   const { packages, runtime, architecture, cache } = request
   const files = await scanZip(packages.function.path, TASK_ROOT, cache)
   if (packages.layer) files.push(...(await scanZip(packages.layer.path, LAYER_ROOT, cache)))
-  const report = checkLibraries(files, runtime, architecture)
-  if (report.failures.length > 0) {
-    const shown = report.failures.slice(0, 12).map((p) => `  - ${p.entry} ${p.message}`)
-    const more = report.failures.length > 12 ? `\n  … and ${report.failures.length - 12} more` : ''
-    throw new UserError(
-      `${report.failures.length} shared-library problem(s) in the ${architecture} package would fail the import on Lambda (${runtime.name}):\n${shown.join('\n')}${more}`
-    )
-  }
-  return report
+  return checkLibraries(files, runtime, architecture)
+}
+
+/** The build's error for library problems that would fail the import on Lambda. */
+export function libraryError(
+  failures: readonly LibraryProblem[],
+  runtime: RuntimeFacts,
+  architecture: Architecture
+): UserError {
+  const shown = failures.slice(0, 12).map((p) => `  - ${p.entry} ${p.message}`)
+  const more = failures.length > 12 ? `\n  … and ${failures.length - 12} more` : ''
+  return new UserError(
+    `${failures.length} shared-library problem(s) in the ${architecture} package would fail the import on Lambda (${runtime.name}):\n${shown.join('\n')}${more}`
+  )
 }
