@@ -31,6 +31,10 @@ export const INPUT = {
   alias: 'alias',
   smokePayload: 'smoke-payload',
   smokeExpect: 'smoke-expect',
+  traffic: 'traffic',
+  alarms: 'alarms',
+  maxErrors: 'max-errors',
+  maxThrottles: 'max-throttles',
   comment: 'comment',
   githubToken: 'github-token'
 } as const
@@ -46,7 +50,9 @@ export const OUTPUT = {
   version: 'version',
   versionArn: 'version-arn',
   aliasArn: 'alias-arn',
-  layerVersionArn: 'layer-version-arn'
+  layerVersionArn: 'layer-version-arn',
+  rollout: 'rollout',
+  servingVersion: 'serving-version'
 } as const
 
 /** Bumped when the wheel store's layout changes: old caches then never match. v2: manifests record the zip check. */

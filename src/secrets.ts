@@ -41,3 +41,36 @@ export function environmentSecrets(env: Env): string[] {
 export function maskEnvironmentSecrets(env: Env = process.env): void {
   for (const secret of environmentSecrets(env)) core.setSecret(secret)
 }
+
+/** Values that hide nothing, left readable in a function's log tail: `true`, `8080`, `INFO`. */
+const NOT_SECRET =
+  /^(?:.{0,3}|true|false|yes|no|on|off|none|null|-?\d+(?:\.\d+)?|debug|info|warn|warning|error|critical|trace)$/i
+
+/**
+ * The values of a function's environment variables that its log tail could reveal (a handler
+ * that prints its configuration, an exception that quotes a connection string), each line of a
+ * multi-line value on its own: the runner masks line by line.
+ */
+export function functionEnvironmentSecrets(
+  variables: Readonly<Record<string, string>> | undefined
+): string[] {
+  const found = new Set<string>()
+  for (const value of Object.values(variables ?? {})) {
+    for (const line of value.split(/\r?\n/)) {
+      const trimmed = line.trim()
+      if (!NOT_SECRET.test(trimmed)) found.add(trimmed)
+    }
+  }
+  // Longest first, so that redact() hides a value before any shorter one inside it.
+  return [...found].sort((a, b) => b.length - a.length)
+}
+
+/**
+ * `text` with every secret replaced by ***, as the runner does for the log: for what reaches
+ * other places (the job summary, outputs).
+ */
+export function redact(text: string, secrets: readonly string[]): string {
+  let result = text
+  for (const secret of secrets) result = result.split(secret).join('***')
+  return result
+}

@@ -61,10 +61,10 @@ describe('smokeTest', () => {
       LogType: 'Tail',
       Payload: encode('{"ping":1}')
     })
-    expect(log.groups).toEqual([
+    expect(log.relayed).toEqual([
       {
         title: 'Smoke invocation of orders:7: log tail',
-        body: 'START RequestId: 1\nhello\nEND RequestId: 1\n'
+        text: 'START RequestId: 1\nhello\nEND RequestId: 1\n'
       }
     ])
   })
