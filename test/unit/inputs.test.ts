@@ -195,7 +195,10 @@ describe('getInputs', () => {
         traffic: 'canary 10% 5m',
         alarms: 'orders-errors,\norders p99 latency'
       })
-      expect(inputs.health).toEqual({ alarms: ['orders-errors', 'orders p99 latency'], maxErrors: 0 })
+      expect(inputs.health).toEqual({
+        alarms: ['orders-errors', 'orders p99 latency'],
+        maxErrors: 0
+      })
       expect(
         parse({ ...deployBase, traffic: 'linear 10% 1m', 'max-errors': '3', 'max-throttles': '0' })
           .health
