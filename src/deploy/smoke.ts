@@ -146,6 +146,8 @@ export async function smokeTest(ctx: DeployContext, request: SmokeRequest): Prom
       )
     }
   }
-  ctx.log.info(`${target}: smoke invocation passed (${clip(text, 200)})`)
-  return `response ${clip(text, 200)}`
+  // On one line: a response line of its own could be a workflow command (`::add-mask::`).
+  const shown = clip(text.replace(/\s*[\r\n]+\s*/g, ' '), 200)
+  ctx.log.info(`${target}: smoke invocation passed (${shown})`)
+  return `response ${shown}`
 }

@@ -58,23 +58,24 @@ function taskName(text: string): string {
 }
 
 /**
- * A Gantt chart on the wall clock (epoch seconds, drawn in the reader's time zone): one bar per
- * held share, marked critical where the shift stopped, then the promotion or the rollback.
+ * A Gantt chart on the wall clock (epoch milliseconds, drawn in the reader's time zone): one bar
+ * per held share, marked critical where the shift stopped, then the promotion or the rollback.
+ * (Mermaid reads a bare number as milliseconds for a task's start whatever dateFormat says.)
  */
 export function trafficChart(record: TrafficRecord, functionName: string): string {
-  const at = (offsetMs: number): number => Math.floor((record.startedAt + offsetMs) / 1000)
+  const at = (offsetMs: number): number => Math.round(record.startedAt + offsetMs)
   const lines = [
     '```mermaid',
     'gantt',
     `  title ${taskName(`${functionName} alias ${record.alias}, version ${record.from} to ${record.to}, ${record.traffic}`)}`,
-    '  dateFormat X',
-    '  axisFormat %H.%M.%S',
+    '  dateFormat x',
+    '  axisFormat %H:%M:%S',
     `  section Share to v${record.to}`
   ]
   record.steps.forEach((step, index) => {
     const start = at(step.startMs)
     // Bars need a length; a promotion or a check that took no time gets one second.
-    const end = Math.max(start + 1, at(step.startMs + step.heldMs))
+    const end = Math.max(start + 1_000, at(step.startMs + step.heldMs))
     const tag =
       step.verdict === 'unhealthy' || step.verdict === 'cancelled'
         ? 'crit'
@@ -91,7 +92,7 @@ export function trafficChart(record: TrafficRecord, functionName: string): strin
   })
   if (record.stopped) {
     const start = at(record.stopped.atMs)
-    lines.push(`  rolled back to v${record.from} :crit, ${start}, ${start + 1}`)
+    lines.push(`  rolled back to v${record.from} :crit, ${start}, ${start + 1_000}`)
   }
   lines.push('```')
   return lines.join('\n')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { environmentSecrets } from '../../src/secrets.js'
+import { environmentSecrets, functionEnvironmentSecrets, redact } from '../../src/secrets.js'
 
 describe('environmentSecrets', () => {
   it('finds AWS credentials and passwords in PIP_/UV_ URLs, nothing else', () => {
@@ -27,5 +27,35 @@ describe('environmentSecrets', () => {
 
   it('ignores empty and unset values', () => {
     expect(environmentSecrets({ AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: ' ' })).toEqual([])
+  })
+})
+
+describe('functionEnvironmentSecrets and redact', () => {
+  it('takes every value that could be a secret, line by line, longest first', () => {
+    expect(
+      functionEnvironmentSecrets({
+        TABLE_NAME: 'orders-prod',
+        DATABASE_URL: 'postgres://app:hunter2-long@db:5432/orders',
+        PRIVATE_KEY: '-----BEGIN KEY-----\nMIIEabc123\n-----END KEY-----',
+        DEBUG: 'true',
+        LOG_LEVEL: 'INFO',
+        PORT: '8080',
+        RATIO: '0.25',
+        REGION_CODE: 'eu',
+        EMPTY: ''
+      })
+    ).toEqual([
+      'postgres://app:hunter2-long@db:5432/orders',
+      '-----BEGIN KEY-----',
+      '-----END KEY-----',
+      'orders-prod',
+      'MIIEabc123'
+    ])
+    expect(functionEnvironmentSecrets(undefined)).toEqual([])
+  })
+
+  it('redacts every occurrence, the longer value first', () => {
+    const secrets = functionEnvironmentSecrets({ A: 'token-abc', B: 'token-abc-def' })
+    expect(redact('got token-abc-def then token-abc', secrets)).toBe('got *** then ***')
   })
 })
