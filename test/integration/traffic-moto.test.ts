@@ -289,6 +289,56 @@ describe('traffic shifting against moto', () => {
   })
 })
 
+describe('several functions', () => {
+  it('each shifts on its own health: the one with errors rolls back, the other promotes', async () => {
+    await moto.createFunction({ name: 'billing' })
+    const log = recordingLog()
+    const first = await handlerZip('both-v1')
+    // billing's version 1 behind live too (orders has one from beforeEach).
+    const setup = await readTargets(['billing'], clients, { log })
+    await deployAll(setup, buildOf([{ function: first }]), base, clients, { log })
+    const billingV1 = await readFile(first.path)
+    codeOnLoopback(billingV1)
+
+    const targets = await readTargets(['orders', 'billing'], clients, { log })
+    const running = deployAll(
+      targets,
+      buildOf([{ function: await handlerZip('both-v2') }]),
+      { ...base, traffic: canary, health: { alarms: [], maxErrors: 0 } },
+      clients,
+      { log }
+    )
+    await routingSeen(running)
+    await moto.putVersionMetric('billing', 'live', '2', 'Errors', 1)
+    const [orders, billing] = await running
+
+    expect(orders).toMatchObject({
+      functionName: 'orders',
+      rollout: 'promoted',
+      servingVersion: '2'
+    })
+    expect(billing).toMatchObject({
+      functionName: 'billing',
+      rollout: 'rolled-back',
+      servingVersion: '1',
+      latestRestore: { status: 'restored' }
+    })
+    expect(billing!.error).toMatch(
+      /^Version 2 was rejected: AWS\/Lambda Errors of version 2 through billing:live is 1/
+    )
+    const billingAlias = await moto.lambda.send(
+      new GetAliasCommand({ FunctionName: 'billing', Name: 'live' })
+    )
+    expect(billingAlias.FunctionVersion).toBe('1')
+    expect(billingAlias.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({})
+    expect((await aliasNow()).FunctionVersion).toBe('2')
+    // Side by side: each shift began before the other ended.
+    const [a, b] = [orders!.traffic!, billing!.traffic!]
+    expect(a.startedAt).toBeLessThan(b.startedAt + b.totalMs)
+    expect(b.startedAt).toBeLessThan(a.startedAt + a.totalMs)
+  })
+})
+
 describe('checks before any change', () => {
   it('an alarm that does not exist fails naming the input, before anything is sent to Lambda', async () => {
     const targets = await readTargets(['orders'], clients)
