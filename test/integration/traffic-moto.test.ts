@@ -70,6 +70,18 @@ async function aliasNow() {
   return moto.lambda.send(new GetAliasCommand({ FunctionName: 'orders', Name: 'live' }))
 }
 
+/** The alias as a killed run leaves it: `serving` with `weight` routed to `routed`. */
+async function leaveShare(serving: string, routed: string, weight: number): Promise<void> {
+  await moto.lambda.send(
+    new UpdateAliasCommand({
+      FunctionName: 'orders',
+      Name: 'live',
+      FunctionVersion: serving,
+      RoutingConfig: { AdditionalVersionWeights: { [routed]: weight } }
+    })
+  )
+}
+
 async function latestSha(): Promise<string | undefined> {
   return (await moto.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'orders' })))
     .CodeSha256
@@ -272,14 +284,7 @@ describe('traffic shifting against moto', () => {
     const v2 = await handlerZip('v2')
     await deploy(v2, { traffic: { kind: 'canary', percent: 10, stepMs: 1_000 } })
     // As a killed run leaves it: 30% to version 1 while 2 serves.
-    await moto.lambda.send(
-      new UpdateAliasCommand({
-        FunctionName: 'orders',
-        Name: 'live',
-        FunctionVersion: '2',
-        RoutingConfig: { AdditionalVersionWeights: { '1': 0.3 } }
-      })
-    )
+    await leaveShare('2', '1', 0.3)
     const { result, log } = await deploy(await handlerZip('v3'))
     expect(result).toMatchObject({ version: '3', rollout: 'promoted', servingVersion: '3' })
     expect(log.warnings).toContain(
@@ -363,14 +368,7 @@ describe('checks before any change', () => {
     )
     const log = recordingLog()
     // A leftover share: the deploy must go on to finish or roll it back.
-    await moto.lambda.send(
-      new UpdateAliasCommand({
-        FunctionName: 'orders',
-        Name: 'live',
-        FunctionVersion: '1',
-        RoutingConfig: { AdditionalVersionWeights: { '2': 0.2 } }
-      })
-    )
+    await leaveShare('1', '2', 0.2)
     await checkHealthSources(targets, 'live', health, clients, { log })
     expect(log.warnings[0]).toMatch(
       /^alarms: orders-errors \(Threshold Crossed\) in ALARM, and 1 alias still route traffic/
