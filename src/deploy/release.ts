@@ -9,7 +9,6 @@ import { functionEnvironmentSecrets } from '../secrets.js'
 import type { FunctionDeployResult } from '../types.js'
 import { describeAlias, moveAlias, readAlias } from './alias.js'
 import type { AliasRef, AliasState } from './alias.js'
-import { CancelledError } from './cancel.js'
 import type { DeployContext } from './context.js'
 import { findVersion, type PublishedVersion } from './publish.js'
 import { restoreLatest, type LatestRestore } from './restore-latest.js'
@@ -291,7 +290,8 @@ async function rollBack(
   const name = request.functionName
   const rejected = request.version?.version
   const what = rejected ? `Version ${rejected}` : 'The new code'
-  const lines = [`${what} was rejected: ${rejection.reason}.`]
+  const reason = rejection.reason.trimEnd()
+  const lines = [`${what} was rejected: ${reason}${/[.!?]$/.test(reason) ? '' : '.'}`]
   result.rollout = 'rolled-back'
 
   if (ref && before && rejected) {
@@ -334,9 +334,8 @@ async function rollBack(
   result.latestRestore = restore
   lines.push(`${restore.detail}.`)
   if (rejected) lines.push(`Version ${rejected} stays published.`)
-  ctx.log.warning(`${name}: ${lines.join(' ')}`)
-  const cancelled = rejection.cause instanceof CancelledError || ctx.signal?.aborted
-  throw new UserError(lines.join('\n'), { cause: cancelled ? ctx.signal?.reason : rejection })
+  ctx.log.info(`${name}: ${lines.join(' ')}`)
+  throw new UserError(lines.join('\n'), { cause: rejection })
 }
 
 /** The code the alias served, or (no alias) the newest version holding what $LATEST ran. */
