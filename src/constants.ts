@@ -32,6 +32,10 @@ export const INPUT = {
   alias: 'alias',
   smokePayload: 'smoke-payload',
   smokeExpect: 'smoke-expect',
+  traffic: 'traffic',
+  alarms: 'alarms',
+  maxErrors: 'max-errors',
+  maxThrottles: 'max-throttles',
   comment: 'comment',
   githubToken: 'github-token'
 } as const
@@ -48,7 +52,9 @@ export const OUTPUT = {
   versionArn: 'version-arn',
   aliasArn: 'alias-arn',
   layerVersionArn: 'layer-version-arn',
-  functions: 'functions'
+  functions: 'functions',
+  rollout: 'rollout',
+  servingVersion: 'serving-version'
 } as const
 
 /** Bumped when the wheel store's layout changes: old caches then never match. v2: manifests record the zip check. */

@@ -7,6 +7,9 @@ import { join, resolve } from 'node:path'
 import { INPUT } from './constants.js'
 import { DEFAULT_WAIT_TIMEOUT_MS } from './deploy/context.js'
 import { functionNameOf } from './deploy/function-config.js'
+import type { HealthLimits } from './deploy/traffic/health.js'
+import { describeDuration, planShift, shiftDurationMs } from './deploy/traffic/plan.js'
+import type { TrafficSpec } from './deploy/traffic/plan.js'
 import { InputError } from './errors.js'
 import {
   ARCHITECTURES,
@@ -66,6 +69,10 @@ export interface Inputs {
   alias?: string
   smokePayload?: string
   smokeExpect?: unknown
+  /** How the alias's traffic moves to the new version. */
+  traffic: TrafficSpec
+  /** What a traffic shift watches; only read with a canary or linear traffic. */
+  health: HealthLimits
   comment: boolean
   githubToken?: string
 }
@@ -226,16 +233,25 @@ const DURATION_UNITS: Record<string, number> = {
 }
 /** GitHub stops a job after 6 hours: a longer wait could never end. */
 const MAX_WAIT_MS = 6 * 3_600_000
+const DURATION_FORMS = 'seconds (`600`, `90s`), minutes (`10m`) or hours (`1h`)'
+
+/** `600`, `90s`, `10m`, `1h` → milliseconds; undefined for anything else. */
+function parseDuration(value: string): number | undefined {
+  const match = /^(\d+)\s*(s|m|min|h)?$/.exec(value.trim())
+  return match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? 1000) : undefined
+}
+
+function inDurationRange(ms: number | undefined): ms is number {
+  return ms !== undefined && ms >= 1000 && ms <= MAX_WAIT_MS
+}
 
 function parseWaitTimeout(value: string | undefined): number {
   if (value === undefined) return DEFAULT_WAIT_TIMEOUT_MS
-  const match = /^(\d+)\s*(s|m|min|h)?$/.exec(value)
-  const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? 1000) : NaN
-  if (!(ms >= 1000 && ms <= MAX_WAIT_MS)) {
+  const ms = parseDuration(value)
+  if (!inDurationRange(ms)) {
     throw new InputError(
       INPUT.waitTimeout,
-      `'${value}' is not accepted; give a duration from 1s to 6h: seconds (\`600\`, \`90s\`), ` +
-        'minutes (`10m`) or hours (`1h`).'
+      `'${value}' is not accepted; give a duration from 1s to 6h: ${DURATION_FORMS}.`
     )
   }
   return ms
@@ -279,6 +295,109 @@ export function parseImportEnv(value: string | undefined): Record<string, string
     variables[name] = line.slice(equals + 1).trim()
   }
   return variables
+}
+
+const TRAFFIC_FORMS =
+  'give all-at-once, canary <percent>% <duration> or linear <percent>% <duration>, e.g. ' +
+  '`canary 10% 5m` or `linear 20% 2m`'
+
+/** `all-at-once`, `canary 10% 5m`, `linear 20% 90s`; durations as wait-timeout's. */
+function parseTraffic(value: string | undefined): TrafficSpec {
+  if (value === undefined || /^all-at-once$/i.test(value)) return { kind: 'all-at-once' }
+  const match = /^(canary|linear)\s+(\d+(?:\.\d+)?)\s*%\s+(.+)$/i.exec(value)
+  if (!match) throw new InputError(INPUT.traffic, `'${value}' is not accepted; ${TRAFFIC_FORMS}.`)
+  const kind = match[1]!.toLowerCase() as 'canary' | 'linear'
+  const percent = Number(match[2])
+  if (!(percent >= 1 && percent <= 99)) {
+    throw new InputError(
+      INPUT.traffic,
+      `'${value}': the share must be from 1% to 99% (100% is all-at-once); e.g. \`${kind} 10% 5m\`.`
+    )
+  }
+  const stepMs = parseDuration(match[3]!)
+  if (!inDurationRange(stepMs)) {
+    throw new InputError(
+      INPUT.traffic,
+      `'${value}': '${match[3]}' is not a duration from 1s to 6h; give ${DURATION_FORMS}, ` +
+        `e.g. \`${kind} ${percent}% 5m\`.`
+    )
+  }
+  const spec: TrafficSpec = { kind, percent, stepMs }
+  const total = shiftDurationMs(planShift(spec))
+  if (total > MAX_WAIT_MS) {
+    throw new InputError(
+      INPUT.traffic,
+      `'${value}' would shift for ${describeDuration(total)}, and GitHub stops a job after 6h; ` +
+        'give a bigger share or a shorter duration.'
+    )
+  }
+  return spec
+}
+
+/** A count the new version's metric may reach during a shift: a whole number, 0 or more. */
+function parseCount(input: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new InputError(input, `'${value}' is not accepted; give a whole number, 0 or more.`)
+  }
+  return Number(value)
+}
+
+/**
+ * traffic, alarms, max-errors and max-throttles. The health inputs only mean something during a
+ * shift: with all-at-once they would be ignored, which surprises, so they fail.
+ */
+function parseTrafficInputs(
+  read: InputReader,
+  mode: Mode,
+  alias: string | undefined
+): { traffic: TrafficSpec; health: HealthLimits } {
+  const traffic = parseTraffic(read(INPUT.traffic))
+  const alarms = splitList(read(INPUT.alarms))
+  for (const name of alarms) {
+    // Control characters are already split or trimmed off, save tabs.
+    if (name.length > 255 || name.includes('\t')) {
+      throw new InputError(
+        INPUT.alarms,
+        `'${name}' is not a CloudWatch alarm name (1-255 characters, no tabs).`
+      )
+    }
+  }
+  const maxErrors = parseCount(INPUT.maxErrors, read(INPUT.maxErrors))
+  const maxThrottles = parseCount(INPUT.maxThrottles, read(INPUT.maxThrottles))
+  const health: HealthLimits = {
+    alarms,
+    maxErrors: maxErrors ?? 0,
+    ...(maxThrottles !== undefined ? { maxThrottles } : {})
+  }
+  const given = [
+    ...(traffic.kind !== 'all-at-once' ? [INPUT.traffic] : []),
+    ...(alarms.length > 0 ? [INPUT.alarms] : []),
+    ...(maxErrors !== undefined ? [INPUT.maxErrors] : []),
+    ...(maxThrottles !== undefined ? [INPUT.maxThrottles] : [])
+  ]
+  if (mode === 'build') {
+    if (given.length > 0) {
+      core.warning(`${given.join(', ')}: used by mode: deploy only; ignored in mode: build.`)
+    }
+    return { traffic: { kind: 'all-at-once' }, health: { alarms: [], maxErrors: 0 } }
+  }
+  if (traffic.kind === 'all-at-once') {
+    if (given.length > 0) {
+      throw new InputError(
+        given[0]!,
+        'is watched during a traffic shift, and traffic is all-at-once; set traffic to canary or ' +
+          `linear (e.g. \`canary 10% 5m\`), or remove ${given.join(', ')}.`
+      )
+    }
+  } else if (alias === undefined) {
+    throw new InputError(
+      INPUT.traffic,
+      `shifts an alias's traffic to the new version; set alias (e.g. \`alias: live\`), or use ` +
+        'traffic: all-at-once.'
+    )
+  }
+  return { traffic, health }
 }
 
 /**
@@ -404,6 +523,7 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
   } else if (Object.keys(importEnv).length > 0 && !importCheck) {
     core.warning(`${INPUT.importEnv}: ignored, as import-check is false.`)
   }
+  const { traffic, health } = parseTrafficInputs(read, mode, alias)
 
   return {
     mode,
@@ -454,6 +574,8 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     alias,
     smokePayload: smokePayloadText,
     smokeExpect,
+    traffic,
+    health,
     comment: parseBoolean(INPUT.comment, read(INPUT.comment), true),
     githubToken: read(INPUT.githubToken)
   }

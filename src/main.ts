@@ -6,8 +6,10 @@ import { INPUT, OUTPUT } from './constants.js'
 import { InputError, UserError, errorMessage } from './errors.js'
 import { buildPackages, sourceDateEpoch } from './packaging/build.js'
 import { loadBuiltPackages } from './packaging/built-package.js'
+import { watchCancellation } from './deploy/cancel.js'
 import { deployAll, readTargets, type FunctionTarget } from './deploy/deploy.js'
 import { pruneAfterDeploy } from './deploy/prune.js'
+import { checkHealthSources } from './deploy/traffic/preflight.js'
 import { getInputs, type Inputs } from './inputs.js'
 import { runtimeFacts, type Architecture, type RuntimeFacts } from './lambda-facts.js'
 import {
@@ -190,7 +192,14 @@ export async function run(): Promise<void> {
     // wait-timeout bounds every wait on Lambda: updates in progress and SnapStart versions.
     const deployDeps = { waitTimeoutMs: inputs.waitTimeoutMs }
     const targets = clients
-      ? await phase('Read functions', () => readTargets(inputs.functionNames, clients, deployDeps))
+      ? await phase('Read functions', async () => {
+          const found = await readTargets(inputs.functionNames, clients, deployDeps)
+          // Read-only too: missing alarms and a denied GetMetricData fail before the build.
+          if (inputs.traffic.kind !== 'all-at-once' && inputs.alias) {
+            await checkHealthSources(found, inputs.alias, inputs.health, clients, deployDeps)
+          }
+          return found
+        })
       : []
     // The functions' variables may hold secrets: masked before anything else can print them.
     maskVariableValues(targets.flatMap((t) => Object.values(t.environment ?? {})))
@@ -247,32 +256,45 @@ export async function run(): Promise<void> {
     await saveBaseReport({ id, reportPath: build.reportPath })
 
     if (clients) {
-      report.deploys = await phase('Deploy', () =>
-        deployAll(
-          targets,
-          build,
-          {
-            runtime: plan.runtime.name,
-            // A package-dir build says itself whether it has a layer.
-            packageType: build.packageType,
-            layerName: inputs.layerName,
-            s3Bucket: inputs.s3Bucket,
-            s3Prefix: inputs.s3Prefix,
-            publish: inputs.publish,
-            alias: inputs.alias,
-            smokePayload: inputs.smokePayload,
-            smokeExpect: inputs.smokeExpect,
-            switchArchitecture: plan.switchArchitecture
-          },
-          clients,
-          deployDeps
+      // From here to the end of the deploy stage, SIGINT/SIGTERM (a cancelled job) roll back
+      // instead of ending the process.
+      const cancellation = watchCancellation((message) => core.warning(message))
+      try {
+        report.deploys = await phase('Deploy', () =>
+          deployAll(
+            targets,
+            build,
+            {
+              runtime: plan.runtime.name,
+              // A package-dir build says itself whether it has a layer.
+              packageType: build.packageType,
+              layerName: inputs.layerName,
+              s3Bucket: inputs.s3Bucket,
+              s3Prefix: inputs.s3Prefix,
+              publish: inputs.publish,
+              alias: inputs.alias,
+              smokePayload: inputs.smokePayload,
+              smokeExpect: inputs.smokeExpect,
+              traffic: inputs.traffic,
+              health: inputs.health,
+              switchArchitecture: plan.switchArchitecture
+            },
+            clients,
+            { ...deployDeps, signal: cancellation.signal }
+          )
         )
-      )
+      } finally {
+        cancellation.dispose()
+      }
+      const cancelled = cancellation.signal.aborted
       setDeployOutputs(report.deploys)
       const deploys = report.deploys
       // Only after the deploy stage: each function's alias has moved (or its deploy failed and
       // it is left alone); a pruning failure is a warning, never a failed step.
-      if (inputs.keepVersions !== undefined || inputs.keepLayerVersions !== undefined) {
+      if (
+        !cancelled &&
+        (inputs.keepVersions !== undefined || inputs.keepLayerVersions !== undefined)
+      ) {
         report.layerPrune = await phase('Prune versions', () =>
           pruneAfterDeploy(
             targets,

@@ -12,6 +12,8 @@ export interface FunctionOutput {
   versionArn: string | null
   aliasArn: string | null
   layerVersionArn: string | null
+  rollout: string | null
+  servingVersion: string | null
 }
 
 /** The code changed: a new version came of it, even if a later step (smoke) failed. */
@@ -28,7 +30,9 @@ function functionOutput(result: FunctionDeployResult): FunctionOutput {
     version: result.version ?? null,
     versionArn: result.versionArn ?? null,
     aliasArn: result.aliasArn ?? null,
-    layerVersionArn: result.layerVersionArn ?? null
+    layerVersionArn: result.layerVersionArn ?? null,
+    rollout: result.rollout ?? null,
+    servingVersion: result.servingVersion ?? null
   }
 }
 
@@ -43,6 +47,8 @@ export function deployOutputs(results: FunctionDeployResult[]): Record<string, s
     [OUTPUT.version]: only?.version ?? '',
     [OUTPUT.versionArn]: only?.versionArn ?? '',
     [OUTPUT.aliasArn]: only?.aliasArn ?? '',
-    [OUTPUT.layerVersionArn]: only?.layerVersionArn ?? ''
+    [OUTPUT.layerVersionArn]: only?.layerVersionArn ?? '',
+    [OUTPUT.rollout]: only?.rollout ?? '',
+    [OUTPUT.servingVersion]: only?.servingVersion ?? ''
   }
 }

@@ -43,22 +43,28 @@ export function maskEnvironmentSecrets(env: Env = process.env): void {
 }
 
 /**
+ * Values that cannot hide a secret worth the name: masking them would hide those characters all
+ * over the log (`***` for every `true`, every `8080`).
+ */
+const NOT_SECRET =
+  /^(?:.{0,3}|true|false|yes|no|on|off|none|null|-?\d+(?:\.\d+)?|debug|info|warn|warning|error|critical|trace)$/i
+
+/**
  * The values of a function's variables to mask (its configuration in deploy mode, the import-env
- * input in build mode): each value of 4 characters or more, and each such line of a multi-line
- * one. Shorter values and the words true/false are left: masking them would hide those
- * characters all over the log, and they cannot be secrets worth the name.
+ * input in build mode): each value, and each line of a multi-line one (the runner masks line by
+ * line), but those NOT_SECRET spares; longest first.
  */
 export function variableSecrets(values: Iterable<string>): string[] {
   const found = new Set<string>()
   const add = (text: string) => {
     const value = text.trim()
-    if (value.length >= 4 && !/^(true|false)$/i.test(value)) found.add(value)
+    if (!NOT_SECRET.test(value)) found.add(value)
   }
   for (const value of values) {
     add(value)
     if (value.includes('\n')) value.split(/\r?\n/).forEach(add)
   }
-  return [...found]
+  return [...found].sort((x, y) => y.length - x.length)
 }
 
 export function maskVariableValues(values: Iterable<string>): void {
@@ -68,6 +74,6 @@ export function maskVariableValues(values: Iterable<string>): void {
 /** `text` with every secret replaced by `***`, longest first (as the runner masks). */
 export function redact(text: string, secrets: readonly string[]): string {
   return [...secrets]
-    .sort((a, b) => b.length - a.length)
+    .sort((x, y) => y.length - x.length)
     .reduce((masked, secret) => masked.split(secret).join('***'), text)
 }

@@ -86,6 +86,52 @@ export interface BuildResult {
   reportPath: string
 }
 
+/**
+ * What became of the new version, as the `rollout` output says: `promoted` (it serves),
+ * `unchanged` (it served already), `rolled-back` (rejected: the alias serves the version it
+ * served before, routing cleared), `superseded` (another deployment moved the alias meanwhile,
+ * to a newer version or in the middle of our shift), `rollback-failed` (rejected, and the alias
+ * could not be put back), `failed` (the deploy stopped before the new version could serve).
+ */
+export type Rollout =
+  'promoted' | 'unchanged' | 'rolled-back' | 'superseded' | 'rollback-failed' | 'failed'
+
+/** One step of a traffic shift, as the timeline shows it. */
+export interface TrafficStepRecord {
+  /** Share of the alias's traffic the new version had, percent; 100 is the promotion. */
+  percent: number
+  /** When the step began, ms after the shift began. */
+  startMs: number
+  /** How long the share was held (until the next step or the stop), ms. */
+  heldMs: number
+  /** Health reads during the step. */
+  checks: number
+  /** The new version's sums at the step's last read, since the shift began. */
+  errors?: number
+  throttles?: number
+  invocations?: number
+  /** Alarms in ALARM at the last read. */
+  alarmsInAlarm?: string[]
+  verdict: 'healthy' | 'unhealthy' | 'cancelled' | 'promoted' | 'stopped'
+}
+
+/** A traffic shift from one version to another, for the summary's timeline. */
+export interface TrafficRecord {
+  /** `canary 10% 5m` */
+  traffic: string
+  alias: string
+  from: string
+  to: string
+  /** The share an earlier run had left routed to `to`, when this run resumed its shift. */
+  resumedAt?: number
+  /** When the shift began, epoch ms. */
+  startedAt: number
+  steps: TrafficStepRecord[]
+  /** Why the shift stopped, when it did not promote. */
+  stopped?: { atMs: number; reason: string }
+  totalMs: number
+}
+
 /** What happened to one function in `deploy` mode. */
 export interface FunctionDeployResult {
   functionName: string
@@ -102,6 +148,14 @@ export interface FunctionDeployResult {
   smoke?: { status: 'passed' | 'failed' | 'skipped'; detail?: string }
   /** Time spent waiting on Lambda (updates in progress, a SnapStart version), ms; unset: none. */
   waitedMs?: number
+  /** What became of the new version; unset when no release ran (publish: false, no alias). */
+  rollout?: Rollout
+  /** The version the alias serves after this run. */
+  servingVersion?: string
+  /** The traffic shift, when one ran (canary or linear). */
+  traffic?: TrafficRecord
+  /** After a rejection: what $LATEST runs now. */
+  latestRestore?: { status: 'restored' | 'unneeded' | 'left' | 'failed'; detail: string }
   /** What keep-versions deleted and kept; unset when it did not run. */
   prune?: PruneResult
   /** Set when status is `failed`. */

@@ -2,14 +2,20 @@
 // chain (configure-aws-credentials in workflows, plain environment variables in tests);
 // AWS_ENDPOINT_URL, read by the SDK itself, points them at a local emulator. Connections follow
 // HTTPS_PROXY / HTTP_PROXY / NO_PROXY (net/proxy-agent.ts): the SDK itself reads none of them.
+// The same agents carry the action's own downloads (a version's code, for a $LATEST restore).
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { S3Client } from '@aws-sdk/client-s3'
 import { USER_AGENT } from '../constants.js'
-import { proxyAgents } from '../net/proxy-agent.js'
+import { proxyAgents, type ProxyAgents } from '../net/proxy-agent.js'
 
 export interface AwsClients {
   lambda: LambdaClient
   s3: S3Client
+  /** Alarms and the new version's metrics during a traffic shift. */
+  cloudwatch: CloudWatchClient
+  /** The agents the clients connect through, for requests outside the SDK. */
+  agents: ProxyAgents
 }
 
 export interface AwsClientOptions {
@@ -41,6 +47,7 @@ function userAgentPair(): [string, string] {
 
 export function createClients(options: AwsClientOptions = {}): AwsClients {
   const env = options.env ?? process.env
+  const agents = proxyAgents(env)
   const common: {
     region?: string
     retryMode: string
@@ -53,11 +60,13 @@ export function createClients(options: AwsClientOptions = {}): AwsClients {
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     customUserAgent: [userAgentPair()],
     // The SDK's NodeHttpHandler, given agents that choose the proxy per connection. One pair
-    // for both clients: Lambda and S3 share the kept-alive tunnels to the proxy.
-    requestHandler: proxyAgents(env)
+    // for every client: they share the kept-alive tunnels to the proxy.
+    requestHandler: agents
   }
   return {
+    agents,
     lambda: new LambdaClient(common),
+    cloudwatch: new CloudWatchClient(common),
     s3: new S3Client({
       ...common,
       forcePathStyle: usesEndpointOverride(env)

@@ -1,12 +1,13 @@
 // The deploy stage, top to bottom for each function: check the plan (no request), wait out any
-// update in progress, skip what is unchanged, attach the layer, update the code, publish,
-// smoke-invoke the new version, and only then move the alias.
+// update in progress, skip what is unchanged, attach the layer, update the code, publish; then
+// release it (release.ts): smoke-invoke the new version, and only then move the alias, at once
+// or through a traffic shift, rolling back on a rejection.
 import type { FunctionConfiguration } from '@aws-sdk/client-lambda'
 import type { AwsClients } from '../aws/clients.js'
 import { UserError, errorMessage } from '../errors.js'
 import type { Architecture } from '../lambda-facts.js'
 import type { ArchBuild, BuildResult, FunctionDeployResult, PackageFile } from '../types.js'
-import { promoteAlias, readAlias } from './alias.js'
+import { throwIfCancelled } from './cancel.js'
 import { deployContext } from './context.js'
 import type { DeployContext, DeployDeps } from './context.js'
 import {
@@ -27,7 +28,9 @@ import type { LayerVersionRef } from './layer.js'
 import { mapConcurrent } from './pool.js'
 import { findVersion, publishVersion, waitForVersion } from './publish.js'
 import type { PublishedVersion } from './publish.js'
-import { SmokeFailure, smokeTest } from './smoke.js'
+import { release } from './release.js'
+import type { HealthLimits } from './traffic/health.js'
+import type { TrafficSpec } from './traffic/plan.js'
 import { updateFunctionCode } from './update-code.js'
 import { UpdateTimeoutError } from './wait.js'
 import { checkPackageFile, planUpload, stageCode } from './upload.js'
@@ -49,7 +52,11 @@ export interface DeployOptions {
   smokePayload?: string
   /** Parsed JSON the smoke response must contain. */
   smokeExpect?: unknown
-  /** Functions shipped at once; 4 by default. */
+  /** How the alias's traffic moves to the new version; all-at-once by default. */
+  traffic?: TrafficSpec
+  /** What a traffic shift watches. */
+  health?: HealthLimits
+  /** Functions shipped at once; 4 by default. Releases (smoke, traffic) all run at once. */
   concurrency?: number
   /**
    * The user asked for ONE architecture, different from the function's: the function is
@@ -276,6 +283,7 @@ async function ship(
     if (switching)
       ctx.log.info(`${name}: switching from ${now.architecture} to ${plan.architecture}`)
     const source = await stageCode(ctx, plan.code, plan.codeUpload, `function ${name}`)
+    throwIfCancelled(ctx, 'before the code update (the package was uploaded; nothing else changed)')
     result.upload = plan.codeUpload.method
     config = await updateFunctionCode(ctx, {
       functionId: id,
@@ -292,60 +300,22 @@ async function ship(
     : undefined
 }
 
-/** Smoke-invokes the version, then moves the alias; a failed smoke leaves the alias alone. */
-async function smokeAndPromote(
-  step: FunctionStep,
+/** What shipping left for the release: the version, and what $LATEST ran and holds. */
+interface Shipped {
+  step: FunctionStep
   version: PublishedVersion | undefined
-): Promise<void> {
-  const { ctx, options, id, name, result } = step
-  // An alias needs a published version (planFunction checked publish: true).
-  const alias = options.alias && version ? options.alias : undefined
-  const aliasBefore = alias ? await readAlias(ctx, id, name, alias) : undefined
-  // Code unchanged and, if there is an alias, already on that version: nothing new to test.
-  const settled =
-    result.status === 'unchanged' && (!alias || aliasBefore?.version === version?.version)
-
-  if (options.smokePayload !== undefined && settled) {
-    result.smoke = { status: 'skipped', detail: 'code unchanged' }
-  } else if (options.smokePayload !== undefined) {
-    try {
-      const detail = await smokeTest(ctx, {
-        functionId: id,
-        functionName: name,
-        ...(version ? { qualifier: version.version } : {}),
-        payload: options.smokePayload,
-        ...(options.smokeExpect !== undefined ? { expect: options.smokeExpect } : {})
-      })
-      result.smoke = { status: 'passed', detail }
-    } catch (error) {
-      result.smoke = {
-        status: 'failed',
-        detail: error instanceof SmokeFailure ? error.detail : errorMessage(error)
-      }
-      if (!alias || !version) throw error
-      throw new UserError(
-        `${errorMessage(error)}\nAlias ${alias} was left at ` +
-          `${aliasBefore ? `version ${aliasBefore.version}` : 'nothing (not created)'}; ` +
-          `version ${version.version} stays published.`,
-        { cause: error }
-      )
-    }
-  }
-
-  if (alias && version) {
-    const moved = await promoteAlias(ctx, id, name, alias, version.version, aliasBefore)
-    result.aliasArn = moved.aliasArn
-    if (moved.previousVersion !== undefined) result.previousAliasVersion = moved.previousVersion
-  }
+  previousCodeSha256: string
+  environment?: Record<string, string>
 }
 
-async function deployFunction(
+/** Everything up to a published, ready version; nothing serves it yet. */
+async function shipFunction(
   ctx: DeployContext,
   plan: FunctionPlan,
   options: DeployOptions,
   layerFor: LayerSource,
   result: FunctionDeployResult
-): Promise<void> {
+): Promise<Shipped> {
   const name = plan.target.functionName
   // Calls name the function by its short name: for the caller's account and region the same
   // function as its ARN (the only place Lambda lets these calls reach), and the form every
@@ -372,6 +342,7 @@ async function deployFunction(
     now.architecture === plan.architecture &&
     (!layer || now.layers.includes(layer.layerVersionArn))
 
+  throwIfCancelled(ctx, 'before anything was changed')
   const version = unchanged
     ? await keepUnchanged(step, layer, config.RevisionId)
     : await ship(step, now, layer, config)
@@ -380,7 +351,29 @@ async function deployFunction(
     result.versionArn = version.versionArn
     await versionReady(step, version)
   }
-  await smokeAndPromote(step, version)
+  return {
+    step,
+    version,
+    previousCodeSha256: now.codeSha256,
+    ...(config.Environment?.Variables ? { environment: config.Environment.Variables } : {})
+  }
+}
+
+function releaseFunction(shipped: Shipped): Promise<void> {
+  const { step, version } = shipped
+  return release(
+    step.ctx,
+    {
+      functionId: step.id,
+      functionName: step.name,
+      ...(version ? { version } : {}),
+      codeSha256: step.plan.code.codeSha256,
+      previousCodeSha256: shipped.previousCodeSha256,
+      ...(shipped.environment ? { environment: shipped.environment } : {})
+    },
+    step.options,
+    step.result
+  )
 }
 
 /** Waits for a Pending (SnapStart) version; a Failed one stops here, before smoke and alias. */
@@ -425,22 +418,46 @@ export async function deployAll(
     })
   )
   const layerFor = layerSource(ctx, options)
-  return mapConcurrent(targets, options.concurrency ?? DEFAULT_CONCURRENCY, async (target, i) => {
-    const planned = plans[i]
-    const result: FunctionDeployResult = {
-      functionName: target.functionName,
-      architecture: options.switchArchitecture ?? target.architecture,
-      status: 'failed'
+  const fail = (result: FunctionDeployResult, error: unknown): void => {
+    result.status = 'failed'
+    result.error = errorMessage(error)
+    result.rollout ??= 'failed'
+  }
+  const shipped = await mapConcurrent(
+    targets,
+    options.concurrency ?? DEFAULT_CONCURRENCY,
+    async (target, i) => {
+      const planned = plans[i]
+      const result: FunctionDeployResult = {
+        functionName: target.functionName,
+        architecture: options.switchArchitecture ?? target.architecture,
+        status: 'failed'
+      }
+      // Its own count of time spent waiting; the layer's waits, shared, stay out of it.
+      const functionCtx: DeployContext = { ...ctx, waited: { ms: 0 } }
+      let ready: Shipped | undefined
+      try {
+        if (!planned || 'error' in planned) throw planned?.error
+        ready = await shipFunction(functionCtx, planned.plan, options, layerFor, result)
+      } catch (error) {
+        fail(result, error)
+      }
+      return { result, ready, functionCtx }
     }
-    // Its own count of time spent waiting; the layer's waits, shared, stay out of it.
-    const functionCtx: DeployContext = { ...ctx, waited: { ms: 0 } }
-    try {
-      if (!planned || 'error' in planned) throw planned?.error
-      await deployFunction(functionCtx, planned.plan, options, layerFor, result)
-    } catch (error) {
-      result.status = 'failed'
-      result.error = errorMessage(error)
-    }
+  )
+  // Every release at once: a traffic shift is mostly waiting, and the functions of one
+  // deployment shift side by side, each with its own health checks and rollback.
+  await Promise.all(
+    shipped.map(async ({ result, ready }) => {
+      if (!ready) return
+      try {
+        await releaseFunction(ready)
+      } catch (error) {
+        fail(result, error)
+      }
+    })
+  )
+  return shipped.map(({ result, functionCtx }) => {
     if (functionCtx.waited?.ms) result.waitedMs = functionCtx.waited.ms
     return result
   })

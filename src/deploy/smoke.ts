@@ -1,8 +1,11 @@
 // The smoke invocation: the new version (by Qualifier) runs the user's event before any alias
 // moves to it. A FunctionError or a response that lacks smoke-expect fails the deployment.
+// What the function wrote (its log tail, its answer) is the function's text, not ours: the
+// values of its environment variables are masked in it, and it is printed inert.
 import { InvokeCommand } from '@aws-sdk/client-lambda'
 import { awsErrorName } from '../aws/aws-error.js'
 import { UserError } from '../errors.js'
+import { redact } from '../secrets.js'
 import type { DeployContext } from './context.js'
 import { callAws, isRetryable } from './retry.js'
 
@@ -16,6 +19,8 @@ export interface SmokeRequest {
   payload: string
   /** Parsed JSON that the response must contain. */
   expect?: unknown
+  /** Values the function's output may hold that must never be shown (its environment's). */
+  secrets?: readonly string[]
 }
 
 export class SmokeFailure extends UserError {
@@ -102,17 +107,25 @@ export async function smokeTest(ctx: DeployContext, request: SmokeRequest): Prom
     // A version that is still initialising answers ResourceNotReadyException for a moment.
     { retryable: (e) => isRetryable(e) || awsErrorName(e) === 'ResourceNotReadyException' }
   )
-  const logTail = answer.LogResult ? Buffer.from(answer.LogResult, 'base64').toString('utf8') : ''
-  if (logTail) ctx.log.group(`Smoke invocation of ${target}: log tail`, logTail)
-  const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : ''
-  const parsed = parseJson(text)
+  const secrets = request.secrets ?? []
+  // Registered before the first line that could show them; the summary gets redacted text.
+  for (const secret of secrets) ctx.log.mask(secret)
+  const logTail = redact(
+    answer.LogResult ? Buffer.from(answer.LogResult, 'base64').toString('utf8') : '',
+    secrets
+  )
+  if (logTail) ctx.log.relay(`Smoke invocation of ${target}: log tail`, logTail)
+  const answered = answer.Payload ? new TextDecoder().decode(answer.Payload) : ''
+  // Parsed before redaction (a secret inside a key would break the JSON), shown after it.
+  const parsed = parseJson(answered)
+  const text = redact(answered, secrets)
 
   if (answer.FunctionError) {
     const body = parsed.ok && isPlainObject(parsed.value) ? parsed.value : {}
     const errorType = typeof body.errorType === 'string' ? body.errorType : answer.FunctionError
     const errorMessage =
       typeof body.errorMessage === 'string' ? body.errorMessage : clip(text) || '(no message)'
-    const detail = `${errorType}: ${errorMessage}`
+    const detail = redact(`${errorType}: ${errorMessage}`, secrets)
     throw new SmokeFailure(
       `Smoke invocation of ${target} failed (FunctionError ${answer.FunctionError}): ${detail}` +
         (logTail ? `\nLog tail:\n${logTail}` : ''),
@@ -121,8 +134,8 @@ export async function smokeTest(ctx: DeployContext, request: SmokeRequest): Prom
   }
 
   if (request.expect !== undefined) {
-    const actual = parsed.ok ? parsed.value : text
-    const mismatches = subsetMismatches(request.expect, actual)
+    const actual = parsed.ok ? parsed.value : answered
+    const mismatches = subsetMismatches(request.expect, actual).map((line) => redact(line, secrets))
     if (mismatches.length > 0) {
       throw new SmokeFailure(
         `Smoke invocation of ${target} answered without what smoke-expect requires:\n` +
@@ -133,6 +146,8 @@ export async function smokeTest(ctx: DeployContext, request: SmokeRequest): Prom
       )
     }
   }
-  ctx.log.info(`${target}: smoke invocation passed (${clip(text, 200)})`)
-  return `response ${clip(text, 200)}`
+  // On one line: a response line of its own could be a workflow command (`::add-mask::`).
+  const shown = clip(text.replace(/\s*[\r\n]+\s*/g, ' '), 200)
+  ctx.log.info(`${target}: smoke invocation passed (${shown})`)
+  return `response ${shown}`
 }

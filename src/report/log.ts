@@ -1,6 +1,7 @@
 // Log helpers every stage shares: one collapsible group per phase with its duration, throttled
 // progress lines for long transfers, and the final one-line result.
 import * as core from '@actions/core'
+import { randomBytes } from 'node:crypto'
 import { formatDuration, formatSize } from './sizes.js'
 
 const durations = new Map<string, number>()
@@ -38,17 +39,35 @@ export async function phase<T>(name: string, work: () => Promise<T>): Promise<T>
 }
 
 /**
- * A block of output (a tool's log, a function's log tail): a group of its own, or plain lines
- * under a heading when a phase group is already open.
+ * Prints text that someone else wrote (a function's log tail) so that the runner executes none
+ * of the workflow commands in it: between `::stop-commands::<token>` and `::<token>::`, with a
+ * token nobody can guess, so the text cannot end the pause itself.
+ * https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#stopping-and-starting-workflow-commands
  */
-export function logBlock(title: string, body: string): void {
+export function relayInert(text: string, write: (line: string) => void = core.info): void {
+  const token = randomBytes(16).toString('hex')
+  write(`::stop-commands::${token}`)
+  write(text)
+  write(`::${token}::`)
+}
+
+/**
+ * A block of output (a tool's log, a function's log tail): a group of its own, or plain lines
+ * under a heading when a phase group is already open. `print` writes the body (relayInert for
+ * text the action did not write).
+ */
+export function logBlock(
+  title: string,
+  body: string,
+  print: (text: string) => void = core.info
+): void {
   if (groupOpen) {
     core.info(`── ${title}`)
-    core.info(body)
+    print(body)
     return
   }
   core.startGroup(title)
-  core.info(body)
+  print(body)
   core.endGroup()
 }
 

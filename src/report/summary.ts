@@ -7,7 +7,9 @@ import { distributionChart } from './chart.js'
 import { compareReports, type ArchitectureChange, type SizeChange } from './compare.js'
 import { checkSizeGates, HANDLER_CODE, uploadMethod, type GateFailure } from './gate.js'
 import { unzippedTotal, zippedTotal, type ReportArchitecture } from './report-json.js'
+import { code, markdownTable, type Align } from './markdown.js'
 import type { RunReport } from './run-report.js'
+import { trafficSection } from './traffic-summary.js'
 import {
   formatDelta,
   formatDuration,
@@ -29,21 +31,7 @@ export function commentMarker(id: string): string {
   return `<!-- lambda-python-deploy:${id} -->`
 }
 
-type Align = 'left' | 'right'
-
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>')
-}
-
-export function markdownTable(headers: string[], align: Align[], rows: string[][]): string {
-  const line = (cells: string[]): string => `| ${cells.map(cell).join(' | ')} |`
-  const rule = `|${align.map((a) => (a === 'right' ? '--:' : ':--')).join('|')}|`
-  return [line(headers), rule, ...rows.map(line)].join('\n')
-}
-
-function code(text: string): string {
-  return `\`${text.replace(/`/g, "'")}\``
-}
+export { markdownTable } from './markdown.js'
 
 function headroom(size: number, limit: number): string {
   if (size > limit) return `**over by ${formatSize(size - limit)}**`
@@ -296,6 +284,11 @@ function aliasName(arn: string | undefined): string {
 }
 
 function deployResultCell(d: FunctionDeployResult): string {
+  if (d.rollout === 'rolled-back')
+    return `↩️ rolled back to ${d.servingVersion ?? 'the previous version'}`
+  if (d.rollout === 'rollback-failed') return '❌ rollback failed'
+  if (d.rollout === 'superseded')
+    return `⏹️ superseded by ${d.servingVersion ?? 'another deployment'}`
   if (d.status === 'deployed') return '✅ deployed'
   if (d.status === 'unchanged') return 'unchanged'
   return '❌ failed'
@@ -486,6 +479,7 @@ export function renderSummary(report: RunReport): string {
     importCheckSection(report),
     changeSection(report, changes, CHANGES_LISTED_SUMMARY),
     deploySection(report, options),
+    trafficSection(report.deploys ?? []),
     pruneSection(report),
     `#### Biggest distributions, unzipped\n\n${biggestTable(report)}`,
     timingSection(report)

@@ -26,20 +26,26 @@ import type { BuildResult, FunctionDeployResult, PackageFile } from '../../src/t
 export interface RecordingLog extends DeployLog {
   lines: string[]
   warnings: string[]
-  groups: { title: string; body: string }[]
+  /** What relay() got: text the function wrote. */
+  relayed: { title: string; text: string }[]
+  /** Values given to mask(), in order. */
+  masked: string[]
 }
 
 export function recordingLog(): RecordingLog {
   const lines: string[] = []
   const warnings: string[] = []
-  const groups: { title: string; body: string }[] = []
+  const relayed: { title: string; text: string }[] = []
+  const masked: string[] = []
   return {
     lines,
     warnings,
-    groups,
+    relayed,
+    masked,
     info: (message) => void lines.push(message),
     warning: (message) => void warnings.push(message),
-    group: (title, body) => void groups.push({ title, body })
+    relay: (title, text) => void relayed.push({ title, text }),
+    mask: (value) => void masked.push(value)
   }
 }
 

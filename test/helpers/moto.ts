@@ -6,6 +6,8 @@
 //   await moto.createFunction({ name: 'orders' })   // python3.12 arm64, a small zip
 //   await moto.createBucket('artifacts')
 //   await moto.queueInvokeResults(['{"ok":true}'])  // what the next Invoke returns
+//   await moto.createAlarm('orders-errors'); await moto.setAlarmState('orders-errors', 'ALARM')
+//   await moto.putVersionMetric('orders', 'live', '2', 'Errors', 3)  // as Lambda would emit it
 //   afterAll(async () => { restoreEnv(); await moto.stop() })
 //
 // A child process (`node dist/index.js`) gets the same AWS setup with `{ ...process.env, ...moto.env }`.
@@ -22,6 +24,13 @@ import { promisify } from 'node:util'
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import type { Architecture, FunctionConfiguration, Runtime } from '@aws-sdk/client-lambda'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import {
+  CloudWatchClient,
+  PutMetricAlarmCommand,
+  PutMetricDataCommand,
+  SetAlarmStateCommand,
+  type StateValue
+} from '@aws-sdk/client-cloudwatch'
 import type { PackageFile } from '../../src/types.js'
 
 const execFileAsync = promisify(execFile)
@@ -62,12 +71,27 @@ export interface MotoServer {
   /** Clients pointed at moto explicitly, for setting up and checking state in tests. */
   lambda: LambdaClient
   s3: S3Client
+  cloudwatch: CloudWatchClient
   /** Wipes every resource, then re-creates the IAM role CreateFunction needs. */
   reset(): Promise<void>
   createFunction(options: CreateFunctionOptions): Promise<FunctionConfiguration>
   createBucket(name: string): Promise<void>
   /** Queues what the next Invoke calls return, in order (moto's lambda-simple backend). */
   queueInvokeResults(results: string[]): Promise<void>
+  /** A metric alarm on AWS/Lambda Errors; moto never evaluates it: it stays OK until set. */
+  createAlarm(name: string): Promise<void>
+  setAlarmState(name: string, state: StateValue, reason?: string): Promise<void>
+  /**
+   * A datapoint as Lambda emits it for an invocation through an alias: FunctionName,
+   * Resource=<function>:<alias>, ExecutedVersion (moto's Lambda emits no metrics itself).
+   */
+  putVersionMetric(
+    functionName: string,
+    alias: string,
+    version: string,
+    metricName: 'Errors' | 'Throttles' | 'Invocations',
+    value: number
+  ): Promise<void>
   stop(): Promise<void>
 }
 
@@ -208,6 +232,7 @@ export async function startMoto(options: { region?: string } = {}): Promise<Moto
   }
   const lambda = new LambdaClient(clientConfig)
   const s3 = new S3Client({ ...clientConfig, forcePathStyle: true })
+  const cloudwatch = new CloudWatchClient(clientConfig)
 
   const configure = async (): Promise<void> => {
     await post(url, '/moto-api/config', { lambda: { use_docker: false } })
@@ -222,6 +247,7 @@ export async function startMoto(options: { region?: string } = {}): Promise<Moto
     env,
     lambda,
     s3,
+    cloudwatch,
     applyEnv() {
       const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
       Object.assign(process.env, env)
@@ -256,10 +282,49 @@ export async function startMoto(options: { region?: string } = {}): Promise<Moto
     async queueInvokeResults(results) {
       await post(url, '/moto-api/static/lambda-simple/response', { results, region })
     },
+    async createAlarm(name) {
+      await cloudwatch.send(
+        new PutMetricAlarmCommand({
+          AlarmName: name,
+          Namespace: 'AWS/Lambda',
+          MetricName: 'Errors',
+          Statistic: 'Sum',
+          Period: 60,
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold'
+        })
+      )
+    },
+    async setAlarmState(name, state, reason = 'set by the test') {
+      await cloudwatch.send(
+        new SetAlarmStateCommand({ AlarmName: name, StateValue: state, StateReason: reason })
+      )
+    },
+    async putVersionMetric(functionName, alias, version, metricName, value) {
+      await cloudwatch.send(
+        new PutMetricDataCommand({
+          Namespace: 'AWS/Lambda',
+          MetricData: [
+            {
+              MetricName: metricName,
+              Dimensions: [
+                { Name: 'FunctionName', Value: functionName },
+                { Name: 'Resource', Value: `${functionName}:${alias}` },
+                { Name: 'ExecutedVersion', Value: version }
+              ],
+              Value: value,
+              Timestamp: new Date()
+            }
+          ]
+        })
+      )
+    },
     async stop() {
       process.removeListener('exit', killOnExit)
       lambda.destroy()
       s3.destroy()
+      cloudwatch.destroy()
       if (child.exitCode !== null) return
       const exited = new Promise((done) => child.once('exit', done))
       child.kill('SIGTERM')

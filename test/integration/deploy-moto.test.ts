@@ -27,12 +27,14 @@ import { sha256Hex } from '../../src/deploy/upload.js'
 import { LIMITS } from '../../src/lambda-facts.js'
 import type { PackageFile } from '../../src/types.js'
 import { buildOf, recordingLog } from '../helpers/deploy-fixtures.js'
+import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy.js'
 import { startMoto, writeZip } from '../helpers/moto.js'
 import type { MotoServer } from '../helpers/moto.js'
 
 let moto: MotoServer
 let restoreEnv: () => void
 let clients: AwsClients
+let proxy: ForwardProxy
 let dir: string
 let zipCount = 0
 
@@ -86,13 +88,19 @@ async function aliasVersion(name: string, alias: string): Promise<string | undef
 beforeAll(async () => {
   moto = await startMoto()
   restoreEnv = moto.applyEnv()
-  clients = createClients()
+  // A rollback downloads the code moto's GetFunction names on an AWS host: only through this
+  // proxy, which refuses every host but loopback (reached directly).
+  proxy = await startForwardProxy()
+  clients = createClients({
+    env: { ...process.env, HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' }
+  })
   dir = await mkdtemp(join(tmpdir(), 'lpd-deploy-moto-'))
 })
 
 afterAll(async () => {
   restoreEnv?.()
   await moto?.stop()
+  await proxy?.stop()
   if (dir) await rm(dir, { recursive: true, force: true })
 })
 
@@ -325,7 +333,12 @@ describe('deploy against moto', () => {
     })
     expect(result!.aliasArn).toBeUndefined()
     expect(result!.error).toMatch(/Smoke invocation of orders:2 failed \(FunctionError Unhandled\)/)
-    expect(result!.error).toMatch(/Alias live was left at version 1; version 2 stays published/)
+    expect(result!.error).toContain('Alias live was left at version 1.')
+    expect(result!.error).toContain('Version 2 stays published.')
+    // $LATEST's restore was tried through moto's code URL, which the proxy refuses (the restore
+    // itself: test/integration/traffic-moto.test.ts).
+    expect(result).toMatchObject({ rollout: 'rolled-back', latestRestore: { status: 'failed' } })
+    expect(proxy.requests.map((r) => r.outcome)).toEqual(['refused'])
     expect(await aliasVersion('orders', 'live')).toBe('1')
     expect(await versions('orders')).toHaveLength(2)
   })

@@ -11,10 +11,13 @@ import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy.js'
 import { startMoto, type MotoServer } from '../helpers/moto.js'
 import { runAction } from '../helpers/run-action.js'
 
 let moto: MotoServer
+/** Refuses every host but loopback: a rollback's download of moto's code URL goes nowhere. */
+let proxy: ForwardProxy
 const toolCache = mkdtempSync(join(tmpdir(), 'lpd-deploy-store-'))
 
 /** Handler code with no dependencies: no resolver runs, so each run takes a second or two. */
@@ -27,8 +30,8 @@ function sourceDir(tag: string): string {
   return dir
 }
 
-const deploy = (inputs: Record<string, string>) =>
-  runAction({ inputs, env: { ...moto.env, RUNNER_TOOL_CACHE: toolCache } })
+const deploy = (inputs: Record<string, string>, env: Record<string, string> = {}) =>
+  runAction({ inputs, env: { ...moto.env, RUNNER_TOOL_CACHE: toolCache, ...env } })
 
 async function versions(name: string): Promise<string[]> {
   const listed = await moto.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }))
@@ -37,9 +40,11 @@ async function versions(name: string): Promise<string[]> {
 
 beforeAll(async () => {
   moto = await startMoto()
+  proxy = await startForwardProxy()
 })
 afterAll(async () => {
   await moto?.stop()
+  await proxy?.stop()
 })
 beforeEach(async () => {
   await moto.reset()
@@ -205,14 +210,21 @@ describe('node dist/index.js, mode: deploy', () => {
     expect((await deploy({ ...inputs, source: sourceDir('good') })).code).toBe(0)
     // moto answers a queued result over 6,000,000 bytes with FunctionError: Unhandled.
     await moto.queueInvokeResults(['x'.repeat(6_000_001)])
-    const bad = await deploy({ ...inputs, source: sourceDir('bad') })
+    const bad = await deploy(
+      { ...inputs, source: sourceDir('bad') },
+      { HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' }
+    )
     expect(bad.code).toBe(1)
     expect(bad.errors.join('\n')).toMatch(/orders/)
     expect(bad.outputs.version).toBe('2')
+    expect(bad.outputs).toMatchObject({ rollout: 'rolled-back', 'serving-version': '1' })
     const alias = await moto.lambda.send(
       new GetAliasCommand({ FunctionName: 'orders', Name: 'live' })
     )
     expect(alias.FunctionVersion).toBe('1')
+    // The $LATEST restore was attempted (moto's code URL, refused by the proxy) and reported.
+    expect(proxy.requests.map((r) => r.outcome)).toEqual(['refused'])
+    expect(bad.errors.join('\n')).toMatch(/\$LATEST still runs the rejected code/)
   })
 
   it('refuses a runtime that differs from the function, naming both, and changes nothing', async () => {

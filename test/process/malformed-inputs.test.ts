@@ -83,7 +83,15 @@ const rows: Row[] = [
   ['keep-layer-versions', deploy, { 'keep-layer-versions': '3' }],
   ['wait-timeout', deploy, { 'wait-timeout': '0' }],
   ['wait-timeout', deploy, { 'wait-timeout': 'forever' }],
-  ['wait-timeout', deploy, { 'wait-timeout': '12h' }]
+  ['wait-timeout', deploy, { 'wait-timeout': '12h' }],
+  ['traffic', deploy, { alias: 'live', traffic: 'canary 10%' }],
+  ['traffic', deploy, { alias: 'live', traffic: 'canary 0% 5m' }],
+  ['traffic', deploy, { alias: 'live', traffic: 'linear 100% 5m' }],
+  ['traffic', deploy, { alias: 'live', traffic: 'linear 10% forever' }],
+  ['traffic', deploy, { traffic: 'canary 10% 5m' }],
+  ['alarms', deploy, { alias: 'live', alarms: 'orders-errors' }],
+  ['max-errors', deploy, { alias: 'live', traffic: 'canary 10% 1m', 'max-errors': '-1' }],
+  ['max-throttles', deploy, { alias: 'live', 'max-throttles': '3' }]
 ]
 
 /** At most this many `node dist/index.js` at once (two cores, other tests running). */

@@ -35,6 +35,8 @@ const CONTRACT_INPUTS = [
   'alias',
   'smoke-payload',
   'smoke-expect',
+  'traffic',
+  'alarms',
   'comment',
   'github-token'
 ]
@@ -81,6 +83,7 @@ describe('action.yml', () => {
     ['cache', 'true'],
     ['s3-prefix', 'lambda-python-deploy/'],
     ['publish', 'true'],
+    ['traffic', 'all-at-once'],
     ['github-token', '${{ github.token }}']
   ])('defaults %s to %s', (name, value) => {
     expect(action.inputs[name].default).toBe(value)

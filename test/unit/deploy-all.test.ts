@@ -135,6 +135,8 @@ describe('a deployment', () => {
       versionArn: `${ARN}:5`,
       aliasArn: `${ARN}:live`,
       smoke: { status: 'passed', detail: 'response {"ok":true}' },
+      rollout: 'promoted',
+      servingVersion: '5',
       // Two polls found the update InProgress: one second each.
       waitedMs: 2000
     })
@@ -201,7 +203,9 @@ describe('a deployment', () => {
     })
     expect(result!.aliasArn).toBeUndefined()
     expect(result!.error).toContain('  $.ok: expected true, got false')
-    expect(result!.error).toContain('Alias live was left at version 7; version 8 stays published.')
+    expect(result!.error).toContain('Alias live was left at version 7.')
+    expect(result!.error).toContain('Version 8 stays published.')
+    expect(result).toMatchObject({ rollout: 'rolled-back', servingVersion: '7' })
     expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(0)
     expect(lambda.commandCalls(CreateAliasCommand)).toHaveLength(0)
   })
@@ -213,18 +217,26 @@ describe('a deployment', () => {
       .resolves(current({ CodeSha256: files.pkg.codeSha256, RevisionId: 'rev-2' }))
     lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: files.pkg.codeSha256 })
     lambda.on(PublishVersionCommand).resolves({ Version: '8', FunctionArn: `${ARN}:8` })
-    lambda.on(GetAliasCommand).resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '7' })
+    lambda
+      .on(GetAliasCommand)
+      .resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '7', RevisionId: 'alias-rev-1' })
     lambda.on(UpdateAliasCommand).resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '8' })
     const [result] = await deployOrders({ ...options, alias: 'live' })
     expect(result).toMatchObject({
       status: 'deployed',
       aliasArn: `${ARN}:live`,
-      previousAliasVersion: '7'
+      previousAliasVersion: '7',
+      rollout: 'promoted',
+      servingVersion: '8'
     })
+    // The RevisionId read: a concurrent run's move is never overwritten unseen. Routing is
+    // always sent, cleared: left out, Lambda would keep an earlier run's.
     expect(lambda.commandCalls(UpdateAliasCommand)[0]!.args[0].input).toEqual({
       FunctionName: 'orders',
       Name: 'live',
-      FunctionVersion: '8'
+      FunctionVersion: '8',
+      RoutingConfig: { AdditionalVersionWeights: {} },
+      RevisionId: 'alias-rev-1'
     })
   })
 
@@ -235,14 +247,18 @@ describe('a deployment', () => {
       .resolves(current({ CodeSha256: files.pkg.codeSha256 }))
     lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: files.pkg.codeSha256 })
     lambda.on(PublishVersionCommand).resolves({ Version: '8', FunctionArn: `${ARN}:8` })
-    lambda.on(GetAliasCommand).resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '7' })
+    // Deleted between the read and the update: read again (gone), then created.
+    lambda
+      .on(GetAliasCommand)
+      .resolvesOnce({ AliasArn: `${ARN}:live`, FunctionVersion: '7' })
+      .rejects(awsError('ResourceNotFoundException', 'Alias not found', 404))
     lambda
       .on(UpdateAliasCommand)
       .rejects(awsError('ResourceNotFoundException', 'Alias not found', 404))
     lambda.on(CreateAliasCommand).resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '8' })
     const [result] = await deployOrders({ ...options, alias: 'live' })
     expect(result).toMatchObject({ status: 'deployed', aliasArn: `${ARN}:live` })
-    expect(sent().slice(-3)).toEqual(['GetAlias', 'UpdateAlias', 'CreateAlias'])
+    expect(sent().slice(-4)).toEqual(['GetAlias', 'UpdateAlias', 'GetAlias', 'CreateAlias'])
   })
 
   it('switches the architecture with the code update when asked', async () => {

@@ -8,8 +8,8 @@ import { awsError } from '../helpers/deploy-fixtures.js'
 
 describe('createClients', () => {
   it('uses standard retries and a user agent naming the action', async () => {
-    const { lambda, s3 } = createClients({ region: 'eu-west-1' })
-    for (const client of [lambda, s3]) {
+    const { lambda, s3, cloudwatch } = createClients({ region: 'eu-west-1' })
+    for (const client of [lambda, s3, cloudwatch]) {
       const strategy = (await client.config.retryStrategy()) as { mode?: string }
       expect(strategy.mode).toBe('standard')
       expect(await client.config.maxAttempts()).toBe(5)

@@ -122,9 +122,11 @@ describe('conflicts and failed updates in one deployment', () => {
       .resolves(current({ CodeSha256: files.pkg.codeSha256, RevisionId: 'rev-2' }))
     lambda.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: files.pkg.codeSha256 })
     lambda.on(PublishVersionCommand).resolves({ Version: '3', FunctionArn: `${ARN}:3` })
+    // Not there when read; there (on version 2) when read again after the conflict.
     lambda
       .on(GetAliasCommand)
-      .rejects(awsError('ResourceNotFoundException', 'Cannot find alias', 404))
+      .rejectsOnce(awsError('ResourceNotFoundException', 'Cannot find alias', 404))
+      .resolves({ AliasArn: `${ARN}:live`, FunctionVersion: '2', RevisionId: 'theirs' })
     lambda
       .on(CreateAliasCommand)
       .rejects(awsError('ResourceConflictException', 'Alias already exists', 409))
@@ -139,6 +141,7 @@ describe('conflicts and failed updates in one deployment', () => {
     // A conflict here means "it exists": not retried, no backoff.
     expect(lambda.commandCalls(CreateAliasCommand)).toHaveLength(1)
     expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(1)
+    expect(lambda.commandCalls(UpdateAliasCommand)[0]!.args[0].input.RevisionId).toBe('theirs')
     expect(time.sleeps).toEqual([])
   })
 

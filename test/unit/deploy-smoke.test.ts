@@ -61,10 +61,10 @@ describe('smokeTest', () => {
       LogType: 'Tail',
       Payload: encode('{"ping":1}')
     })
-    expect(log.groups).toEqual([
+    expect(log.relayed).toEqual([
       {
         title: 'Smoke invocation of orders:7: log tail',
-        body: 'START RequestId: 1\nhello\nEND RequestId: 1\n'
+        text: 'START RequestId: 1\nhello\nEND RequestId: 1\n'
       }
     ])
   })
@@ -110,6 +110,42 @@ describe('smokeTest', () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: invokePayload('plain') })
     const { ctx } = setup()
     await expect(smokeTest(ctx, { ...request, expect: 'plain' })).resolves.toBe('response plain')
+  })
+
+  it('masks the function’s environment values in what it printed, before printing it', async () => {
+    const secret = 'postgres://app:hunter2@db/orders'
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: invokePayload(
+        JSON.stringify({ errorType: 'OperationalError', errorMessage: `cannot reach ${secret}` })
+      ),
+      LogResult: b64(`connecting to ${secret}\n::add-mask::harmless\n`)
+    })
+    const { log, ctx } = setup()
+    const failure = (await smokeTest(ctx, { ...request, secrets: [secret] }).catch(
+      (e: unknown) => e
+    )) as SmokeFailure
+    // Registered with the runner first, so no later line shows it.
+    expect(log.masked).toEqual([secret])
+    expect(log.relayed).toEqual([
+      {
+        title: 'Smoke invocation of orders:7: log tail',
+        text: 'connecting to ***\n::add-mask::harmless\n'
+      }
+    ])
+    // What reaches the summary and the error never holds it either.
+    expect(failure.detail).toBe('OperationalError: cannot reach ***')
+    expect(failure.message).not.toContain('hunter2')
+  })
+
+  it('shows a passing response on one line: a line of its own could be a workflow command', async () => {
+    lambda
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, Payload: invokePayload('ok\n::error::injected\r\n done') })
+    const { log, ctx } = setup()
+    await expect(smokeTest(ctx, request)).resolves.toBe('response ok ::error::injected done')
+    expect(log.lines.every((line) => !line.includes('\n'))).toBe(true)
   })
 
   it('names lambda:InvokeFunction when invoking is not allowed', async () => {

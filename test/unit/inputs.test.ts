@@ -173,6 +173,89 @@ describe('getInputs', () => {
     expect(() => parse(values as Record<string, string>)).toThrow(new RegExp(`^${input}: `))
   })
 
+  describe('traffic, alarms, max-errors, max-throttles', () => {
+    const deployBase = { 'function-name': 'orders', source, alias: 'live' }
+
+    it.each([
+      [undefined, { kind: 'all-at-once' }],
+      ['all-at-once', { kind: 'all-at-once' }],
+      ['canary 10% 5m', { kind: 'canary', percent: 10, stepMs: 300_000 }],
+      ['Canary 10 % 90s', { kind: 'canary', percent: 10, stepMs: 90_000 }],
+      ['linear 20% 2', { kind: 'linear', percent: 20, stepMs: 2_000 }],
+      ['linear 2.5% 1min', { kind: 'linear', percent: 2.5, stepMs: 60_000 }],
+      ['canary 99% 1h', { kind: 'canary', percent: 99, stepMs: 3_600_000 }]
+    ])('reads traffic %j', (traffic, spec) => {
+      const inputs = parse({ ...deployBase, ...(traffic ? { traffic } : {}) })
+      expect(inputs.traffic).toEqual(spec)
+    })
+
+    it('reads the health inputs: alarms as a list, max-errors 0 by default, throttles unjudged', () => {
+      const inputs = parse({
+        ...deployBase,
+        traffic: 'canary 10% 5m',
+        alarms: 'orders-errors,\norders p99 latency'
+      })
+      expect(inputs.health).toEqual({
+        alarms: ['orders-errors', 'orders p99 latency'],
+        maxErrors: 0
+      })
+      expect(
+        parse({ ...deployBase, traffic: 'linear 10% 1m', 'max-errors': '3', 'max-throttles': '0' })
+          .health
+      ).toEqual({ alarms: [], maxErrors: 3, maxThrottles: 0 })
+    })
+
+    it.each([
+      ['canary', 'not accepted; give all-at-once, canary <percent>% <duration>'],
+      ['canary 10%', 'not accepted'],
+      ['blue-green 10% 5m', 'not accepted'],
+      ['canary 10 5m', 'not accepted'],
+      ['canary 0% 5m', 'the share must be from 1% to 99%'],
+      ['canary 100% 5m', 'the share must be from 1% to 99%'],
+      ['linear 150% 5m', 'the share must be from 1% to 99%'],
+      ['canary 10% 0s', "'0s' is not a duration from 1s to 6h"],
+      ['canary 10% five minutes', "'five minutes' is not a duration"],
+      ['canary 10% 7h', "'7h' is not a duration from 1s to 6h"],
+      ['linear 1% 5m', 'would shift for 495m, and GitHub stops a job after 6h']
+    ])('refuses traffic %j before any request, naming the input', (traffic, problem) => {
+      expect(() => parse({ ...deployBase, traffic })).toThrow(`traffic: '${traffic}`)
+      expect(() => parse({ ...deployBase, traffic })).toThrow(problem)
+    })
+
+    it('refuses traffic without alias', () => {
+      const { alias: _alias, ...noAlias } = deployBase
+      expect(() => parse({ ...noAlias, traffic: 'canary 10% 5m' })).toThrow(
+        /^traffic: shifts an alias's traffic to the new version; set alias/
+      )
+    })
+
+    it.each([
+      ['alarms', { alarms: 'orders-errors' }],
+      ['max-errors', { 'max-errors': '2' }],
+      ['max-throttles', { 'max-throttles': '0' }]
+    ])('refuses %s with traffic all-at-once, which would ignore it', (input, values) => {
+      expect(() => parse({ ...deployBase, ...values })).toThrow(
+        new RegExp(`^${input}: is watched during a traffic shift, and traffic is all-at-once`)
+      )
+    })
+
+    it.each([
+      ['max-errors', '-1'],
+      ['max-errors', 'none'],
+      ['max-throttles', '1.5']
+    ])('refuses %s %j', (input, value) => {
+      expect(() => parse({ ...deployBase, traffic: 'canary 5% 1m', [input]: value })).toThrow(
+        new RegExp(`^${input}: '${value.replace('.', '\\.')}' is not accepted; give a whole number`)
+      )
+    })
+
+    it('ignores them in mode: build, with a warning naming them', () => {
+      const inputs = parse({ ...buildBase, traffic: 'canary 10% 5m', alarms: 'a' })
+      expect(inputs.traffic).toEqual({ kind: 'all-at-once' })
+      expect(inputs.health.alarms).toEqual([])
+    })
+  })
+
   it.skipIf(process.getuid?.() === 0)('refuses an unreadable requirements file', () => {
     expect(() => parse({ ...buildBase, requirements: unreadable })).toThrow(
       /^requirements: .*cannot be read/

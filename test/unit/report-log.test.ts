@@ -5,6 +5,7 @@ import {
   phase,
   phaseTimings,
   progressLine,
+  relayInert,
   resetPhases,
   transferProgress
 } from '../../src/report/log.js'
@@ -118,5 +119,37 @@ describe('logBlock', () => {
     expect(vi.mocked(core.startGroup)).toHaveBeenCalledTimes(1)
     const lines = vi.mocked(core.info).mock.calls.map((call) => String(call[0]))
     expect(lines.slice(0, 2)).toEqual(['── pip download', 'Saved numpy.whl'])
+  })
+})
+
+describe('relayInert', () => {
+  const hostile =
+    'START RequestId: 1\n::add-mask::nothing\n::error::injected\n::stop-commands::x\n::x::\nEND'
+
+  it('prints the text between ::stop-commands::<token> and ::<token>::, the token unguessable', () => {
+    const lines: string[] = []
+    relayInert(hostile, (line) => lines.push(line))
+    expect(lines).toHaveLength(3)
+    const token = /^::stop-commands::([0-9a-f]{32})$/.exec(lines[0]!)?.[1]
+    expect(token).toBeDefined()
+    expect(lines[1]).toBe(hostile)
+    expect(lines[2]).toBe(`::${token}::`)
+    // The text cannot end the pause itself: the token is not in it.
+    expect(hostile).not.toContain(token)
+  })
+
+  it('uses a new token each time', () => {
+    const first: string[] = []
+    const second: string[] = []
+    relayInert('a', (line) => first.push(line))
+    relayInert('a', (line) => second.push(line))
+    expect(first[0]).not.toBe(second[0])
+  })
+
+  it('is how a log block prints text someone else wrote', () => {
+    logBlock('Smoke invocation of orders:2: log tail', hostile, relayInert)
+    const printed = vi.mocked(core.info).mock.calls.map(([line]) => line)
+    expect(printed[0]).toMatch(/^::stop-commands::[0-9a-f]{32}$/)
+    expect(printed.slice(1)).toEqual([hostile, printed[0]!.replace('stop-commands::', '') + '::'])
   })
 })

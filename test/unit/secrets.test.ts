@@ -31,7 +31,7 @@ describe('environmentSecrets', () => {
 })
 
 describe("a function's variables", () => {
-  it('masks each value of 4 characters or more, and each line of a multi-line one', () => {
+  it('masks each value that could be a secret, and each line of a multi-line one, longest first', () => {
     expect(
       variableSecrets([
         'orders-prod',
@@ -39,22 +39,30 @@ describe("a function's variables", () => {
         '',
         'true',
         'FALSE',
+        'INFO',
+        '8080',
+        '0.25',
         '  padded-secret  ',
+        'postgres://app:hunter2-long@db:5432/orders',
         '-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END KEY-----'
       ])
     ).toEqual([
-      'orders-prod',
-      'padded-secret',
       '-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END KEY-----',
-      '-----BEGIN KEY-----',
+      'postgres://app:hunter2-long@db:5432/orders',
       'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC',
-      '-----END KEY-----'
+      '-----BEGIN KEY-----',
+      '-----END KEY-----',
+      'padded-secret',
+      'orders-prod'
     ])
+    expect(variableSecrets([])).toEqual([])
   })
 
   it('redacts them from text, the longest first', () => {
     expect(
       redact("ValueError: no table 'orders-prod' (stage orders)", ['orders', 'orders-prod'])
     ).toBe("ValueError: no table '***' (stage ***)")
+    const secrets = variableSecrets(['token-abc', 'token-abc-def'])
+    expect(redact('got token-abc-def then token-abc', secrets)).toBe('got *** then ***')
   })
 })
