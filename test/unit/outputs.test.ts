@@ -13,7 +13,9 @@ const orders = result('orders', {
   version: '7',
   versionArn: `${ARN}:function:orders:7`,
   aliasArn: `${ARN}:function:orders:live`,
-  layerVersionArn: `${ARN}:layer:orders-deps:3`
+  layerVersionArn: `${ARN}:layer:orders-deps:3`,
+  rollout: 'promoted',
+  servingVersion: '7'
 })
 const billing = result('billing', { status: 'unchanged', version: '2' })
 const failedSmoke = result('reports', { status: 'failed', version: '4', error: 'smoke failed' })
@@ -27,7 +29,9 @@ describe('deployOutputs', () => {
       version: '7',
       'version-arn': `${ARN}:function:orders:7`,
       'alias-arn': `${ARN}:function:orders:live`,
-      'layer-version-arn': `${ARN}:layer:orders-deps:3`
+      'layer-version-arn': `${ARN}:layer:orders-deps:3`,
+      rollout: 'promoted',
+      'serving-version': '7'
     })
     expect(JSON.parse(outputs.functions!)).toEqual({
       orders: {
@@ -36,14 +40,23 @@ describe('deployOutputs', () => {
         version: '7',
         versionArn: `${ARN}:function:orders:7`,
         aliasArn: `${ARN}:function:orders:live`,
-        layerVersionArn: `${ARN}:layer:orders-deps:3`
+        layerVersionArn: `${ARN}:layer:orders-deps:3`,
+        rollout: 'promoted',
+        servingVersion: '7'
       }
     })
   })
 
   it('several functions: the plain outputs stay empty strings, never JSON; `functions` holds each', () => {
     const outputs = deployOutputs([orders, billing])
-    for (const name of ['version', 'version-arn', 'alias-arn', 'layer-version-arn']) {
+    for (const name of [
+      'version',
+      'version-arn',
+      'alias-arn',
+      'layer-version-arn',
+      'rollout',
+      'serving-version'
+    ]) {
       expect(outputs[name], name).toBe('')
     }
     expect(outputs.changed).toBe('true')
@@ -55,7 +68,9 @@ describe('deployOutputs', () => {
       version: '2',
       versionArn: null,
       aliasArn: null,
-      layerVersionArn: null
+      layerVersionArn: null,
+      rollout: null,
+      servingVersion: null
     })
   })
 
