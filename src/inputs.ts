@@ -81,6 +81,39 @@ export function splitList(value: string | undefined): string[] {
   ]
 }
 
+/**
+ * `exclude` globs: one a line, or comma separated, but a comma inside `{...}` or `[...]` belongs
+ * to the glob (`*.{md,txt}`), and `\\,` is a literal comma.
+ */
+export function splitGlobs(value: string | undefined): string[] {
+  if (!value) return []
+  const globs: string[] = []
+  for (const line of value.split(/\r?\n/)) {
+    let current = ''
+    let braces = 0
+    let inClass = false
+    for (let i = 0; i < line.length; i++) {
+      const char = line[i]!
+      if (char === '\\' && i + 1 < line.length) {
+        current += char + line[++i]!
+        continue
+      }
+      if (inClass) inClass = char !== ']'
+      else if (char === '[') inClass = true
+      else if (char === '{') braces++
+      else if (char === '}' && braces > 0) braces--
+      else if (char === ',' && braces === 0) {
+        globs.push(current)
+        current = ''
+        continue
+      }
+      current += char
+    }
+    globs.push(current)
+  }
+  return [...new Set(globs.map((glob) => glob.trim()).filter(Boolean))]
+}
+
 function oneOf<T extends string>(
   input: string,
   value: string | undefined,
@@ -368,7 +401,7 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     importCheck: parseBoolean(INPUT.importCheck, read(INPUT.importCheck), true),
     packageType,
     layerName,
-    exclude: splitList(read(INPUT.exclude)),
+    exclude: splitGlobs(read(INPUT.exclude)),
     slim: parseBoolean(INPUT.slim, read(INPUT.slim), false),
     installer: oneOf(
       INPUT.installer,

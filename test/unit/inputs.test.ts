@@ -2,7 +2,8 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { getInputs, splitList } from '../../src/inputs.js'
+import { getInputs, splitGlobs, splitList } from '../../src/inputs.js'
+import { excludeMatcher } from '../../src/packaging/assemble/source-files.js'
 
 const source = mkdtempSync(join(tmpdir(), 'lpd-inputs-'))
 writeFileSync(join(source, 'app.py'), 'def handler(e, c): return e\n')
@@ -182,5 +183,25 @@ describe('getInputs', () => {
   it('splits lists on commas and newlines', () => {
     expect(splitList(' a,b\n\nc , a ')).toEqual(['a', 'b', 'c'])
     expect(splitList(undefined)).toEqual([])
+  })
+
+  it.each([
+    ['*.{md,txt}', ['*.{md,txt}']],
+    ['docs/, *.{md,rst}, tests/', ['docs/', '*.{md,rst}', 'tests/']],
+    ['{a,{b,c}}/*.py,x', ['{a,{b,c}}/*.py', 'x']],
+    ['data[,]csv, y', ['data[,]csv', 'y']],
+    ['a\\,b, c', ['a\\,b', 'c']],
+    ['one\ntwo,three\n\n*.{a,b}', ['one', 'two', 'three', '*.{a,b}']]
+  ])('splits exclude %j at commas outside braces and brackets', (text, globs) => {
+    expect(splitGlobs(text)).toEqual(globs)
+  })
+
+  it('keeps a brace glob in exclude whole, so it matches what it says', () => {
+    const { exclude } = parse({ ...buildBase, exclude: 'tests/, *.{md,txt}' })
+    expect(exclude).toEqual(['tests/', '*.{md,txt}'])
+    const excluded = excludeMatcher(exclude)
+    expect(excluded('README.md', false)).toBe(true)
+    expect(excluded('docs/notes.txt', false)).toBe(true)
+    expect(excluded('app.py', false)).toBe(false)
   })
 })
