@@ -8,6 +8,7 @@ import { UserError, errorMessage } from '../errors.js'
 import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
 import type { ArchBuild, BuildResult, PackageFile } from '../types.js'
 import { assemblePackages } from './assemble/assemble.js'
+import { workspaceRootWarning } from './assemble/source-files.js'
 import { closureSummaryLine } from './verify/closure.js'
 import { runImportCheck } from './verify/import-check.js'
 import { checkPackageLibraries, ElfParseCache, elfParseCacheFile } from './verify/library-scan.js'
@@ -67,11 +68,21 @@ function storeRoot(request: BuildRequest): string {
   return request.storeRoot ?? defaultStoreRoot(process.env)
 }
 
+/** The credentials the default excludes left out: one warning for all architectures. */
+function credentialsWarning(credentials: string[]): string {
+  return (
+    `Left out of the package as credentials: ${credentials.join(', ')}. Credential files never ` +
+    'ship; an earlier step (or the repository) put them under source. Load secrets at run ' +
+    'time (Secrets Manager, Parameter Store), and keep such files out of source.'
+  )
+}
+
 async function buildArchitecture(
   request: BuildRequest,
   dependencies: PreparedDependencies,
   architecture: Architecture,
-  elfCache: ElfParseCache
+  elfCache: ElfParseCache,
+  warnOnce: (message: string) => void
 ): Promise<ArchBuild> {
   const timings: Record<string, number> = {}
   const resolved = await timed(timings, 'resolve', () =>
@@ -103,6 +114,7 @@ async function buildArchitecture(
   if (assembled.excludedByDefault.length > 0) {
     core.info(`${architecture}: left out by default: ${assembled.excludedByDefault.join(', ')}`)
   }
+  if (assembled.credentials.length > 0) warnOnce(credentialsWarning(assembled.credentials))
   const packages = {
     function: assembled.function,
     ...(assembled.layer ? { layer: assembled.layer } : {})
@@ -180,6 +192,13 @@ function portableReport(result: BuildResult): BuildResult {
 
 export async function buildPackages(request: BuildRequest): Promise<BuildResult> {
   await mkdir(request.outputDir, { recursive: true })
+  const rootWarning = await workspaceRootWarning(request.source, process.env.GITHUB_WORKSPACE)
+  if (rootWarning) core.warning(rootWarning)
+  const warned = new Set<string>()
+  const warnOnce = (message: string): void => {
+    if (!warned.has(message)) core.warning(message)
+    warned.add(message)
+  }
   const elfCache = await ElfParseCache.load(elfParseCacheFile(storeRoot(request)))
   // Once for every architecture: an export and the local wheels are the same for each.
   const dependencies = await prepareDependencies({
@@ -196,7 +215,7 @@ export async function buildPackages(request: BuildRequest): Promise<BuildResult>
   // and each distinct failure is reported.
   const settled = await Promise.allSettled(
     request.architectures.map((architecture) =>
-      buildArchitecture(request, dependencies, architecture, elfCache)
+      buildArchitecture(request, dependencies, architecture, elfCache, warnOnce)
     )
   )
   await elfCache.save()
