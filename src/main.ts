@@ -210,7 +210,12 @@ export async function run(): Promise<void> {
     setBuildOutputs(build, plan.switchArchitecture ?? targets[0]?.architecture)
 
     const dependencyFile = build.dependencies?.file ?? inputs.requirements
-    const id = reportId({ source: inputs.source, requirements: dependencyFile })
+    const id = reportId({
+      source: inputs.source,
+      requirements: dependencyFile,
+      runtime: build.runtime,
+      architectures: build.architectures.map((arch) => arch.architecture)
+    })
     const base = await restoreBaseReport({ id })
     const report: RunReport = {
       mode: inputs.mode,
