@@ -1,6 +1,11 @@
 // The sticky pull-request comment: found again by its hidden marker, edited in place, created
 // once. Best effort: a token that cannot write (forks, read-only) gives a notice, any other
 // problem a warning; the step never fails here. The token only ever goes in a header.
+//
+// Anyone can post a comment that starts with the marker; only a comment written by the token's
+// own identity is ever edited (issue 18). That identity comes from GraphQL's `viewer`, which
+// answers installation tokens (GITHUB_TOKEN: `github-actions[bot]`; a GitHub App's:
+// `<slug>[bot]`) and personal tokens alike, where REST `GET /user` refuses installation tokens.
 import * as core from '@actions/core'
 import { USER_AGENT } from '../constants.js'
 import { errorMessage } from '../errors.js'
@@ -69,8 +74,11 @@ interface IssueComment {
   id: number
   body?: string
   html_url?: string
-  user?: { type?: string }
+  user?: { login?: string; type?: string }
 }
+
+/** Who GITHUB_TOKEN writes as: assumed when the token's identity cannot be read. */
+export const GITHUB_TOKEN_LOGIN = 'github-actions[bot]'
 
 async function request(
   fetchImpl: Fetch,
@@ -107,29 +115,94 @@ async function request(
   return response
 }
 
-/** Every comment on the pull request, following the Link header, until the marker is found. */
-async function findComment(
+/** Comments that start with the marker, oldest first, following the Link header. */
+async function findMarked(
   fetchImpl: Fetch,
   token: string,
   target: CommentTarget,
   marker: string
-): Promise<IssueComment | undefined> {
+): Promise<IssueComment[]> {
   const origin = new URL(target.apiUrl).origin
   let url: string | undefined = `${issuesUrl(target)}/${target.issueNumber}/comments?per_page=100`
-  let firstMatch: IssueComment | undefined
+  const marked: IssueComment[] = []
   for (let page = 0; url && page < MAX_PAGES; page++) {
     const response = await request(fetchImpl, token, 'GET', url)
     for (const comment of (await response.json()) as IssueComment[]) {
       // Ours start with the marker; a reply quoting one starts with `>` and is not ours.
-      if (typeof comment.body !== 'string' || !comment.body.trimStart().startsWith(marker)) continue
-      if (comment.user?.type === 'Bot') return comment
-      firstMatch ??= comment
+      if (typeof comment.body === 'string' && comment.body.trimStart().startsWith(marker)) {
+        marked.push(comment)
+      }
     }
     url = nextPageUrl(response.headers.get('link'))
     // The token goes to the API's own host only.
     if (url && new URL(url).origin !== origin) url = undefined
   }
-  return firstMatch
+  return marked
+}
+
+/** GraphQL's address: GITHUB_GRAPHQL_URL on the API's host, else beside the REST API. */
+export function graphqlUrl(apiUrl: string, env: Env): string {
+  const configured = env.GITHUB_GRAPHQL_URL
+  if (configured) {
+    try {
+      if (new URL(configured).origin === new URL(apiUrl).origin) return configured
+    } catch {
+      // Not a URL: derive it.
+    }
+  }
+  // api.github.com/graphql; GitHub Enterprise Server: <host>/api/v3 → <host>/api/graphql.
+  return `${apiUrl.replace(/\/v3$/, '')}/graphql`
+}
+
+/** The login the token writes comments as, or undefined when GitHub does not say. */
+async function tokenLogin(
+  fetchImpl: Fetch,
+  token: string,
+  target: CommentTarget,
+  env: Env
+): Promise<string | undefined> {
+  try {
+    const url = graphqlUrl(target.apiUrl, env)
+    const response = await request(fetchImpl, token, 'POST', url, {
+      query: 'query { viewer { login } }'
+    })
+    const answer = (await response.json()) as { data?: { viewer?: { login?: unknown } } }
+    const login = answer.data?.viewer?.login
+    return typeof login === 'string' && login !== '' ? login : undefined
+  } catch (error) {
+    core.debug(`the token's identity was not read: ${errorMessage(error)}`)
+    return undefined
+  }
+}
+
+/** Written by `login`: the same login, and a bot's comment written by a bot. */
+export function isWrittenBy(comment: IssueComment, login: string): boolean {
+  const author = comment.user?.login
+  if (!author || author.toLowerCase() !== login.toLowerCase()) return false
+  return !login.toLowerCase().endsWith('[bot]') || comment.user?.type === 'Bot'
+}
+
+/** Our comment: the oldest marked one the token's identity wrote. Others are never edited. */
+async function findOwnComment(
+  fetchImpl: Fetch,
+  token: string,
+  target: CommentTarget,
+  marker: string,
+  env: Env
+): Promise<IssueComment | undefined> {
+  const marked = await findMarked(fetchImpl, token, target, marker)
+  if (marked.length === 0) return undefined
+  const login = await tokenLogin(fetchImpl, token, target, env)
+  if (!login) core.debug(`taking ${GITHUB_TOKEN_LOGIN}, the identity of GITHUB_TOKEN`)
+  const own = marked.find((comment) => isWrittenBy(comment, login ?? GITHUB_TOKEN_LOGIN))
+  const others = marked.filter((comment) => comment !== own)
+  if (others.length > 0) {
+    const authors = [...new Set(others.map((c) => c.user?.login ?? 'unknown'))].join(', ')
+    core.info(
+      `Pull-request comment: ${others.length} comment(s) by ${authors} carry this report's marker but were not written by ${login ?? GITHUB_TOKEN_LOGIN}; left alone.`
+    )
+  }
+  return own
 }
 
 export interface UpsertCommentOptions {
@@ -162,7 +235,7 @@ export async function upsertComment(options: UpsertCommentOptions): Promise<Comm
   core.setSecret(token)
   const where = `${target.owner}/${target.repo}#${target.issueNumber}`
   try {
-    const existing = await findComment(fetchImpl, token, target, options.marker)
+    const existing = await findOwnComment(fetchImpl, token, target, options.marker, env)
     if (existing?.body === options.body) {
       core.info(`Pull-request comment on ${where} is up to date.`)
       return { status: 'unchanged', url: existing.html_url }
