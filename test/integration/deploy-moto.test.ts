@@ -482,4 +482,54 @@ describe('keep-versions and keep-layer-versions against moto', () => {
       'arn:aws:lambda:us-east-1:123456789012:layer:orders-deps:3'
     ])
   })
+  it('keep-layer-versions never deletes a layer version that a function outside this run uses', async () => {
+    await moto.createFunction({ name: 'orders' })
+    await shortTimeout('orders')
+    const options: DeployOptions = {
+      ...baseOptions,
+      packageType: 'layer',
+      layerName: 'orders-deps'
+    }
+    const keep = { keepVersions: 1, keepLayerVersions: 1 }
+    const first = await deployAndPrune(
+      { function: await handlerZip('d1'), layer: await layerZip('d1') },
+      options,
+      keep
+    )
+    // Another function of the account shares the first dependency layer version.
+    await moto.createFunction({ name: 'billing', layers: [first.result.layerVersionArn!] })
+    await deployAndPrune(
+      { function: await handlerZip('d2'), layer: await layerZip('d2') },
+      options,
+      keep
+    )
+    await new Promise((done) => setTimeout(done, 1_200))
+    const third = await deployAndPrune(
+      { function: await handlerZip('d3'), layer: await layerZip('d3') },
+      options,
+      keep
+    )
+
+    const listed = await moto.lambda.send(
+      new ListLayerVersionsCommand({ LayerName: 'orders-deps' })
+    )
+    expect((listed.LayerVersions ?? []).map((v) => v.Version)).toEqual([3, 1])
+    expect(third.layer?.deleted).toEqual(['2'])
+    expect(third.layer?.kept).toEqual([
+      {
+        version: '3',
+        reasons: [
+          'deployed by this run',
+          'the newest',
+          'attached to orders',
+          'attached to orders:3'
+        ]
+      },
+      { version: '1', reasons: ['attached to billing'] }
+    ])
+    const billing = await moto.lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'billing' })
+    )
+    expect(billing.Layers?.map((l) => l.Arn)).toEqual([first.result.layerVersionArn])
+  })
 })
