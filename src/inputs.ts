@@ -49,6 +49,8 @@ export interface Inputs {
   maxSize?: number
   maxUnzippedSize: number
   s3Bucket?: string
+  /** The account that must own s3-bucket; unset: each function's own account. */
+  s3BucketOwner?: string
   s3Prefix: string
   publish: boolean
   /** Keep the N newest published versions of each function (and those in use); unset: all. */
@@ -229,6 +231,24 @@ function packageDir(value: string | undefined, mode: Mode): string | undefined {
     )
   }
   return existingDirectory(INPUT.packageDir, value, ' (the output-dir of an earlier mode: build)')
+}
+
+/** A 12-digit account ID, for a bucket the action writes to. */
+function s3BucketOwner(value: string | undefined, bucket: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  if (!/^\d{12}$/.test(value)) {
+    throw new InputError(
+      INPUT.s3BucketOwner,
+      `'${value}' is not an AWS account ID; give the 12 digits of the account that owns s3-bucket, e.g. 123456789012.`
+    )
+  }
+  if (bucket === undefined) {
+    throw new InputError(
+      INPUT.s3BucketOwner,
+      `names the owner of s3-bucket, and s3-bucket is not set; set s3-bucket, or remove ${INPUT.s3BucketOwner}.`
+    )
+  }
+  return value
 }
 
 /** A count of versions to keep: a whole number, 1 or more. */
@@ -423,6 +443,7 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
       BUCKET,
       'give an existing S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)'
     ),
+    s3BucketOwner: s3BucketOwner(read(INPUT.s3BucketOwner), read(INPUT.s3Bucket)),
     s3Prefix: read(INPUT.s3Prefix) ?? 'lambda-python-deploy/',
     publish,
     keepVersions,

@@ -247,6 +247,7 @@ export async function run(): Promise<void> {
             packageType: build.packageType,
             layerName: inputs.layerName,
             s3Bucket: inputs.s3Bucket,
+            s3BucketOwner: inputs.s3BucketOwner,
             s3Prefix: inputs.s3Prefix,
             publish: inputs.publish,
             alias: inputs.alias,

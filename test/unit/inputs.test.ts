@@ -204,4 +204,19 @@ describe('getInputs', () => {
     expect(excluded('docs/notes.txt', false)).toBe(true)
     expect(excluded('app.py', false)).toBe(false)
   })
+
+  it('reads s3-bucket-owner as a 12-digit account that needs s3-bucket', () => {
+    const deploy = { 'function-name': 'orders', source }
+    expect(
+      parse({ ...deploy, 's3-bucket': 'artifacts', 's3-bucket-owner': '123456789012' })
+        .s3BucketOwner
+    ).toBe('123456789012')
+    expect(parse({ ...deploy, 's3-bucket': 'artifacts' }).s3BucketOwner).toBeUndefined()
+    expect(() =>
+      parse({ ...deploy, 's3-bucket': 'artifacts', 's3-bucket-owner': '12345' })
+    ).toThrow(/^s3-bucket-owner: '12345' is not an AWS account ID/)
+    expect(() => parse({ ...deploy, 's3-bucket-owner': '123456789012' })).toThrow(
+      /^s3-bucket-owner: names the owner of s3-bucket, and s3-bucket is not set/
+    )
+  })
 })
