@@ -7,8 +7,8 @@
 // answers installation tokens (GITHUB_TOKEN: `github-actions[bot]`; a GitHub App's:
 // `<slug>[bot]`) and personal tokens alike, where REST `GET /user` refuses installation tokens.
 import * as core from '@actions/core'
-import { USER_AGENT } from '../constants.js'
 import { errorMessage } from '../errors.js'
+import { GitHubApiError, apiUrlOf, githubRequest, nextPageUrl } from '../net/github-api.js'
 import { fetchThrough, proxyAgents, type Fetch } from '../net/proxy-agent.js'
 import { isPullRequestEvent, readEventPayload, type Env } from './base-report.js'
 import { isRecord } from './report-json.js'
@@ -30,7 +30,6 @@ export interface CommentResult {
 
 /** Enough pages for 5,000 comments; a runaway Link chain stops here. */
 const MAX_PAGES = 50
-const REQUEST_TIMEOUT_MS = 30_000
 
 /** The pull request this run comments on, or undefined when it is not a pull-request event. */
 function commentTarget(
@@ -42,32 +41,12 @@ function commentTarget(
   const number = pullRequest?.number ?? event?.number
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/')
   if (typeof number !== 'number' || !owner || !repo) return undefined
-  const apiUrl = (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '')
-  return { apiUrl, owner, repo, issueNumber: number }
+  return { apiUrl: apiUrlOf(env), owner, repo, issueNumber: number }
 }
 
 /** `<api>/repos/<owner>/<repo>/issues`: comments are listed under an issue, edited under this. */
 function issuesUrl(target: CommentTarget): string {
   return `${target.apiUrl}/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.repo)}/issues`
-}
-
-/** The `rel="next"` URL of a Link header. */
-function nextPageUrl(link: string | null): string | undefined {
-  if (!link) return undefined
-  for (const part of link.split(',')) {
-    const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part)
-    if (match) return match[1]
-  }
-  return undefined
-}
-
-class GitHubApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string
-  ) {
-    super(message)
-  }
 }
 
 interface IssueComment {
@@ -80,41 +59,6 @@ interface IssueComment {
 /** Who GITHUB_TOKEN writes as: assumed when the token's identity cannot be read. */
 export const GITHUB_TOKEN_LOGIN = 'github-actions[bot]'
 
-async function request(
-  fetchImpl: Fetch,
-  token: string,
-  method: string,
-  url: string,
-  body?: unknown
-): Promise<Response> {
-  const response = await fetchImpl(url, {
-    method,
-    headers: {
-      Accept: 'application/vnd.github+json',
-      Authorization: `Bearer ${token}`,
-      'User-Agent': USER_AGENT,
-      'X-GitHub-Api-Version': '2022-11-28',
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' })
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)
-  })
-  if (!response.ok) {
-    let detail = ''
-    try {
-      const json = (await response.json()) as { message?: unknown }
-      if (typeof json.message === 'string') detail = `: ${json.message}`
-    } catch {
-      // The status says enough.
-    }
-    throw new GitHubApiError(
-      response.status,
-      `${method} ${new URL(url).pathname} returned ${response.status}${detail}`
-    )
-  }
-  return response
-}
-
 /** Comments that start with the marker, oldest first, following the Link header. */
 async function findMarked(
   fetchImpl: Fetch,
@@ -126,7 +70,7 @@ async function findMarked(
   let url: string | undefined = `${issuesUrl(target)}/${target.issueNumber}/comments?per_page=100`
   const marked: IssueComment[] = []
   for (let page = 0; url && page < MAX_PAGES; page++) {
-    const response = await request(fetchImpl, token, 'GET', url)
+    const response = await githubRequest(fetchImpl, token, 'GET', url)
     for (const comment of (await response.json()) as IssueComment[]) {
       // Ours start with the marker; a reply quoting one starts with `>` and is not ours.
       if (typeof comment.body === 'string' && comment.body.trimStart().startsWith(marker)) {
@@ -163,7 +107,7 @@ async function tokenLogin(
 ): Promise<string | undefined> {
   try {
     const url = graphqlUrl(target.apiUrl, env)
-    const response = await request(fetchImpl, token, 'POST', url, {
+    const response = await githubRequest(fetchImpl, token, 'POST', url, {
       query: 'query { viewer { login } }'
     })
     const answer = (await response.json()) as { data?: { viewer?: { login?: unknown } } }
@@ -243,7 +187,7 @@ export async function upsertComment(options: UpsertCommentOptions): Promise<Comm
     const [status, method, url] = existing
       ? (['updated', 'PATCH', `${issuesUrl(target)}/comments/${existing.id}`] as const)
       : (['created', 'POST', `${issuesUrl(target)}/${target.issueNumber}/comments`] as const)
-    const response = await request(fetchImpl, token, method, url, { body: options.body })
+    const response = await githubRequest(fetchImpl, token, method, url, { body: options.body })
     const comment = (await response.json()) as IssueComment
     core.info(`Pull-request comment ${status}: ${comment.html_url ?? where}`)
     return { status, url: comment.html_url }
