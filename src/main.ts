@@ -23,6 +23,8 @@ import {
   type RunReport
 } from './report/report.js'
 import { phase, phaseTimings } from './report/log.js'
+import { readEventPayload } from './report/base-report.js'
+import { buildProvenance, thisRun, type BuildProvenance } from './report/provenance.js'
 import { maskEnvironmentSecrets } from './secrets.js'
 import type { BuildResult, FunctionDeployResult } from './types.js'
 
@@ -156,6 +158,12 @@ function runUrl(env = process.env): string | undefined {
   return `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
 }
 
+/** What report.json records of where this build runs; undefined outside GitHub Actions. */
+async function buildProvenanceOf(env: NodeJS.ProcessEnv): Promise<BuildProvenance | undefined> {
+  const run = thisRun(env, await readEventPayload(env))
+  return run ? buildProvenance(run) : undefined
+}
+
 /** Job summary, then the sticky pull-request comment (pull-request events only). */
 async function publishReport(report: RunReport, inputs: Inputs): Promise<void> {
   report.timings = phaseTimings()
@@ -170,9 +178,16 @@ export async function run(): Promise<void> {
     if (inputs.githubToken) core.setSecret(inputs.githubToken)
     const epoch = sourceDateEpoch(process.env.SOURCE_DATE_EPOCH)
 
-    const prebuilt = inputs.packageDir
-      ? await phase('Load built packages', () => loadBuiltPackages(inputs.packageDir!))
+    const loaded = inputs.packageDir
+      ? await phase('Load built packages', () =>
+          loadBuiltPackages(inputs.packageDir!, { githubToken: inputs.githubToken })
+        )
       : undefined
+    if (loaded) {
+      const announce = loaded.trust.kind === 'not checked' ? core.warning : core.info
+      announce(`package-dir: ${loaded.trust.note}`)
+    }
+    const prebuilt = loaded?.build
 
     const clients = inputs.mode === 'deploy' ? createClients() : undefined
     // wait-timeout bounds every wait on Lambda: updates in progress and SnapStart versions.
@@ -186,7 +201,7 @@ export async function run(): Promise<void> {
 
     const build =
       prebuilt ??
-      (await phase(`Build ${plan.runtime.name} ${plan.architectures.join(' + ')}`, () =>
+      (await phase(`Build ${plan.runtime.name} ${plan.architectures.join(' + ')}`, async () =>
         buildPackages({
           runtime: plan.runtime,
           architectures: plan.architectures,
@@ -203,7 +218,8 @@ export async function run(): Promise<void> {
           useActionsCache: inputs.cache,
           allowLinuxWheels: inputs.allowLinuxWheels,
           outputDir: inputs.outputDir,
-          sourceDateEpoch: epoch
+          sourceDateEpoch: epoch,
+          provenance: await buildProvenanceOf(process.env)
         })
       ))
     if (prebuilt) checkPrebuilt(prebuilt, plan)
@@ -226,6 +242,7 @@ export async function run(): Promise<void> {
       base: base.report,
       baseBranch: base.baseBranch,
       baseCommit: base.commit,
+      ...(loaded ? { packageOrigin: loaded.trust } : {}),
       runUrl: runUrl()
     }
     const failures = checkGates(report)

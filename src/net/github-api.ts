@@ -67,3 +67,51 @@ export function nextPageUrl(link: string | null): string | undefined {
   }
   return undefined
 }
+
+/** What the deploy's provenance check needs of a pull request associated with a commit. */
+export interface PullRequestOfCommit {
+  number: number
+  mergedAt?: string
+  mergeCommitSha?: string
+  headSha?: string
+}
+
+/** A pull request as `GET /repos/{owner}/{repo}/commits/{sha}/pulls` lists it. */
+interface CommitPullRequest {
+  number?: unknown
+  merged_at?: unknown
+  merge_commit_sha?: unknown
+  head?: { sha?: unknown }
+}
+
+/**
+ * The pull requests GitHub associates with a commit of this repository (GITHUB_REPOSITORY):
+ * for a merge commit, the pull request it merged. Throws when the API does not answer.
+ */
+export async function pullRequestsOfCommit(
+  fetchImpl: Fetch,
+  token: string,
+  env: Env,
+  commit: string
+): Promise<PullRequestOfCommit[]> {
+  const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/')
+  const url =
+    `${apiUrlOf(env)}/repos/${encodeURIComponent(owner ?? '')}/${encodeURIComponent(repo ?? '')}` +
+    `/commits/${encodeURIComponent(commit)}/pulls?per_page=100`
+  const response = await githubRequest(fetchImpl, token, 'GET', url)
+  const listed = (await response.json()) as CommitPullRequest[]
+  if (!Array.isArray(listed)) throw new Error('the answer is not a list of pull requests')
+  const str = (value: unknown) => (typeof value === 'string' ? value : undefined)
+  return listed.flatMap((pr) =>
+    typeof pr.number === 'number'
+      ? [
+          {
+            number: pr.number,
+            ...(str(pr.merged_at) ? { mergedAt: str(pr.merged_at) } : {}),
+            ...(str(pr.merge_commit_sha) ? { mergeCommitSha: str(pr.merge_commit_sha) } : {}),
+            ...(str(pr.head?.sha) ? { headSha: str(pr.head?.sha) } : {})
+          }
+        ]
+      : []
+  )
+}

@@ -6,6 +6,7 @@ import { basename, dirname, join, relative } from 'node:path'
 import { REPORT_FILE } from '../constants.js'
 import { UserError, errorMessage } from '../errors.js'
 import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
+import type { BuildProvenance } from '../report/provenance.js'
 import type { ArchBuild, BuildResult, PackageFile } from '../types.js'
 import { assemblePackages } from './assemble/assemble.js'
 import { workspaceRootWarning } from './assemble/source-files.js'
@@ -38,6 +39,8 @@ export interface BuildRequest {
   sourceDateEpoch?: number
   /** Where resolved wheels are kept; defaults to the runner's tool cache. */
   storeRoot?: string
+  /** Where this build runs, recorded in report.json (GitHub Actions runs only). */
+  provenance?: BuildProvenance
 }
 
 /** Reads SOURCE_DATE_EPOCH the way reproducible-builds.org defines it. */
@@ -238,6 +241,7 @@ export async function buildPackages(request: BuildRequest): Promise<BuildResult>
       reason: dependencies.reason,
       localLibraries: dependencies.localLibraries
     },
+    ...(request.provenance ? { provenance: request.provenance } : {}),
     reportPath: join(request.outputDir, REPORT_FILE)
   }
   await writeFile(result.reportPath, JSON.stringify(portableReport(result), null, 2) + '\n')

@@ -6,6 +6,7 @@ import type { FunctionDeployResult, PruneResult } from '../types.js'
 import { compareReports, type ArchitectureChange, type SizeChange } from './compare.js'
 import { checkSizeGates, HANDLER_CODE, uploadMethod, type GateFailure } from './gate.js'
 import { unzippedTotal, zippedTotal, type ReportArchitecture } from './report-json.js'
+import { runLink } from './provenance.js'
 import type { RunReport } from './run-report.js'
 import {
   formatDelta,
@@ -458,6 +459,16 @@ function dependenciesLine(report: RunReport): string | undefined {
   return `Dependencies: ${dependencies.reason}.${libraries}`
 }
 
+/** With package-dir: where the packages were built and why they ship here (issue 18). */
+function originLine(report: RunReport): string | undefined {
+  const origin = report.packageOrigin
+  if (!origin) return undefined
+  const provenance = report.build.provenance
+  const link = provenance ? ` ([build run](${runLink(provenance)}))` : ''
+  const mark = origin.kind === 'not checked' ? '⚠️ ' : ''
+  return `${mark}Packages from ${code(INPUT.packageDir)}: ${origin.note}${link}`
+}
+
 /** The job summary: every part of the report. */
 export function renderSummary(report: RunReport): string {
   const { failures, changes } = findings(report)
@@ -469,6 +480,7 @@ export function renderSummary(report: RunReport): string {
     sizeTable(report, failures, changes, options),
     [
       limitsLine(report),
+      originLine(report),
       dependenciesLine(report),
       ...importCheckNotes(report),
       ...closureNotes(report)
