@@ -219,7 +219,8 @@ describe('deploy against moto', () => {
     expect(second).toMatchObject({ status: 'deployed', upload: 's3' })
     expect(s3Sent).toEqual(['HeadObject'])
     expect(again.lines).toContain(
-      `function orders: s3://artifacts/${key} is already there; not uploading`
+      `function orders: s3://artifacts/${key} is already there, its SHA-256 checksum the ` +
+        "package's; not uploading"
     )
     expect(await codeSha('orders')).toBe(big.codeSha256)
   })
@@ -392,6 +393,15 @@ describe('keep-versions and keep-layer-versions against moto', () => {
     return { result: results[0]!, layer }
   }
 
+  /** One run of a layer build (handler code and dependencies named by `tag`), keeping one of each. */
+  async function deployLayered(tag: string) {
+    return deployAndPrune(
+      { function: await handlerZip(`code ${tag}`), layer: await layerZip(tag) },
+      { ...baseOptions, packageType: 'layer', layerName: 'orders-deps' },
+      { keepVersions: 1, keepLayerVersions: 1 }
+    )
+  }
+
   it('four changed deploys with keep-versions 2 and another alias on version 1: 1, 3 and 4 remain', async () => {
     await moto.createFunction({ name: 'orders' })
     await shortTimeout('orders')
@@ -439,28 +449,10 @@ describe('keep-versions and keep-layer-versions against moto', () => {
     )
     await moto.createFunction({ name: 'orders', layers: [other.LayerVersionArn!] })
     await shortTimeout('orders')
-    const options: DeployOptions = {
-      ...baseOptions,
-      packageType: 'layer',
-      layerName: 'orders-deps'
-    }
-    const keep = { keepVersions: 1, keepLayerVersions: 1 }
-    await deployAndPrune(
-      { function: await handlerZip('c1'), layer: await layerZip('1') },
-      options,
-      keep
-    )
-    const second = await deployAndPrune(
-      { function: await handlerZip('c2'), layer: await layerZip('2') },
-      options,
-      keep
-    )
+    await deployLayered('1')
+    const second = await deployLayered('2')
     await new Promise((done) => setTimeout(done, 1_200))
-    const third = await deployAndPrune(
-      { function: await handlerZip('c3'), layer: await layerZip('3') },
-      options,
-      keep
-    )
+    const third = await deployLayered('3')
 
     const layerVersions = async (name: string) =>
       (
@@ -482,33 +474,16 @@ describe('keep-versions and keep-layer-versions against moto', () => {
       'arn:aws:lambda:us-east-1:123456789012:layer:orders-deps:3'
     ])
   })
+
   it('keep-layer-versions never deletes a layer version that a function outside this run uses', async () => {
     await moto.createFunction({ name: 'orders' })
     await shortTimeout('orders')
-    const options: DeployOptions = {
-      ...baseOptions,
-      packageType: 'layer',
-      layerName: 'orders-deps'
-    }
-    const keep = { keepVersions: 1, keepLayerVersions: 1 }
-    const first = await deployAndPrune(
-      { function: await handlerZip('d1'), layer: await layerZip('d1') },
-      options,
-      keep
-    )
+    const first = await deployLayered('d1')
     // Another function of the account shares the first dependency layer version.
     await moto.createFunction({ name: 'billing', layers: [first.result.layerVersionArn!] })
-    await deployAndPrune(
-      { function: await handlerZip('d2'), layer: await layerZip('d2') },
-      options,
-      keep
-    )
+    await deployLayered('d2')
     await new Promise((done) => setTimeout(done, 1_200))
-    const third = await deployAndPrune(
-      { function: await handlerZip('d3'), layer: await layerZip('d3') },
-      options,
-      keep
-    )
+    const third = await deployLayered('d3')
 
     const listed = await moto.lambda.send(
       new ListLayerVersionsCommand({ LayerName: 'orders-deps' })
