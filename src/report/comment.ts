@@ -57,7 +57,7 @@ interface IssueComment {
 }
 
 /** Who GITHUB_TOKEN writes as: assumed when the token's identity cannot be read. */
-export const GITHUB_TOKEN_LOGIN = 'github-actions[bot]'
+const GITHUB_TOKEN_LOGIN = 'github-actions[bot]'
 
 /** Comments that start with the marker, oldest first, following the Link header. */
 async function findMarked(
@@ -120,7 +120,7 @@ async function tokenLogin(
 }
 
 /** Written by `login`: the same login, and a bot's comment written by a bot. */
-export function isWrittenBy(comment: IssueComment, login: string): boolean {
+function isWrittenBy(comment: IssueComment, login: string): boolean {
   const author = comment.user?.login
   if (!author || author.toLowerCase() !== login.toLowerCase()) return false
   return !login.toLowerCase().endsWith('[bot]') || comment.user?.type === 'Bot'
@@ -136,17 +136,18 @@ async function findOwnComment(
 ): Promise<IssueComment | undefined> {
   const marked = await findMarked(fetchImpl, token, target, marker)
   if (marked.length === 0) return undefined
-  const login = await tokenLogin(fetchImpl, token, target, env)
-  if (!login) core.debug(`taking ${GITHUB_TOKEN_LOGIN}, the identity of GITHUB_TOKEN`)
-  const own = marked.find((comment) => isWrittenBy(comment, login ?? GITHUB_TOKEN_LOGIN))
-  const others = marked.filter((comment) => comment !== own)
+  const viewer = await tokenLogin(fetchImpl, token, target, env)
+  if (!viewer) core.debug(`taking ${GITHUB_TOKEN_LOGIN}, the identity of GITHUB_TOKEN`)
+  const login = viewer ?? GITHUB_TOKEN_LOGIN
+  const own = marked.filter((comment) => isWrittenBy(comment, login))
+  const others = marked.filter((comment) => !own.includes(comment))
   if (others.length > 0) {
     const authors = [...new Set(others.map((c) => c.user?.login ?? 'unknown'))].join(', ')
     core.info(
-      `Pull-request comment: ${others.length} comment(s) by ${authors} carry this report's marker but were not written by ${login ?? GITHUB_TOKEN_LOGIN}; left alone.`
+      `Pull-request comment: ${others.length} comment(s) by ${authors} carry this report's marker but were not written by ${login}; left alone.`
     )
   }
-  return own
+  return own[0]
 }
 
 export interface UpsertCommentOptions {

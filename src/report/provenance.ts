@@ -13,10 +13,8 @@
 //   moved since (the push's `before` is the base the build merged onto).
 import { INPUT } from '../constants.js'
 import { InputError } from '../errors.js'
-import type { PullRequestOfCommit } from '../net/github-api.js'
+import type { Env, PullRequestOfCommit } from '../net/github-api.js'
 import { isRecord } from './report-json.js'
-
-export type Env = Record<string, string | undefined>
 
 /** The pull request a `pull_request` run built, from its event payload. */
 export interface PullRequestBuilt {
