@@ -25,6 +25,7 @@ export const INPUT = {
   maxUnzippedSize: 'max-unzipped-size',
   s3Bucket: 's3-bucket',
   s3Prefix: 's3-prefix',
+  s3BucketOwner: 's3-bucket-owner',
   publish: 'publish',
   keepVersions: 'keep-versions',
   keepLayerVersions: 'keep-layer-versions',

@@ -58,6 +58,8 @@ export interface Inputs {
   maxSize?: number
   maxUnzippedSize: number
   s3Bucket?: string
+  /** The account that must own s3-bucket; unset: each function's own account. */
+  s3BucketOwner?: string
   s3Prefix: string
   publish: boolean
   /** Keep the N newest published versions of each function (and those in use); unset: all. */
@@ -92,6 +94,39 @@ export function splitList(value: string | undefined): string[] {
         .filter(Boolean)
     )
   ]
+}
+
+/**
+ * `exclude` globs: one a line, or comma separated, but a comma inside `{...}` or `[...]` belongs
+ * to the glob (`*.{md,txt}`), and `\\,` is a literal comma.
+ */
+export function splitGlobs(value: string | undefined): string[] {
+  if (!value) return []
+  const globs: string[] = []
+  for (const line of value.split(/\r?\n/)) {
+    let current = ''
+    let braces = 0
+    let inClass = false
+    for (let i = 0; i < line.length; i++) {
+      const char = line[i]!
+      if (char === '\\' && i + 1 < line.length) {
+        current += char + line[++i]!
+        continue
+      }
+      if (inClass) inClass = char !== ']'
+      else if (char === '[') inClass = true
+      else if (char === '{') braces++
+      else if (char === '}' && braces > 0) braces--
+      else if (char === ',' && braces === 0) {
+        globs.push(current)
+        current = ''
+        continue
+      }
+      current += char
+    }
+    globs.push(current)
+  }
+  return [...new Set(globs.map((glob) => glob.trim()).filter(Boolean))]
 }
 
 function oneOf<T extends string>(
@@ -209,6 +244,24 @@ function packageDir(value: string | undefined, mode: Mode): string | undefined {
     )
   }
   return existingDirectory(INPUT.packageDir, value, ' (the output-dir of an earlier mode: build)')
+}
+
+/** A 12-digit account ID, for a bucket the action writes to. */
+function s3BucketOwner(value: string | undefined, bucket: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  if (!/^\d{12}$/.test(value)) {
+    throw new InputError(
+      INPUT.s3BucketOwner,
+      `'${value}' is not an AWS account ID; give the 12 digits of the account that owns s3-bucket, e.g. 123456789012.`
+    )
+  }
+  if (bucket === undefined) {
+    throw new InputError(
+      INPUT.s3BucketOwner,
+      `names the owner of s3-bucket, and s3-bucket is not set; set s3-bucket, or remove ${INPUT.s3BucketOwner}.`
+    )
+  }
+  return value
 }
 
 /** A count of versions to keep: a whole number, 1 or more. */
@@ -544,7 +597,7 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     importEnv,
     packageType,
     layerName,
-    exclude: splitList(read(INPUT.exclude)),
+    exclude: splitGlobs(read(INPUT.exclude)),
     slim: parseBoolean(INPUT.slim, read(INPUT.slim), false),
     installer: oneOf(
       INPUT.installer,
@@ -566,6 +619,7 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
       BUCKET,
       'give an existing S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)'
     ),
+    s3BucketOwner: s3BucketOwner(read(INPUT.s3BucketOwner), read(INPUT.s3Bucket)),
     s3Prefix: read(INPUT.s3Prefix) ?? 'lambda-python-deploy/',
     publish,
     keepVersions,

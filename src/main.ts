@@ -32,6 +32,8 @@ import {
   deployModeEnvironment,
   type FunctionEnvironment
 } from './packaging/verify/import-environment.js'
+import { readEventPayload } from './report/base-report.js'
+import { buildProvenance, thisRun, type BuildProvenance } from './report/provenance.js'
 import { maskEnvironmentSecrets, maskVariableValues } from './secrets.js'
 import { functionNameOf, regionOf } from './deploy/function-config.js'
 import type { BuildResult, FunctionDeployResult } from './types.js'
@@ -169,6 +171,12 @@ function runUrl(env = process.env): string | undefined {
   return `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
 }
 
+/** What report.json records of where this build runs; undefined outside GitHub Actions. */
+async function buildProvenanceOf(env: NodeJS.ProcessEnv): Promise<BuildProvenance | undefined> {
+  const run = thisRun(env, await readEventPayload(env))
+  return run ? buildProvenance(run) : undefined
+}
+
 /** Job summary, then the sticky pull-request comment (pull-request events only). */
 async function publishReport(report: RunReport, inputs: Inputs): Promise<void> {
   report.timings = phaseTimings()
@@ -184,9 +192,16 @@ export async function run(): Promise<void> {
     maskVariableValues(Object.values(inputs.importEnv))
     const epoch = sourceDateEpoch(process.env.SOURCE_DATE_EPOCH)
 
-    const prebuilt = inputs.packageDir
-      ? await phase('Load built packages', () => loadBuiltPackages(inputs.packageDir!))
+    const loaded = inputs.packageDir
+      ? await phase('Load built packages', () =>
+          loadBuiltPackages(inputs.packageDir!, { githubToken: inputs.githubToken })
+        )
       : undefined
+    if (loaded) {
+      const announce = loaded.trust.kind === 'not checked' ? core.warning : core.info
+      announce(`package-dir: ${loaded.trust.note}`)
+    }
+    const prebuilt = loaded?.build
 
     const clients = inputs.mode === 'deploy' ? createClients() : undefined
     // wait-timeout bounds every wait on Lambda: updates in progress and SnapStart versions.
@@ -209,7 +224,7 @@ export async function run(): Promise<void> {
 
     const build =
       prebuilt ??
-      (await phase(`Build ${plan.runtime.name} ${plan.architectures.join(' + ')}`, () =>
+      (await phase(`Build ${plan.runtime.name} ${plan.architectures.join(' + ')}`, async () =>
         buildPackages({
           runtime: plan.runtime,
           architectures: plan.architectures,
@@ -227,14 +242,20 @@ export async function run(): Promise<void> {
           useActionsCache: inputs.cache,
           allowLinuxWheels: inputs.allowLinuxWheels,
           outputDir: inputs.outputDir,
-          sourceDateEpoch: epoch
+          sourceDateEpoch: epoch,
+          provenance: await buildProvenanceOf(process.env)
         })
       ))
     if (prebuilt) checkPrebuilt(prebuilt, plan)
     setBuildOutputs(build, plan.switchArchitecture ?? targets[0]?.architecture)
 
     const dependencyFile = build.dependencies?.file ?? inputs.requirements
-    const id = reportId({ source: inputs.source, requirements: dependencyFile })
+    const id = reportId({
+      source: inputs.source,
+      requirements: dependencyFile,
+      runtime: build.runtime,
+      architectures: build.architectures.map((arch) => arch.architecture)
+    })
     const base = await restoreBaseReport({ id })
     const report: RunReport = {
       mode: inputs.mode,
@@ -245,6 +266,7 @@ export async function run(): Promise<void> {
       base: base.report,
       baseBranch: base.baseBranch,
       baseCommit: base.commit,
+      ...(loaded ? { packageOrigin: loaded.trust } : {}),
       runUrl: runUrl()
     }
     const failures = checkGates(report)
@@ -270,6 +292,7 @@ export async function run(): Promise<void> {
               packageType: build.packageType,
               layerName: inputs.layerName,
               s3Bucket: inputs.s3Bucket,
+              s3BucketOwner: inputs.s3BucketOwner,
               s3Prefix: inputs.s3Prefix,
               publish: inputs.publish,
               alias: inputs.alias,

@@ -1,5 +1,6 @@
 // Typed results that pass between the pipeline's stages (build → verify → report → deploy).
 import type { Architecture } from './lambda-facts.js'
+import type { BuildProvenance } from './report/provenance.js'
 
 /** One zip the action wrote, as the `packages` output describes it. */
 export interface PackageFile {
@@ -82,6 +83,8 @@ export interface BuildResult {
   cacheHit: boolean
   /** Which file decided the dependencies, and why (absent in reports from before issue 9). */
   dependencies?: DependencySummary
+  /** Where it was built: repository, commit, ref, workflow run (GitHub Actions runs only). */
+  provenance?: BuildProvenance
   /** The JSON report written next to the packages (`<output-dir>/report.json`). */
   reportPath: string
 }

@@ -11,6 +11,7 @@ import { throwIfCancelled } from './cancel.js'
 import { deployContext } from './context.js'
 import type { DeployContext, DeployDeps } from './context.js'
 import {
+  accountOf,
   functionNameOf,
   readTarget,
   settledConfiguration,
@@ -45,6 +46,8 @@ export interface DeployOptions {
   packageType: 'zip' | 'layer'
   layerName?: string
   s3Bucket?: string
+  /** The account that must own s3-bucket; unset: the function's own account. */
+  s3BucketOwner?: string
   s3Prefix: string
   publish: boolean
   alias?: string
@@ -140,16 +143,22 @@ function archBuildFor(target: FunctionTarget, build: BuildResult, arch: Architec
   )
 }
 
-/** The package file as built, and how it will travel: `owner` is the folder of its S3 key. */
+/**
+ * The package file as built, and how it will travel: `owner` is the folder of its S3 key, and
+ * the bucket must belong to s3-bucket-owner, else to the function's account.
+ */
 async function planPackage(
   pkg: PackageFile,
   options: DeployOptions,
+  target: FunctionTarget,
   owner: string,
   label: string
 ): Promise<UploadPlan> {
   await checkPackageFile(pkg, label)
+  const expectedBucketOwner = options.s3BucketOwner ?? accountOf(target.functionArn)
   return planUpload(pkg.size, pkg.codeSha256, {
     ...(options.s3Bucket ? { s3Bucket: options.s3Bucket } : {}),
+    ...(expectedBucketOwner ? { expectedBucketOwner } : {}),
     s3Prefix: options.s3Prefix,
     owner,
     label
@@ -178,6 +187,7 @@ async function planFunction(
   const codeUpload = await planPackage(
     code,
     options,
+    target,
     functionNameOf(target.functionArn),
     `function ${name}`
   )
@@ -193,7 +203,7 @@ async function planFunction(
     }
     const layerName = layerNameOf(options.layerName)
     checkLayerRoom(name, target.layers, options.layerName)
-    const upload = await planPackage(pkg, options, layerName, `layer ${layerName}`)
+    const upload = await planPackage(pkg, options, target, layerName, `layer ${layerName}`)
     plan.layer = { name: options.layerName, pkg, upload }
   }
   return plan

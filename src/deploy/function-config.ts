@@ -27,6 +27,12 @@ export interface FunctionTarget {
   environment?: Record<string, string>
 }
 
+/** `arn:aws:lambda:<region>:<account>:function:<name>` → the account; undefined for a name. */
+export function accountOf(functionArn: string): string | undefined {
+  const account = functionArn.split(':')[4]
+  return account !== undefined && /^\d{12}$/.test(account) ? account : undefined
+}
+
 /** `arn:aws:lambda:eu-west-1:123456789012:function:orders` → `orders`. */
 export function functionNameOf(functionArn: string): string {
   const marker = ':function:'

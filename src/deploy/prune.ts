@@ -15,7 +15,11 @@
 //   UpdateAlias);
 // - aliases (with the versions of their routing configuration) are read last, right before the
 //   deletions, and Lambda itself refuses to delete a version an alias points to;
-// - provisioned concurrency and event source mappings naming a version keep it.
+// - provisioned concurrency and event source mappings naming a version keep it;
+// - a layer version that any function version in the account and region has attached is kept,
+//   the functions outside this run included (ListFunctions with FunctionVersion ALL, read right
+//   before the deletions): Lambda would let it go, and then a rollback to that function version
+//   or any configuration update of a function holding it fails.
 // A failed listing skips pruning and a failed deletion is a warning: never a failed deploy.
 // Deleting is idempotent (a version already gone counts as deleted), so a re-run after a kill
 // finishes the work.
@@ -26,6 +30,7 @@ import {
   ListEventSourceMappingsCommand,
   paginateListAliases,
   paginateListEventSourceMappings,
+  paginateListFunctions,
   paginateListLayerVersions,
   paginateListProvisionedConcurrencyConfigs,
   paginateListVersionsByFunction
@@ -267,6 +272,43 @@ async function readAliases(
   }
 }
 
+/** The versions of `layerArn` among a function's `Layers`, used by `user`. */
+function addLayerUses(
+  uses: Map<number, string[]>,
+  layerArn: string,
+  layers: { Arn?: string }[] | undefined,
+  user: string
+): void {
+  for (const layer of layers ?? []) {
+    if (!layer.Arn || layerArnOf(layer.Arn) !== layerArn) continue
+    addUse(uses, Number(layer.Arn.slice(layer.Arn.lastIndexOf(':') + 1)), `attached to ${user}`)
+  }
+}
+
+/**
+ * Versions of `layerArn` that any function version of the account and region has attached
+ * (every page; a listing that fails throws, and nothing is deleted).
+ */
+async function readLayerUsers(
+  ctx: DeployContext,
+  layerArn: string,
+  label: string,
+  uses: Map<number, string[]>
+): Promise<void> {
+  const pages = await listAll(
+    'lambda:ListFunctions',
+    `the functions that may use ${label}`,
+    paginateListFunctions({ client: ctx.lambda }, { FunctionVersion: 'ALL' })
+  )
+  for (const config of pages.flatMap((page) => page.Functions ?? [])) {
+    const user =
+      config.Version === '$LATEST' || config.Version === undefined
+        ? config.FunctionName
+        : `${config.FunctionName}:${config.Version}`
+    addLayerUses(uses, layerArn, config.Layers, user ?? 'a function')
+  }
+}
+
 function keptList(plan: PrunePlan): KeptVersion[] {
   return plan.kept.map((k) => ({ version: String(k.version), reasons: k.reasons }))
 }
@@ -455,16 +497,9 @@ export async function pruneLayerVersions(
         ctx.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionId }))
       )
       timeoutMs = Math.max(timeoutMs, (config.Timeout ?? 900) * 1000)
-      for (const layer of config.Layers ?? []) {
-        if (layer.Arn && layerArnOf(layer.Arn) === layerArn) {
-          addUse(
-            uses,
-            Number(layer.Arn.slice(layer.Arn.lastIndexOf(':') + 1)),
-            `attached to ${functionId}`
-          )
-        }
-      }
+      addLayerUses(uses, layerArn, config.Layers, functionId)
     }
+    await readLayerUsers(ctx, layerArn, label, uses)
     plan = planPrune({
       versions,
       own,

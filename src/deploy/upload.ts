@@ -1,6 +1,10 @@
 // Gets a zip to Lambda: in the request (ZipFile) up to the direct-upload limit, above it through
 // S3 with a multipart upload streamed from disk. S3 keys are content-addressed, so an object
-// that is already there is never uploaded again; buckets are never created.
+// that is already there is not uploaded again, but only when S3's own SHA-256 checksum of it is
+// the package's: anyone who can write the prefix could have put other bytes of the same size
+// there (issue 18). Every S3 request names the account that must own the bucket
+// (ExpectedBucketOwner), so a bucket deleted and re-created elsewhere is never written to nor
+// read from. Buckets are never created.
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
@@ -11,8 +15,9 @@ import {
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { awsErrorName, awsFailure, httpStatus, isNotFound } from '../aws/aws-error.js'
+import { INPUT } from '../constants.js'
 import { UserError, errorMessage } from '../errors.js'
-import { codeSha256OfFile } from '../file-digest.js'
+import { s3Sha256OfFile, type S3Sha256 } from '../file-digest.js'
 import { LIMITS } from '../lambda-facts.js'
 import { formatBytes } from '../report/sizes.js'
 import { uploadMethod } from '../report/gate.js'
@@ -22,11 +27,14 @@ import type { DeployContext } from './context.js'
 /** What UpdateFunctionCode and PublishLayerVersion's Content take. */
 export type CodeSource = { ZipFile: Uint8Array } | { S3Bucket: string; S3Key: string }
 
-export type UploadPlan = { method: 'direct' } | { method: 's3'; bucket: string; key: string }
+export type UploadPlan =
+  { method: 'direct' } | { method: 's3'; bucket: string; key: string; expectedBucketOwner?: string }
 
 export interface UploadWhere {
   s3Bucket?: string
   s3Prefix: string
+  /** The account that must own the bucket: `s3-bucket-owner`, else the function's. */
+  expectedBucketOwner?: string
   /** Function or layer name: the folder of the key. */
   owner: string
   /** `function orders`, `layer orders-deps`: names the package in messages. */
@@ -70,8 +78,28 @@ export function planUpload(size: number, codeSha256: string, where: UploadWhere)
   return {
     method: 's3',
     bucket: where.s3Bucket,
-    key: s3KeyFor(where.s3Prefix, where.owner, codeSha256)
+    key: s3KeyFor(where.s3Prefix, where.owner, codeSha256),
+    ...(where.expectedBucketOwner ? { expectedBucketOwner: where.expectedBucketOwner } : {})
   }
+}
+
+type S3Plan = Extract<UploadPlan, { method: 's3' }>
+
+/** The fields every S3 request of one upload carries. */
+function s3Target(plan: S3Plan): { Bucket: string; Key: string; ExpectedBucketOwner?: string } {
+  return {
+    Bucket: plan.bucket,
+    Key: plan.key,
+    ...(plan.expectedBucketOwner ? { ExpectedBucketOwner: plan.expectedBucketOwner } : {})
+  }
+}
+
+/** What a denied S3 request may also mean when ExpectedBucketOwner was sent. */
+function ownerHint(plan: S3Plan): string {
+  return plan.expectedBucketOwner
+    ? ` S3 also answers 403 when the bucket is not owned by account ${plan.expectedBucketOwner}: ` +
+        `if it belongs to another account, set ${INPUT.s3BucketOwner} to that account's ID.`
+    : ''
 }
 
 /** A missing package file, or one whose size changed since the build, fails before any request. */
@@ -101,28 +129,55 @@ function checkSha(pkg: PackageFile, actual: string, label: string): void {
   }
 }
 
-/** True when the content-addressed object is there already, with the package's size. */
-async function objectExists(
+/**
+ * Whether S3's SHA-256 checksum of an object is the package's: the whole file's for one
+ * PutObject, the composite of our parts for a multipart upload. S3 writes `<value>-<parts>` for
+ * a composite checksum (moto leaves the part count out).
+ */
+export function checksumMatches(recorded: string, expected: S3Sha256): boolean {
+  const [value, parts] = recorded.split('-')
+  if (parts === undefined && value === expected.whole) return true
+  const [composite, compositeParts] = expected.composite.split('-')
+  return value === composite && (parts === undefined || parts === compositeParts)
+}
+
+/**
+ * Undefined when the content-addressed object holds the package, else why it must be uploaded
+ * (again). An object of another size or checksum, or with no SHA-256 checksum (uploaded by
+ * someone else, or by a version of this action before issue 18), is overwritten.
+ */
+async function whyUpload(
   ctx: DeployContext,
-  bucket: string,
-  key: string,
-  size: number
-): Promise<boolean> {
+  plan: S3Plan,
+  size: number,
+  expected: S3Sha256
+): Promise<string | undefined> {
+  const where = `s3://${plan.bucket}/${plan.key}`
   try {
-    const head = await ctx.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
-    return head.ContentLength === size
+    const head = await ctx.s3.send(
+      new HeadObjectCommand({ ...s3Target(plan), ChecksumMode: 'ENABLED' })
+    )
+    if (head.ContentLength !== size) {
+      return `${where} is there, ${head.ContentLength ?? '?'} bytes instead of ${size}; uploading it again`
+    }
+    if (!head.ChecksumSHA256) {
+      return `${where} is there with no SHA-256 checksum to prove its bytes; uploading it again`
+    }
+    if (!checksumMatches(head.ChecksumSHA256, expected)) {
+      return `${where} is there with the package's size but not its bytes (SHA-256 ${head.ChecksumSHA256}); uploading it again`
+    }
+    return undefined
   } catch (error) {
-    if (isNotFound(error)) return false
+    if (isNotFound(error)) return `uploading to ${where}`
     // Without s3:ListBucket, S3 answers 403 for a missing key: upload, and let PutObject say
     // whether writing is allowed.
     if (httpStatus(error) === 403) {
-      ctx.log.info(
-        `s3://${bucket}/${key}: HeadObject was denied (grant s3:ListBucket and s3:GetObject ` +
-          'to skip uploads of unchanged packages); uploading'
+      return (
+        `${where}: HeadObject was denied (grant s3:ListBucket and s3:GetObject ` +
+        'to skip uploads of unchanged packages); uploading'
       )
-      return false
     }
-    throw awsFailure(error, 's3:GetObject', `s3://${bucket}/${key}`)
+    throw awsFailure(error, 's3:GetObject', where)
   }
 }
 
@@ -135,14 +190,18 @@ async function objectExists(
  */
 async function abortUnfinishedUploads(
   ctx: DeployContext,
-  bucket: string,
-  key: string,
+  plan: S3Plan,
   label: string
 ): Promise<void> {
+  const { bucket, key } = plan
   let uploadIds: string[]
   try {
     const answer = await ctx.s3.send(
-      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key })
+      new ListMultipartUploadsCommand({
+        Bucket: bucket,
+        Prefix: key,
+        ...(plan.expectedBucketOwner ? { ExpectedBucketOwner: plan.expectedBucketOwner } : {})
+      })
     )
     uploadIds = (answer.Uploads ?? []).flatMap((u) =>
       u.Key === key && u.UploadId ? [u.UploadId] : []
@@ -163,9 +222,7 @@ async function abortUnfinishedUploads(
   }
   for (const uploadId of uploadIds) {
     try {
-      await ctx.s3.send(
-        new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })
-      )
+      await ctx.s3.send(new AbortMultipartUploadCommand({ ...s3Target(plan), UploadId: uploadId }))
       ctx.log.info(
         `${label}: aborted an unfinished upload to s3://${bucket}/${key} that an earlier run left`
       )
@@ -183,19 +240,21 @@ async function uploadToS3(
   ctx: DeployContext,
   path: string,
   size: number,
-  bucket: string,
-  key: string,
+  plan: S3Plan,
   label: string
 ): Promise<void> {
+  const { bucket, key } = plan
   const body = createReadStream(path)
   const upload = new Upload({
     client: ctx.s3,
     params: {
-      Bucket: bucket,
-      Key: key,
+      ...s3Target(plan),
       Body: body,
       ContentLength: size,
-      ContentType: 'application/zip'
+      ContentType: 'application/zip',
+      // S3 checks each part against it and records the object's checksum: the next deploy of
+      // the same package proves the object's bytes by it (whyUpload).
+      ChecksumAlgorithm: 'SHA256'
     },
     partSize: MULTIPART.partSize,
     queueSize: MULTIPART.queueSize,
@@ -217,7 +276,9 @@ async function uploadToS3(
   try {
     await upload.done()
   } catch (error) {
-    throw awsFailure(error, 's3:PutObject', `s3://${bucket}/${key}`)
+    const failure = awsFailure(error, 's3:PutObject', `s3://${bucket}/${key}`)
+    if (httpStatus(error) === 403) failure.message += ownerHint(plan)
+    throw failure
   } finally {
     body.destroy()
   }
@@ -235,13 +296,19 @@ export async function stageCode(
     checkSha(pkg, createHash('sha256').update(zip).digest('base64'), label)
     return { ZipFile: zip }
   }
-  checkSha(pkg, await codeSha256OfFile(pkg.path), label)
-  if (await objectExists(ctx, plan.bucket, plan.key, pkg.size)) {
-    ctx.log.info(`${label}: s3://${plan.bucket}/${plan.key} is already there; not uploading`)
+  const checksums = await s3Sha256OfFile(pkg.path, MULTIPART.partSize)
+  checkSha(pkg, checksums.whole, label)
+  const why = await whyUpload(ctx, plan, pkg.size, checksums)
+  if (why === undefined) {
+    ctx.log.info(
+      `${label}: s3://${plan.bucket}/${plan.key} is already there, its SHA-256 checksum the ` +
+        "package's; not uploading"
+    )
   } else {
-    await abortUnfinishedUploads(ctx, plan.bucket, plan.key, label)
+    ctx.log.info(`${label}: ${why}`)
+    await abortUnfinishedUploads(ctx, plan, label)
     ctx.log.info(`${label}: uploading ${bytesAndMib(pkg.size)} to s3://${plan.bucket}/${plan.key}`)
-    await uploadToS3(ctx, pkg.path, pkg.size, plan.bucket, plan.key, label)
+    await uploadToS3(ctx, pkg.path, pkg.size, plan, label)
   }
   return { S3Bucket: plan.bucket, S3Key: plan.key }
 }

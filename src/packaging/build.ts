@@ -6,8 +6,10 @@ import { basename, dirname, join, relative } from 'node:path'
 import { REPORT_FILE } from '../constants.js'
 import { UserError, errorMessage } from '../errors.js'
 import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
+import type { BuildProvenance } from '../report/provenance.js'
 import type { ArchBuild, BuildResult, ImportCheck, PackageFile } from '../types.js'
 import { assemblePackages } from './assemble/assemble.js'
+import { workspaceRootWarning } from './assemble/source-files.js'
 import { closureSummaryLine } from './verify/closure.js'
 import { IMPORT_CHECK_OFF, runImportCheck, type ImportCheckResult } from './verify/import-check.js'
 import type { FunctionEnvironment } from './verify/import-environment.js'
@@ -48,6 +50,8 @@ export interface BuildRequest {
   sourceDateEpoch?: number
   /** Where resolved wheels are kept; defaults to the runner's tool cache. */
   storeRoot?: string
+  /** Where this build runs, recorded in report.json (GitHub Actions runs only). */
+  provenance?: BuildProvenance
 }
 
 /** Reads SOURCE_DATE_EPOCH the way reproducible-builds.org defines it. */
@@ -108,11 +112,21 @@ function logImportCheck(architecture: Architecture, check: ImportCheck): void {
   }
 }
 
+/** The credentials the default excludes left out: one warning for all architectures. */
+function credentialsWarning(credentials: string[]): string {
+  return (
+    `Left out of the package as credentials: ${credentials.join(', ')}. Credential files never ` +
+    'ship; an earlier step (or the repository) put them under source. Load secrets at run ' +
+    'time (Secrets Manager, Parameter Store), and keep such files out of source.'
+  )
+}
+
 async function buildArchitecture(
   request: BuildRequest,
   dependencies: PreparedDependencies,
   architecture: Architecture,
-  elfCache: ElfParseCache
+  elfCache: ElfParseCache,
+  warnOnce: (message: string) => void
 ): Promise<ArchBuild> {
   const timings: Record<string, number> = {}
   const resolved = await timed(timings, 'resolve', () =>
@@ -144,6 +158,7 @@ async function buildArchitecture(
   if (assembled.excludedByDefault.length > 0) {
     core.info(`${architecture}: left out by default: ${assembled.excludedByDefault.join(', ')}`)
   }
+  if (assembled.credentials.length > 0) warnOnce(credentialsWarning(assembled.credentials))
   const packages = {
     function: assembled.function,
     ...(assembled.layer ? { layer: assembled.layer } : {})
@@ -243,6 +258,13 @@ function portableReport(result: BuildResult): BuildResult {
 
 export async function buildPackages(request: BuildRequest): Promise<BuildResult> {
   await mkdir(request.outputDir, { recursive: true })
+  const rootWarning = await workspaceRootWarning(request.source, process.env.GITHUB_WORKSPACE)
+  if (rootWarning) core.warning(rootWarning)
+  const warned = new Set<string>()
+  const warnOnce = (message: string): void => {
+    if (!warned.has(message)) core.warning(message)
+    warned.add(message)
+  }
   const elfCache = await ElfParseCache.load(elfParseCacheFile(storeRoot(request)))
   // Once for every architecture: an export and the local wheels are the same for each.
   const dependencies = await prepareDependencies({
@@ -259,7 +281,7 @@ export async function buildPackages(request: BuildRequest): Promise<BuildResult>
   // and each distinct failure is reported.
   const settled = await Promise.allSettled(
     request.architectures.map((architecture) =>
-      buildArchitecture(request, dependencies, architecture, elfCache)
+      buildArchitecture(request, dependencies, architecture, elfCache, warnOnce)
     )
   )
   await elfCache.save()
@@ -282,6 +304,7 @@ export async function buildPackages(request: BuildRequest): Promise<BuildResult>
       reason: dependencies.reason,
       localLibraries: dependencies.localLibraries
     },
+    ...(request.provenance ? { provenance: request.provenance } : {}),
     reportPath: join(request.outputDir, REPORT_FILE)
   }
   await writeFile(result.reportPath, JSON.stringify(portableReport(result), null, 2) + '\n')

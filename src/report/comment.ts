@@ -1,9 +1,14 @@
 // The sticky pull-request comment: found again by its hidden marker, edited in place, created
 // once. Best effort: a token that cannot write (forks, read-only) gives a notice, any other
 // problem a warning; the step never fails here. The token only ever goes in a header.
+//
+// Anyone can post a comment that starts with the marker; only a comment written by the token's
+// own identity is ever edited (issue 18). That identity comes from GraphQL's `viewer`, which
+// answers installation tokens (GITHUB_TOKEN: `github-actions[bot]`; a GitHub App's:
+// `<slug>[bot]`) and personal tokens alike, where REST `GET /user` refuses installation tokens.
 import * as core from '@actions/core'
-import { USER_AGENT } from '../constants.js'
 import { errorMessage } from '../errors.js'
+import { GitHubApiError, apiUrlOf, githubRequest, nextPageUrl } from '../net/github-api.js'
 import { fetchThrough, proxyAgents, type Fetch } from '../net/proxy-agent.js'
 import { isPullRequestEvent, readEventPayload, type Env } from './base-report.js'
 import { isRecord } from './report-json.js'
@@ -25,7 +30,6 @@ export interface CommentResult {
 
 /** Enough pages for 5,000 comments; a runaway Link chain stops here. */
 const MAX_PAGES = 50
-const REQUEST_TIMEOUT_MS = 30_000
 
 /** The pull request this run comments on, or undefined when it is not a pull-request event. */
 function commentTarget(
@@ -37,8 +41,7 @@ function commentTarget(
   const number = pullRequest?.number ?? event?.number
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/')
   if (typeof number !== 'number' || !owner || !repo) return undefined
-  const apiUrl = (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '')
-  return { apiUrl, owner, repo, issueNumber: number }
+  return { apiUrl: apiUrlOf(env), owner, repo, issueNumber: number }
 }
 
 /** `<api>/repos/<owner>/<repo>/issues`: comments are listed under an issue, edited under this. */
@@ -46,90 +49,105 @@ function issuesUrl(target: CommentTarget): string {
   return `${target.apiUrl}/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.repo)}/issues`
 }
 
-/** The `rel="next"` URL of a Link header. */
-function nextPageUrl(link: string | null): string | undefined {
-  if (!link) return undefined
-  for (const part of link.split(',')) {
-    const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part)
-    if (match) return match[1]
-  }
-  return undefined
-}
-
-class GitHubApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string
-  ) {
-    super(message)
-  }
-}
-
 interface IssueComment {
   id: number
   body?: string
   html_url?: string
-  user?: { type?: string }
+  user?: { login?: string; type?: string }
 }
 
-async function request(
-  fetchImpl: Fetch,
-  token: string,
-  method: string,
-  url: string,
-  body?: unknown
-): Promise<Response> {
-  const response = await fetchImpl(url, {
-    method,
-    headers: {
-      Accept: 'application/vnd.github+json',
-      Authorization: `Bearer ${token}`,
-      'User-Agent': USER_AGENT,
-      'X-GitHub-Api-Version': '2022-11-28',
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' })
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)
-  })
-  if (!response.ok) {
-    let detail = ''
-    try {
-      const json = (await response.json()) as { message?: unknown }
-      if (typeof json.message === 'string') detail = `: ${json.message}`
-    } catch {
-      // The status says enough.
-    }
-    throw new GitHubApiError(
-      response.status,
-      `${method} ${new URL(url).pathname} returned ${response.status}${detail}`
-    )
-  }
-  return response
-}
+/** Who GITHUB_TOKEN writes as: assumed when the token's identity cannot be read. */
+const GITHUB_TOKEN_LOGIN = 'github-actions[bot]'
 
-/** Every comment on the pull request, following the Link header, until the marker is found. */
-async function findComment(
+/** Comments that start with the marker, oldest first, following the Link header. */
+async function findMarked(
   fetchImpl: Fetch,
   token: string,
   target: CommentTarget,
   marker: string
-): Promise<IssueComment | undefined> {
+): Promise<IssueComment[]> {
   const origin = new URL(target.apiUrl).origin
   let url: string | undefined = `${issuesUrl(target)}/${target.issueNumber}/comments?per_page=100`
-  let firstMatch: IssueComment | undefined
+  const marked: IssueComment[] = []
   for (let page = 0; url && page < MAX_PAGES; page++) {
-    const response = await request(fetchImpl, token, 'GET', url)
+    const response = await githubRequest(fetchImpl, token, 'GET', url)
     for (const comment of (await response.json()) as IssueComment[]) {
       // Ours start with the marker; a reply quoting one starts with `>` and is not ours.
-      if (typeof comment.body !== 'string' || !comment.body.trimStart().startsWith(marker)) continue
-      if (comment.user?.type === 'Bot') return comment
-      firstMatch ??= comment
+      if (typeof comment.body === 'string' && comment.body.trimStart().startsWith(marker)) {
+        marked.push(comment)
+      }
     }
     url = nextPageUrl(response.headers.get('link'))
     // The token goes to the API's own host only.
     if (url && new URL(url).origin !== origin) url = undefined
   }
-  return firstMatch
+  return marked
+}
+
+/** GraphQL's address: GITHUB_GRAPHQL_URL on the API's host, else beside the REST API. */
+export function graphqlUrl(apiUrl: string, env: Env): string {
+  const configured = env.GITHUB_GRAPHQL_URL
+  if (configured) {
+    try {
+      if (new URL(configured).origin === new URL(apiUrl).origin) return configured
+    } catch {
+      // Not a URL: derive it.
+    }
+  }
+  // api.github.com/graphql; GitHub Enterprise Server: <host>/api/v3 → <host>/api/graphql.
+  return `${apiUrl.replace(/\/v3$/, '')}/graphql`
+}
+
+/** The login the token writes comments as, or undefined when GitHub does not say. */
+async function tokenLogin(
+  fetchImpl: Fetch,
+  token: string,
+  target: CommentTarget,
+  env: Env
+): Promise<string | undefined> {
+  try {
+    const url = graphqlUrl(target.apiUrl, env)
+    const response = await githubRequest(fetchImpl, token, 'POST', url, {
+      query: 'query { viewer { login } }'
+    })
+    const answer = (await response.json()) as { data?: { viewer?: { login?: unknown } } }
+    const login = answer.data?.viewer?.login
+    return typeof login === 'string' && login !== '' ? login : undefined
+  } catch (error) {
+    core.debug(`the token's identity was not read: ${errorMessage(error)}`)
+    return undefined
+  }
+}
+
+/** Written by `login`: the same login, and a bot's comment written by a bot. */
+function isWrittenBy(comment: IssueComment, login: string): boolean {
+  const author = comment.user?.login
+  if (!author || author.toLowerCase() !== login.toLowerCase()) return false
+  return !login.toLowerCase().endsWith('[bot]') || comment.user?.type === 'Bot'
+}
+
+/** Our comment: the oldest marked one the token's identity wrote. Others are never edited. */
+async function findOwnComment(
+  fetchImpl: Fetch,
+  token: string,
+  target: CommentTarget,
+  marker: string,
+  env: Env
+): Promise<IssueComment | undefined> {
+  const marked = await findMarked(fetchImpl, token, target, marker)
+  if (marked.length === 0) return undefined
+  const viewer = await tokenLogin(fetchImpl, token, target, env)
+  if (!viewer) core.debug(`taking ${GITHUB_TOKEN_LOGIN}, the identity of GITHUB_TOKEN`)
+  const login = viewer ?? GITHUB_TOKEN_LOGIN
+  const own = marked.filter((comment) => isWrittenBy(comment, login))
+  const others = marked.filter((comment) => !own.includes(comment))
+  if (others.length > 0) {
+    const authors = [...new Set(others.map((c) => c.user?.login ?? 'unknown'))].join(', ')
+    core.info(
+      `Pull-request comment: ${others.length} comment(s) by ${authors} carry this report's marker but were not written by ${login}; left alone.`
+    )
+  }
+  return own[0]
 }
 
 export interface UpsertCommentOptions {
@@ -162,7 +180,7 @@ export async function upsertComment(options: UpsertCommentOptions): Promise<Comm
   core.setSecret(token)
   const where = `${target.owner}/${target.repo}#${target.issueNumber}`
   try {
-    const existing = await findComment(fetchImpl, token, target, options.marker)
+    const existing = await findOwnComment(fetchImpl, token, target, options.marker, env)
     if (existing?.body === options.body) {
       core.info(`Pull-request comment on ${where} is up to date.`)
       return { status: 'unchanged', url: existing.html_url }
@@ -170,7 +188,7 @@ export async function upsertComment(options: UpsertCommentOptions): Promise<Comm
     const [status, method, url] = existing
       ? (['updated', 'PATCH', `${issuesUrl(target)}/comments/${existing.id}`] as const)
       : (['created', 'POST', `${issuesUrl(target)}/${target.issueNumber}/comments`] as const)
-    const response = await request(fetchImpl, token, method, url, { body: options.body })
+    const response = await githubRequest(fetchImpl, token, method, url, { body: options.body })
     const comment = (await response.json()) as IssueComment
     core.info(`Pull-request comment ${status}: ${comment.html_url ?? where}`)
     return { status, url: comment.html_url }

@@ -23,18 +23,21 @@ function normalisedPath(path: string, workspace: string | undefined): string {
 }
 
 /**
- * A short id for one function set: in the comment's hidden marker and the base report's cache
- * key. It hashes where the code lives (source and requirements, relative to the workspace), not
- * the function names, so that a pull request's `mode: build` gate and the default branch's
- * deploy of the same code share it.
+ * A short id for one build: in the comment's hidden marker and the base report's cache key. It
+ * hashes where the code lives (source and requirements, relative to the workspace), the runtime
+ * and the architectures, not the function names: a pull request's `mode: build` gate and the
+ * default branch's deploy of the same build share it, while matrix jobs that build one source
+ * for several runtimes or architectures each keep their own comment and base report.
  */
 export function reportId(
-  parts: { source: string; requirements?: string },
+  parts: { source: string; requirements?: string; runtime: string; architectures: string[] },
   workspace = process.env.GITHUB_WORKSPACE
 ): string {
   const text = [
     normalisedPath(parts.source, workspace),
-    parts.requirements ? normalisedPath(parts.requirements, workspace) : ''
+    parts.requirements ? normalisedPath(parts.requirements, workspace) : '',
+    parts.runtime,
+    [...new Set(parts.architectures)].sort().join(',')
   ].join('\n')
   return createHash('sha256').update(text).digest('hex').slice(0, 12)
 }

@@ -1,6 +1,7 @@
 // Everything the report shows about one run, gathered by main.ts for the pure renderers.
 import type { FunctionDeployResult, PruneResult } from '../types.js'
 import type { SizeLimits } from './gate.js'
+import type { TrustVerdict } from './provenance.js'
 import type { BuildReportJson } from './report-json.js'
 
 export interface RunReport {
@@ -23,6 +24,8 @@ export interface RunReport {
   layerPrune?: PruneResult
   /** Whole-run phase durations in ms (log.ts `phaseTimings()`), in the order they ran. */
   timings?: Record<string, number>
+  /** With package-dir: where the packages were built, and why that fits this run. */
+  packageOrigin?: TrustVerdict
   /** Link to this run, for the pull-request comment. */
   runUrl?: string
 }

@@ -8,6 +8,7 @@ import { compareReports, type ArchitectureChange, type SizeChange } from './comp
 import { checkSizeGates, HANDLER_CODE, uploadMethod, type GateFailure } from './gate.js'
 import { unzippedTotal, zippedTotal, type ReportArchitecture } from './report-json.js'
 import { code, markdownTable, type Align } from './markdown.js'
+import { runLink } from './provenance.js'
 import type { RunReport } from './run-report.js'
 import { trafficSection } from './traffic-summary.js'
 import {
@@ -464,6 +465,16 @@ function dependenciesLine(report: RunReport): string | undefined {
   return `Dependencies: ${dependencies.reason}.${libraries}`
 }
 
+/** With package-dir: where the packages were built and why they ship here (issue 18). */
+function originLine(report: RunReport): string | undefined {
+  const origin = report.packageOrigin
+  if (!origin) return undefined
+  const provenance = report.build.provenance
+  const link = provenance ? ` ([build run](${runLink(provenance)}))` : ''
+  const mark = origin.kind === 'not checked' ? '⚠️ ' : ''
+  return `${mark}Packages from ${code(INPUT.packageDir)}: ${origin.note}${link}`
+}
+
 /** The job summary: every part of the report. */
 export function renderSummary(report: RunReport): string {
   const { failures, changes } = findings(report)
@@ -473,7 +484,7 @@ export function renderSummary(report: RunReport): string {
     subtitle(report),
     gateSection(failures),
     sizeTable(report, failures, changes, options),
-    [limitsLine(report), dependenciesLine(report), ...closureNotes(report)]
+    [limitsLine(report), originLine(report), dependenciesLine(report), ...closureNotes(report)]
       .filter((line) => line !== undefined)
       .join('\n\n'),
     importCheckSection(report),

@@ -164,7 +164,9 @@ export async function writePrebuilt(
     { 'app.py': HANDLER_SOURCE },
     options.randomBytes ? { randomBytes: options.randomBytes } : {}
   )
-  writeFileSync(join(packageDir, 'report.json'), JSON.stringify(buildOf([{ function: pkg }])))
+  // As mode: build writes it: the zip's path relative to the report.
+  const report = buildOf([{ function: { ...pkg, path: 'function.zip' } }])
+  writeFileSync(join(packageDir, 'report.json'), JSON.stringify(report))
   return { packageDir, zipPath: pkg.path, functionSha: pkg.codeSha256, functionSize: pkg.size }
 }
 

@@ -1,4 +1,5 @@
-// The sticky comment against a fake GitHub REST API on 127.0.0.1: created once, then edited.
+// The sticky comment against a fake GitHub API on 127.0.0.1 (REST issue comments, and GraphQL's
+// `viewer` for the token's identity): created once, then edited; only ever its own.
 import * as core from '@actions/core'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -6,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { upsertComment } from '../../src/report/comment.js'
+import { graphqlUrl, upsertComment } from '../../src/report/comment.js'
 import { publishComment } from '../../src/report/report.js'
 import { commentMarker } from '../../src/report/summary.js'
 import { runReport } from '../helpers/report-fixtures.js'
@@ -28,7 +29,7 @@ interface Recorded {
   method: string
   path: string
   authorization?: string
-  body?: { body?: string }
+  body?: { body?: string; query?: string }
 }
 
 interface StoredComment {
@@ -47,6 +48,10 @@ class FakeGitHub {
   failAll?: number
   /** Where the Link header of the first page points, to test the origin check. */
   foreignNextPage?: string
+  /** Who the token is (GraphQL `viewer`), and what its comments say their author is. */
+  viewer = { login: 'github-actions[bot]', type: 'Bot' }
+  /** Status to answer GraphQL with, when it must fail. */
+  failGraphql?: number
   private nextId = 1000
   private server?: Server
   url = ''
@@ -67,6 +72,8 @@ class FakeGitHub {
     this.failWrites = undefined
     this.failAll = undefined
     this.foreignNextPage = undefined
+    this.viewer = { login: 'github-actions[bot]', type: 'Bot' }
+    this.failGraphql = undefined
   }
 
   seed(issue: number, count: number, body = (i: number) => `a review comment ${i}`): void {
@@ -85,8 +92,13 @@ class FakeGitHub {
     }
   }
 
+  /** Comments created (GraphQL queries aside). */
   posts(): Recorded[] {
-    return this.requests.filter((r) => r.method === 'POST')
+    return this.requests.filter((r) => r.method === 'POST' && r.path !== '/graphql')
+  }
+
+  graphqlQueries(): Recorded[] {
+    return this.requests.filter((r) => r.path === '/graphql')
   }
 
   patches(): Recorded[] {
@@ -106,11 +118,15 @@ class FakeGitHub {
       method: req.method ?? '',
       path: url.pathname + url.search,
       authorization: req.headers.authorization,
-      ...(text ? { body: JSON.parse(text) as { body?: string } } : {})
+      ...(text ? { body: JSON.parse(text) as { body?: string; query?: string } } : {})
     }
     this.requests.push(recorded)
     if (this.failAll) return this.send(res, this.failAll, { message: 'Server Error' })
 
+    if (url.pathname === '/graphql' && req.method === 'POST') {
+      if (this.failGraphql) return this.send(res, this.failGraphql, { message: 'Bad credentials' })
+      return this.send(res, 200, { data: { viewer: { login: this.viewer.login } } })
+    }
     const list = /^\/repos\/acme\/shop\/issues\/(\d+)\/comments$/.exec(url.pathname)
     const one = /^\/repos\/acme\/shop\/issues\/comments\/(\d+)$/.exec(url.pathname)
     if (req.method !== 'GET' && this.failWrites) {
@@ -132,7 +148,12 @@ class FakeGitHub {
     }
     if (list && req.method === 'POST') {
       const issue = Number(list[1])
-      const created = this.comment(issue, recorded.body?.body ?? '', 'github-actions[bot]', 'Bot')
+      const created = this.comment(
+        issue,
+        recorded.body?.body ?? '',
+        this.viewer.login,
+        this.viewer.type
+      )
       this.comments.set(issue, [...(this.comments.get(issue) ?? []), created])
       return this.send(res, 201, created)
     }
@@ -244,17 +265,81 @@ describe('sticky pull-request comment', () => {
     expect(github.posts()).toHaveLength(0)
   })
 
-  it('prefers the comment a bot wrote over a person quoting the marker', async () => {
+  it('never edits a comment someone else pre-posted with its marker', async () => {
     const env = pullRequestEnv(9)
     github.comments.set(9, [
-      github.comment(9, `> ${marker}\nwhy is it bigger?`, 'a-reviewer', 'User'),
-      github.comment(9, `${marker}\nold`, 'github-actions[bot]', 'Bot')
+      github.comment(9, `${marker}\nplanted by a visitor`, 'a-visitor', 'User'),
+      // Not even one that says it is a bot's while a person wrote it.
+      github.comment(9, `${marker}\nplanted again`, 'github-actions[bot]', 'User'),
+      github.comment(9, `${marker}\nplanted by another app`, 'other-app[bot]', 'Bot')
     ])
-    await upsert(env, `${marker}\nnew`)
+    const first = await upsert(env, `${marker}\nv1`)
+    expect(first.status).toBe('created')
+    expect(github.patches()).toEqual([])
+    expect(github.graphqlQueries()[0]!.body?.query).toBe('query { viewer { login } }')
+    // The next run finds its own comment among the planted ones and edits that one only.
+    const second = await upsert(env, `${marker}\nv2`)
+    expect(second).toEqual({ status: 'updated', url: first.url })
     expect(github.comments.get(9)!.map((c) => c.body)).toEqual([
-      `> ${marker}\nwhy is it bigger?`,
+      `${marker}\nplanted by a visitor`,
+      `${marker}\nplanted again`,
+      `${marker}\nplanted by another app`,
+      `${marker}\nv2`
+    ])
+    expect(loggedText()).toContain(
+      'Pull-request comment: 3 comment(s) by a-visitor, github-actions[bot], other-app[bot] carry ' +
+        "this report's marker but were not written by github-actions[bot]; left alone."
+    )
+  })
+
+  it.each([
+    ['a GitHub App token', { login: 'acme-deployer[bot]', type: 'Bot' }],
+    ['a personal access token', { login: 'release-manager', type: 'User' }]
+  ])('knows its own comments with %s (GraphQL viewer)', async (_kind, viewer) => {
+    const env = pullRequestEnv(12)
+    github.viewer = viewer
+    github.comments.set(12, [
+      github.comment(12, `${marker}\nby GITHUB_TOKEN`, 'github-actions[bot]', 'Bot'),
+      github.comment(12, `${marker}\nold`, viewer.login, viewer.type)
+    ])
+    expect((await upsert(env, `${marker}\nnew`)).status).toBe('updated')
+    expect(github.comments.get(12)!.map((c) => c.body)).toEqual([
+      `${marker}\nby GITHUB_TOKEN`,
       `${marker}\nnew`
     ])
+  })
+
+  it("takes GITHUB_TOKEN's identity when GraphQL does not answer", async () => {
+    const env = pullRequestEnv(13)
+    github.failGraphql = 401
+    github.comments.set(13, [
+      github.comment(13, `${marker}\nplanted`, 'a-visitor', 'User'),
+      github.comment(13, `${marker}\nold`, 'github-actions[bot]', 'Bot')
+    ])
+    expect((await upsert(env, `${marker}\nnew`)).status).toBe('updated')
+    expect(github.comments.get(13)!.map((c) => c.body)).toEqual([
+      `${marker}\nplanted`,
+      `${marker}\nnew`
+    ])
+  })
+
+  it('asks no identity when no comment carries the marker', async () => {
+    await upsert(pullRequestEnv(14), `${marker}\nv1`)
+    expect(github.graphqlQueries()).toEqual([])
+  })
+
+  it('sends GraphQL to the API host only, whatever GITHUB_GRAPHQL_URL says', async () => {
+    const foreign = new FakeGitHub()
+    await foreign.start()
+    try {
+      const env = { ...pullRequestEnv(15), GITHUB_GRAPHQL_URL: `${foreign.url}/graphql` }
+      github.comments.set(15, [github.comment(15, `${marker}\nold`, 'github-actions[bot]', 'Bot')])
+      expect((await upsert(env, `${marker}\nnew`)).status).toBe('updated')
+      expect(foreign.requests).toEqual([])
+      expect(github.graphqlQueries()).toHaveLength(1)
+    } finally {
+      await foreign.stop()
+    }
   })
 
   it('never edits a reply that quotes the marker', async () => {
@@ -341,5 +426,24 @@ describe('sticky pull-request comment', () => {
     const body = github.comments.get(11)![0]!.body
     expect(body.startsWith('<!-- lambda-python-deploy:f00dfeed0001 -->\n')).toBe(true)
     expect(body).toContain('| ✅ arm64 | 17.3 MB | 47.7 MB | 214.4 MB (81.8% free) |')
+  })
+})
+
+describe('graphqlUrl', () => {
+  it.each([
+    ['https://api.github.com', {}, 'https://api.github.com/graphql'],
+    ['https://ghe.corp/api/v3', {}, 'https://ghe.corp/api/graphql'],
+    [
+      'https://ghe.corp/api/v3',
+      { GITHUB_GRAPHQL_URL: 'https://ghe.corp/api/graphql' },
+      'https://ghe.corp/api/graphql'
+    ],
+    [
+      'https://api.github.com',
+      { GITHUB_GRAPHQL_URL: 'https://elsewhere.example/graphql' },
+      'https://api.github.com/graphql'
+    ]
+  ])('%s with %j → %s', (apiUrl, env, expected) => {
+    expect(graphqlUrl(apiUrl, env)).toBe(expected)
   })
 })

@@ -37,7 +37,11 @@ function newCase(name: string): { root: string; source: string; outputDir: strin
   return { root, source, outputDir: join(root, 'out') }
 }
 
-function build(inputs: Record<string, string>, cwd?: string): Promise<ActionRun> {
+function build(
+  inputs: Record<string, string>,
+  cwd?: string,
+  env: Record<string, string> = {}
+): Promise<ActionRun> {
   return limited(() =>
     runAction({
       inputs: {
@@ -48,6 +52,7 @@ function build(inputs: Record<string, string>, cwd?: string): Promise<ActionRun>
         cache: 'false',
         ...inputs
       },
+      env,
       ...(cwd ? { cwd } : {})
     })
   )
@@ -150,6 +155,81 @@ describe.concurrent('hostile source folders', () => {
     expect(warnings.join('\n')).toContain(`${source}/pipe skipped: a FIFO`)
     expect(warnings.join('\n')).toContain(`${source}/sock skipped: a socket`)
     expect(run.stdout + run.stderr + JSON.stringify(zip)).not.toContain(FAKE_SECRET)
+  })
+})
+
+describe('credential files in the workspace', () => {
+  it('stay out of the zip with source: . (the workspace root), with a warning naming each', async () => {
+    const { root, outputDir } = newCase('workspace-root')
+    const workspace = join(root, 'workspace')
+    file(
+      join(workspace, 'app.py'),
+      'import settings\n\ndef handler(event, context):\n    return event\n'
+    )
+    file(join(workspace, 'settings.py'), 'LEVEL = 1\n')
+    const privateKey = `-----BEGIN PRIVATE KEY-----\n${FAKE_SECRET}\n-----END PRIVATE KEY-----\n`
+    const planted = {
+      // google-github-actions/auth writes this at the workspace root.
+      'gha-creds-5f3a9c1e2b7d4a60.json': `{"type": "external_account", "token": "${FAKE_SECRET}"}`,
+      '.npmrc': `//registry.npmjs.org/:_authToken=${FAKE_SECRET}\n`,
+      '.pypirc': `[pypi]\nusername = __token__\npassword = ${FAKE_SECRET}\n`,
+      '.netrc': `machine github.com login x password ${FAKE_SECRET}\n`,
+      '.git-credentials': `https://x:${FAKE_SECRET}@github.com\n`,
+      id_ed25519: privateKey,
+      'certs/server.pem': privateKey,
+      'certs/tls.key': privateKey,
+      '.aws/credentials': `[default]\naws_secret_access_key = ${FAKE_SECRET}\n`,
+      '.config/gcloud/application_default_credentials.json': `{"secret": "${FAKE_SECRET}"}`,
+      '.azure/accessTokens.json': `[{"accessToken": "${FAKE_SECRET}"}]`,
+      '.docker/config.json': `{"auths": {"ghcr.io": {"auth": "${FAKE_SECRET}"}}}`
+    }
+    for (const [path, content] of Object.entries(planted)) file(join(workspace, path), content)
+    // A public CA bundle still ships: the handler may need it for TLS to RDS.
+    file(
+      join(workspace, 'certs', 'rds-bundle.pem'),
+      '-----BEGIN CERTIFICATE-----\nMIIEBjCCAu6gAwIBAgIJAMc0ZzaSUK51\n-----END CERTIFICATE-----\n'
+    )
+
+    const run = await build({ source: '.', 'output-dir': outputDir }, workspace, {
+      GITHUB_WORKSPACE: workspace
+    })
+    expect(run.code, run.stdout + run.stderr).toBe(0)
+    const zip = zipListing(join(outputDir, 'x86_64', 'function.zip'))
+    expect(Object.keys(zip)).toEqual(['app.py', 'certs/rds-bundle.pem', 'settings.py'])
+    expect(JSON.stringify(zip)).not.toContain(FAKE_SECRET)
+
+    const warnings = run.stdout.split('\n').filter((line) => line.startsWith('::warning'))
+    expect(warnings.some((w) => w.includes(`source: ${workspace} is the workspace root`))).toBe(
+      true
+    )
+    const leftOut = warnings.filter((w) => w.includes('Left out of the package as credentials'))
+    expect(leftOut).toHaveLength(1)
+    for (const path of [
+      '.aws/',
+      '.azure/',
+      '.config/gcloud/',
+      '.docker/config.json',
+      '.git-credentials',
+      '.netrc',
+      '.npmrc',
+      '.pypirc',
+      'certs/server.pem',
+      'certs/tls.key',
+      'gha-creds-5f3a9c1e2b7d4a60.json',
+      'id_ed25519'
+    ]) {
+      expect(leftOut[0]).toContain(path)
+    }
+  })
+
+  it('no warning about the workspace root when source is a folder in it', async () => {
+    const { root, source, outputDir } = newCase('workspace-folder')
+    const run = await build({ source, 'output-dir': outputDir }, undefined, {
+      GITHUB_WORKSPACE: root
+    })
+    expect(run.code, run.stdout + run.stderr).toBe(0)
+    expect(run.stdout).not.toContain('is the workspace root')
+    expect(run.stdout).not.toContain('Left out of the package as credentials')
   })
 })
 

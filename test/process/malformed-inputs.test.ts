@@ -68,6 +68,8 @@ const rows: Row[] = [
   ['max-size', deploy, { 'max-size': '10XB' }],
   ['max-unzipped-size', deploy, { 'max-unzipped-size': '300MB' }],
   ['s3-bucket', deploy, { 's3-bucket': 'My_Bucket' }],
+  ['s3-bucket-owner', deploy, { 's3-bucket': 'artifacts', 's3-bucket-owner': 'acme-prod' }],
+  ['s3-bucket-owner', deploy, { 's3-bucket-owner': '123456789012' }],
   ['publish', deploy, { publish: 'sometimes' }],
   ['alias', deploy, { alias: '42' }],
   ['alias', deploy, { alias: 'live', publish: 'false' }],

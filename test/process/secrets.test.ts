@@ -2,7 +2,7 @@
 // moto, with secrets planted everywhere a real run has them: AWS credentials, the GitHub token
 // (used for a real pull-request comment against a recorder standing in for the GitHub API),
 // index passwords in the requirements file (literal and through `${VAR}`) and in
-// PIP_EXTRA_INDEX_URL. Every byte the run left behind is searched: stdout, stderr, the outputs,
+// PIP_EXTRA_INDEX_URL, and index tokens inside URL paths (`/api/pypi/<token>/simple`). Every byte the run left behind is searched: stdout, stderr, the outputs,
 // the step summary, every file of output-dir and of the wheel store, and the comment it posted.
 // A secret may appear only in `::add-mask::` commands, which the runner turns into masks.
 import {
@@ -28,7 +28,9 @@ const SECRETS = {
   githubToken: 'ghs_PlantedGitHubToken0123456789abcdefXYZ',
   requirementsPassword: 'PlantedReqIndexPassw0rd',
   requirementsVariable: 'PlantedTokenFromEnvVar42',
-  pipPassword: 'PlantedPipEnvPassw0rd'
+  pipPassword: 'PlantedPipEnvPassw0rd',
+  requirementsPathToken: 'Pl4ntedPathT0kenInRequirements',
+  pipPathToken: 'Pl4ntedPathT0kenInPipEnv9'
 } as const
 
 const work = mkdtempSync(join(tmpdir(), 'lpd-secrets-'))
@@ -86,6 +88,7 @@ beforeAll(async () => {
   const indexes =
     `--extra-index-url https://deploy-bot:${SECRETS.requirementsPassword}@127.0.0.1:9/simple\n` +
     '--extra-index-url https://__token__:${LPD_INDEX_TOKEN}@127.0.0.1:9/private/simple\n' +
+    `--extra-index-url https://127.0.0.1:9/api/pypi/${SECRETS.requirementsPathToken}/simple\n` +
     '--find-links wheels\n'
   writeFileSync(join(deps, 'requirements.txt'), `${indexes}lpdtiny==1.0\n`)
   // The same secrets on the failure path: pip finds nothing, its output goes into the error.
@@ -113,7 +116,9 @@ beforeAll(async () => {
         AWS_SECRET_ACCESS_KEY: SECRETS.awsSecretAccessKey,
         AWS_SESSION_TOKEN: SECRETS.awsSessionToken,
         PIP_INDEX_URL: 'http://127.0.0.1:9/simple',
-        PIP_EXTRA_INDEX_URL: `https://pip-user:${SECRETS.pipPassword}@127.0.0.1:9/pip/simple`,
+        PIP_EXTRA_INDEX_URL:
+          `https://pip-user:${SECRETS.pipPassword}@127.0.0.1:9/pip/simple ` +
+          `http://127.0.0.1:9/t/${SECRETS.pipPathToken}/simple`,
         PIP_RETRIES: '0',
         LPD_INDEX_TOKEN: SECRETS.requirementsVariable,
         RUNNER_TOOL_CACHE: store,
@@ -186,6 +191,7 @@ describe('a full deploy with planted secrets', () => {
       SECRETS.awsSecretAccessKey,
       SECRETS.awsSessionToken,
       SECRETS.pipPassword,
+      SECRETS.pipPathToken,
       SECRETS.githubToken
     ]) {
       expect(lines.indexOf(`::add-mask::${secret}`)).toBeLessThan(firstStage)
@@ -200,5 +206,6 @@ describe('a full deploy with planted secrets', () => {
     expect(visible).toContain('https://***@127.0.0.1:9/simple')
     // pip shows `user:****@`; we hide the user name too (a token is often the user name).
     expect(visible).not.toMatch(/deploy-bot|pip-user|__token__/)
+    expect(visible).toContain('https://127.0.0.1:9/api/pypi/***/simple')
   })
 })

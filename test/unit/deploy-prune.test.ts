@@ -11,6 +11,7 @@ import {
   InvokeCommand,
   ListAliasesCommand,
   ListEventSourceMappingsCommand,
+  ListFunctionsCommand,
   ListLayerVersionsCommand,
   ListProvisionedConcurrencyConfigsCommand,
   ListVersionsByFunctionCommand,
@@ -385,6 +386,11 @@ describe('the prune stage', () => {
         ]
       })
     )
+    lambda.on(ListFunctionsCommand).resolves({
+      Functions: [
+        { FunctionName: 'orders', Version: '$LATEST', Layers: [{ Arn: `${layerArn}:6` }] }
+      ]
+    })
     lambda.on(DeleteLayerVersionCommand).resolves({})
     const log = recordingLog()
     const prune = await pruneLayerVersions(deployContext(clients, { now: () => NOW, log }), {
@@ -413,6 +419,7 @@ describe('the prune stage', () => {
     lambda
       .on(GetFunctionConfigurationCommand)
       .resolves(current({ Layers: [{ Arn: `${layerArn}:3` }] }))
+    lambda.on(ListFunctionsCommand).resolves({ Functions: [] })
     lambda.on(DeleteLayerVersionCommand).rejects(awsError('AccessDeniedException', 'denied', 403))
     const log = recordingLog()
     const prune = await pruneLayerVersions(deployContext(clients, { now: () => NOW, log }), {
@@ -428,6 +435,88 @@ describe('the prune stage', () => {
       )
     ])
     expect(prune.deleted).toEqual([])
+  })
+})
+
+describe('keep-layer-versions and the functions outside this run', () => {
+  const layerArn = 'arn:aws:lambda:eu-west-1:111122223333:layer:orders-deps'
+  const otherLayer = 'arn:aws:lambda:eu-west-1:111122223333:layer:other'
+
+  function mockLayer(): void {
+    lambda.on(ListLayerVersionsCommand).resolves({
+      LayerVersions: [9, 8, 7, 6, 5].map((v) => ({
+        Version: v,
+        LayerVersionArn: `${layerArn}:${v}`,
+        CreatedDate: stamp((10 - v) * HOUR)
+      }))
+    })
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolves(current({ Timeout: 60, Layers: [{ Arn: `${layerArn}:9` }] }))
+    lambda.on(DeleteLayerVersionCommand).resolves({})
+  }
+
+  const prune = (log = recordingLog()) =>
+    pruneLayerVersions(deployContext(clients, { now: () => NOW, log }), {
+      layerName: 'orders-deps',
+      keep: 1,
+      used: [`${layerArn}:9`],
+      functionIds: ['orders']
+    })
+
+  it('keeps every version a function of the account uses, across every page, published versions too', async () => {
+    mockLayer()
+    lambda
+      .on(ListFunctionsCommand, { FunctionVersion: 'ALL' })
+      .resolves({
+        Functions: [
+          { FunctionName: 'orders', Version: '$LATEST', Layers: [{ Arn: `${layerArn}:9` }] },
+          // A rollback target: orders version 3 still holds 8.
+          { FunctionName: 'orders', Version: '3', Layers: [{ Arn: `${layerArn}:8` }] }
+        ],
+        NextMarker: 'page-2'
+      })
+      .on(ListFunctionsCommand, { FunctionVersion: 'ALL', Marker: 'page-2' })
+      .resolves({
+        Functions: [
+          // A function this run never touches shares the layer.
+          { FunctionName: 'billing', Version: '$LATEST', Layers: [{ Arn: `${layerArn}:6` }] },
+          { FunctionName: 'reports', Version: '$LATEST', Layers: [{ Arn: `${otherLayer}:7` }] }
+        ]
+      })
+    const result = await prune()
+    const listings = lambda.commandCalls(ListFunctionsCommand).map((c) => c.args[0].input)
+    // Both pages read (the paginator reuses one input object, so its Marker shows the last).
+    expect(listings.map((input) => input.FunctionVersion)).toEqual(['ALL', 'ALL'])
+    expect(lambda.commandCalls(DeleteLayerVersionCommand).map((c) => c.args[0].input)).toEqual([
+      { LayerName: 'orders-deps', VersionNumber: 5 },
+      { LayerName: 'orders-deps', VersionNumber: 7 }
+    ])
+    expect(result.kept).toEqual([
+      { version: '9', reasons: ['deployed by this run', 'the newest', 'attached to orders'] },
+      { version: '8', reasons: ['attached to orders:3'] },
+      { version: '6', reasons: ['attached to billing'] }
+    ])
+  })
+
+  it.each([
+    ['denied', awsError('AccessDeniedException', 'not authorized', 403), /lambda:ListFunctions/],
+    ['failing', awsError('ServiceException', 'internal error', 500), /internal error/]
+  ])('deletes nothing when the functions cannot be listed (%s)', async (_what, error, said) => {
+    mockLayer()
+    lambda
+      .on(ListFunctionsCommand, { FunctionVersion: 'ALL' })
+      .resolves({ Functions: [], NextMarker: 'page-2' })
+      .on(ListFunctionsCommand, { FunctionVersion: 'ALL', Marker: 'page-2' })
+      .rejects(error)
+    const log = recordingLog()
+    const result = await prune(log)
+    expect(lambda.commandCalls(DeleteLayerVersionCommand)).toEqual([])
+    expect(result.deleted).toEqual([])
+    expect(log.warnings).toEqual([
+      expect.stringMatching(/^layer orders-deps: keep-layer-versions skipped, nothing deleted: /)
+    ])
+    expect(log.warnings[0]).toMatch(said)
   })
 })
 

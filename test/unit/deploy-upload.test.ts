@@ -2,18 +2,29 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createHash, randomBytes } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   UploadPartCommand
 } from '@aws-sdk/client-s3'
 import { mockClient } from 'aws-sdk-client-mock'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createClients } from '../../src/aws/clients.js'
-import { MULTIPART, planUpload, s3KeyFor, sha256Hex, stageCode } from '../../src/deploy/upload.js'
+import {
+  MULTIPART,
+  checksumMatches,
+  planUpload,
+  s3KeyFor,
+  sha256Hex,
+  stageCode
+} from '../../src/deploy/upload.js'
+import { s3Sha256OfFile } from '../../src/file-digest.js'
 import { LIMITS } from '../../src/lambda-facts.js'
 import {
   awsError,
@@ -90,20 +101,114 @@ describe('stageCode', () => {
     ).rejects.toThrow(/has CodeSha256 .* but was built as q6ur.*: it changed after the build/)
   })
 
-  it('skips the upload when the content-addressed object exists', async () => {
-    const pkg = await zeroPackage('exists.zip', 2000)
-    s3.on(HeadObjectCommand).resolves({ ContentLength: 2000 })
+  /** S3's checksums of `size` zero bytes uploaded in our parts, computed apart from the code. */
+  function zeroChecksums(size: number): { whole: string; composite: string } {
+    const sha = (data: Buffer) => createHash('sha256').update(data).digest()
+    const parts: Buffer[] = []
+    for (let at = 0; at < size; at += MULTIPART.partSize) {
+      parts.push(sha(Buffer.alloc(Math.min(MULTIPART.partSize, size - at))))
+    }
+    return {
+      whole: sha(Buffer.alloc(size)).toString('base64'),
+      composite: `${sha(Buffer.concat(parts)).toString('base64')}-${parts.length}`
+    }
+  }
+
+  const SIZE = 2 * MULTIPART.partSize + 1024
+  const good = zeroChecksums(SIZE)
+  const compositeValue = good.composite.split('-')[0]!
+
+  it.each([
+    ['a multipart upload of ours (composite, 3 parts)', good.composite],
+    ['the same, as moto answers it (no part count)', compositeValue],
+    ['one PutObject (the whole object)', good.whole]
+  ])(
+    'reuses the object when its SHA-256 checksum is the package’s: %s',
+    async (_what, recorded) => {
+      const pkg = await zeroPackage('exists.zip', SIZE)
+      s3.on(HeadObjectCommand).resolves({ ContentLength: SIZE, ChecksumSHA256: recorded })
+      const { log, ctx } = setup()
+      const source = await stageCode(
+        ctx,
+        pkg,
+        { method: 's3', bucket: 'artifacts', key: 'p/orders/x.zip' },
+        'function orders'
+      )
+      expect(source).toEqual({ S3Bucket: 'artifacts', S3Key: 'p/orders/x.zip' })
+      expect(s3.calls().map((c) => c.args[0].constructor.name)).toEqual(['HeadObjectCommand'])
+      expect(s3.commandCalls(HeadObjectCommand)[0]!.args[0].input.ChecksumMode).toBe('ENABLED')
+      expect(log.lines).toContain(
+        "function orders: s3://artifacts/p/orders/x.zip is already there, its SHA-256 checksum the package's; not uploading"
+      )
+    }
+  )
+
+  it.each([
+    ['other bytes of the same size', { ContentLength: SIZE, ChecksumSHA256: SHA }, 'not its bytes'],
+    [
+      'the composite of another part count',
+      { ContentLength: SIZE, ChecksumSHA256: `${compositeValue}-2` },
+      'not its bytes'
+    ],
+    ['no SHA-256 checksum', { ContentLength: SIZE }, 'no SHA-256 checksum'],
+    [
+      'another size',
+      { ContentLength: SIZE - 1, ChecksumSHA256: good.composite },
+      'bytes instead of'
+    ]
+  ])('uploads again over an object with %s', async (_what, head, said) => {
+    const pkg = await zeroPackage('planted.zip', SIZE)
+    s3.on(HeadObjectCommand).resolves(head)
+    mockMultipartUpload(s3, 'up-4')
     const { log, ctx } = setup()
-    const source = await stageCode(
-      ctx,
-      pkg,
-      { method: 's3', bucket: 'artifacts', key: 'p/orders/x.zip' },
-      'function orders'
-    )
-    expect(source).toEqual({ S3Bucket: 'artifacts', S3Key: 'p/orders/x.zip' })
-    expect(s3.calls().map((c) => c.args[0].constructor.name)).toEqual(['HeadObjectCommand'])
-    expect(log.lines).toContain(
-      'function orders: s3://artifacts/p/orders/x.zip is already there; not uploading'
+    await stageCode(ctx, pkg, toS3, 'function orders')
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(1)
+    expect(log.lines.join('\n')).toContain(said)
+  })
+
+  it('names the bucket owner in every S3 request and has S3 record a SHA-256 checksum', async () => {
+    const pkg = await zeroPackage('owned.zip', SIZE)
+    s3.on(HeadObjectCommand).rejects(awsError('NotFound', 'NotFound', 404))
+    s3.on(ListMultipartUploadsCommand).resolves({
+      Uploads: [{ Key: 'k.zip', UploadId: 'stale-1' }]
+    })
+    s3.on(AbortMultipartUploadCommand).resolves({})
+    mockMultipartUpload(s3, 'up-5')
+    const { ctx } = setup()
+    await stageCode(ctx, pkg, { ...toS3, expectedBucketOwner: '111122223333' }, 'function orders')
+    const calls = s3
+      .calls()
+      .map((c) => c.args[0] as { constructor: { name: string }; input: object })
+    expect(calls.map((c) => c.constructor.name).sort()).toEqual([
+      'AbortMultipartUploadCommand',
+      'CompleteMultipartUploadCommand',
+      'CreateMultipartUploadCommand',
+      'HeadObjectCommand',
+      'ListMultipartUploadsCommand',
+      'UploadPartCommand',
+      'UploadPartCommand',
+      'UploadPartCommand'
+    ])
+    for (const call of calls) {
+      expect(call.input, call.constructor.name).toMatchObject({
+        ExpectedBucketOwner: '111122223333'
+      })
+    }
+    expect(s3.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input).toMatchObject({
+      ChecksumAlgorithm: 'SHA256'
+    })
+  })
+
+  it('a denied upload names s3-bucket-owner, since S3 answers 403 for another owner too', async () => {
+    const pkg = await zeroPackage('other-owner.zip', SIZE)
+    s3.on(HeadObjectCommand).rejects(awsError('Forbidden', 'Forbidden', 403))
+    s3.on(ListMultipartUploadsCommand).rejects(awsError('AccessDenied', 'Access Denied', 403))
+    s3.on(CreateMultipartUploadCommand).rejects(awsError('AccessDenied', 'Access Denied', 403))
+    const { ctx } = setup()
+    await expect(
+      stageCode(ctx, pkg, { ...toS3, expectedBucketOwner: '111122223333' }, 'function orders')
+    ).rejects.toThrow(
+      /s3:PutObject.*S3 also answers 403 when the bucket is not owned by account 111122223333: if it belongs to another account, set s3-bucket-owner/s
     )
   })
 
@@ -167,5 +272,37 @@ describe('stageCode', () => {
     await stageCode(ctx, pkg, toS3, 'function orders')
     expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(1)
     expect(log.lines[0]).toMatch(/HeadObject was denied \(grant s3:ListBucket and s3:GetObject/)
+  })
+})
+
+describe('S3 SHA-256 checksums of a file', () => {
+  it('gives the whole-object and the composite checksum, in parts of the given size', async () => {
+    const data = randomBytes(2500)
+    const path = join(dir, 'random.bin')
+    await writeFile(path, data)
+    const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest()
+    const parts = [data.subarray(0, 1000), data.subarray(1000, 2000), data.subarray(2000)].map(sha)
+    expect(await s3Sha256OfFile(path, 1000)).toEqual({
+      whole: sha(data).toString('base64'),
+      composite: `${sha(Buffer.concat(parts)).toString('base64')}-3`
+    })
+    // A file of exactly one part, and an empty one.
+    await writeFile(path, data.subarray(0, 1000))
+    expect((await s3Sha256OfFile(path, 1000)).composite).toBe(
+      `${sha(sha(data.subarray(0, 1000))).toString('base64')}-1`
+    )
+    await writeFile(path, '')
+    expect((await s3Sha256OfFile(path, 1000)).whole).toBe(sha(Buffer.alloc(0)).toString('base64'))
+  })
+
+  it.each([
+    ['abc-3', true],
+    ['abc', true],
+    ['abc-2', false],
+    ['whole', true],
+    ['whole-1', false],
+    ['other', false]
+  ])('checksumMatches(%s) → %s', (recorded, matches) => {
+    expect(checksumMatches(recorded, { whole: 'whole', composite: 'abc-3' })).toBe(matches)
   })
 })

@@ -2,7 +2,8 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { getInputs, splitList } from '../../src/inputs.js'
+import { getInputs, splitGlobs, splitList } from '../../src/inputs.js'
+import { excludeMatcher } from '../../src/packaging/assemble/source-files.js'
 
 const source = mkdtempSync(join(tmpdir(), 'lpd-inputs-'))
 writeFileSync(join(source, 'app.py'), 'def handler(e, c): return e\n')
@@ -265,6 +266,41 @@ describe('getInputs', () => {
   it('splits lists on commas and newlines', () => {
     expect(splitList(' a,b\n\nc , a ')).toEqual(['a', 'b', 'c'])
     expect(splitList(undefined)).toEqual([])
+  })
+
+  it.each([
+    ['*.{md,txt}', ['*.{md,txt}']],
+    ['docs/, *.{md,rst}, tests/', ['docs/', '*.{md,rst}', 'tests/']],
+    ['{a,{b,c}}/*.py,x', ['{a,{b,c}}/*.py', 'x']],
+    ['data[,]csv, y', ['data[,]csv', 'y']],
+    ['a\\,b, c', ['a\\,b', 'c']],
+    ['one\ntwo,three\n\n*.{a,b}', ['one', 'two', 'three', '*.{a,b}']]
+  ])('splits exclude %j at commas outside braces and brackets', (text, globs) => {
+    expect(splitGlobs(text)).toEqual(globs)
+  })
+
+  it('keeps a brace glob in exclude whole, so it matches what it says', () => {
+    const { exclude } = parse({ ...buildBase, exclude: 'tests/, *.{md,txt}' })
+    expect(exclude).toEqual(['tests/', '*.{md,txt}'])
+    const excluded = excludeMatcher(exclude)
+    expect(excluded('README.md', false)).toBe(true)
+    expect(excluded('docs/notes.txt', false)).toBe(true)
+    expect(excluded('app.py', false)).toBe(false)
+  })
+
+  it('reads s3-bucket-owner as a 12-digit account that needs s3-bucket', () => {
+    const deploy = { 'function-name': 'orders', source }
+    expect(
+      parse({ ...deploy, 's3-bucket': 'artifacts', 's3-bucket-owner': '123456789012' })
+        .s3BucketOwner
+    ).toBe('123456789012')
+    expect(parse({ ...deploy, 's3-bucket': 'artifacts' }).s3BucketOwner).toBeUndefined()
+    expect(() =>
+      parse({ ...deploy, 's3-bucket': 'artifacts', 's3-bucket-owner': '12345' })
+    ).toThrow(/^s3-bucket-owner: '12345' is not an AWS account ID/)
+    expect(() => parse({ ...deploy, 's3-bucket-owner': '123456789012' })).toThrow(
+      /^s3-bucket-owner: names the owner of s3-bucket, and s3-bucket is not set/
+    )
   })
 })
 

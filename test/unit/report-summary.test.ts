@@ -446,6 +446,8 @@ describe('markdownTable', () => {
 })
 
 describe('reportId', () => {
+  const build = { runtime: 'python3.12', architectures: ['arm64'] }
+
   it.each([
     [{ source: 'services/orders' }, { source: './services/orders/' }],
     [{ source: '/home/runner/work/shop/shop/services/orders' }, { source: 'services/orders' }],
@@ -455,19 +457,38 @@ describe('reportId', () => {
     ]
   ])('%j and %j share an id', (a, b) => {
     const workspace = '/home/runner/work/shop/shop'
-    expect(reportId(a, workspace)).toBe(reportId(b, workspace))
-    expect(reportId(a, workspace)).toMatch(/^[0-9a-f]{12}$/)
+    expect(reportId({ ...build, ...a }, workspace)).toBe(reportId({ ...build, ...b }, workspace))
+    expect(reportId({ ...build, ...a }, workspace)).toMatch(/^[0-9a-f]{12}$/)
   })
 
   it('tells function sets apart', () => {
     const ids = new Set([
-      reportId({ source: 'services/orders' }, '/w'),
-      reportId({ source: 'services/billing' }, '/w'),
+      reportId({ ...build, source: 'services/orders' }, '/w'),
+      reportId({ ...build, source: 'services/billing' }, '/w'),
       reportId(
-        { source: 'services/orders', requirements: 'services/orders/requirements-prod.txt' },
+        {
+          ...build,
+          source: 'services/orders',
+          requirements: 'services/orders/requirements-prod.txt'
+        },
         '/w'
       )
     ])
     expect(ids.size).toBe(3)
+  })
+
+  it('tells matrix jobs of one source apart by runtime and architectures', () => {
+    const source = 'services/orders'
+    const ids = [
+      reportId({ source, runtime: 'python3.12', architectures: ['arm64'] }, '/w'),
+      reportId({ source, runtime: 'python3.12', architectures: ['x86_64'] }, '/w'),
+      reportId({ source, runtime: 'python3.13', architectures: ['arm64'] }, '/w'),
+      reportId({ source, runtime: 'python3.12', architectures: ['arm64', 'x86_64'] }, '/w')
+    ]
+    expect(new Set(ids).size).toBe(4)
+    // The order architectures are listed in does not matter.
+    expect(
+      reportId({ source, runtime: 'python3.12', architectures: ['x86_64', 'arm64'] }, '/w')
+    ).toBe(ids[3])
   })
 })

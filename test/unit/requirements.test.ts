@@ -86,10 +86,72 @@ describe('credentials', () => {
       ['u:p%40x', 'p%40x', 'u:p@x', 'p@x']
     ],
     ['https://host/simple', 'https://host/simple', []],
-    ['name@example.com numpy', 'name@example.com numpy', []]
+    ['name@example.com numpy', 'name@example.com numpy', []],
+    // Tokens in the path, as private indexes hand them out.
+    [
+      '--index-url https://repo.example/api/pypi/AbCdEf0123456789xyz/simple',
+      '--index-url https://repo.example/api/pypi/***/simple',
+      ['AbCdEf0123456789xyz']
+    ],
+    [
+      'https://dl.example.io/4f7c2a9e-1b3d-4c5e-8a6b-0d9e8f7a6b5c/org/python/simple/',
+      'https://dl.example.io/***/org/python/simple/',
+      ['4f7c2a9e-1b3d-4c5e-8a6b-0d9e8f7a6b5c']
+    ],
+    // After `t/`, `token/` and the like the segment is a credential whatever its shape.
+    [
+      'https://pypi.anaconda.example/t/my-short-tok/chan/simple',
+      'https://pypi.anaconda.example/t/***/chan/simple',
+      ['my-short-tok']
+    ],
+    [
+      'https://u:p@host/api/pypi/Tok3nTok3nTok3nTok3n/simple.',
+      'https://***@host/api/pypi/***/simple.',
+      ['u:p', 'p', 'Tok3nTok3nTok3nTok3n']
+    ],
+    // Query parameters named as credentials, or holding a token.
+    [
+      'https://host/simple/?token=abc&region=eu&x=Zq9Zq9Zq9Zq9Zq9Zq9',
+      'https://host/simple/?token=***&region=eu&x=***',
+      ['abc', 'Zq9Zq9Zq9Zq9Zq9Zq9']
+    ],
+    // Names are not tokens: repository names, versions, a digest fragment.
+    [
+      'https://host/artifactory/api/pypi/pypi-remote-2024/simple',
+      'https://host/artifactory/api/pypi/pypi-remote-2024/simple',
+      []
+    ],
+    [
+      'https://host/pkg-1.0.tar.gz#sha256=0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+      'https://host/pkg-1.0.tar.gz#sha256=0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+      []
+    ],
+    [
+      'Looking in indexes: https://h/simple, https://h/x/K3yK3yK3yK3yK3yK3y/simple',
+      'Looking in indexes: https://h/simple, https://h/x/***/simple',
+      ['K3yK3yK3yK3yK3yK3y']
+    ]
   ])('%s', (text, masked, secrets) => {
     expect(maskCredentials(text)).toBe(masked)
     expect(findCredentials(text).sort()).toEqual([...secrets].sort())
+  })
+
+  it("keeps a direct URL's path in the cache key text, and still registers its tokens", () => {
+    const digest = '3f1a9c0b7d2e4f6a8b1c3d5e7f9a0b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e0f2a'
+    const parsed = parse({
+      '/p/requirements.txt': [
+        '--extra-index-url https://repo.example/api/pypi/AbCdEf0123456789xyz/simple',
+        `lpd @ https://u:pw@files.example/${digest}/lpd-1.0-py3-none-any.whl`
+      ].join('\n')
+    })
+    const text = normalizedRequirements(parsed)
+    // Two wheels at two digests are two cache keys; the index token is masked.
+    expect(text).toContain(`lpd @ https://***@files.example/${digest}/lpd-1.0-py3-none-any.whl`)
+    expect(text).toContain('https://repo.example/api/pypi/***/simple')
+    expect(text).not.toMatch(/AbCdEf0123456789xyz|u:pw/)
+    expect(parsed.secrets).toEqual(
+      expect.arrayContaining(['AbCdEf0123456789xyz', 'u:pw', 'pw', digest])
+    )
   })
 
   it.each([

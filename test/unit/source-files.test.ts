@@ -4,31 +4,92 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
+  defaultExclusion,
+  pemHoldsSecret,
+  type DefaultExclusion
+} from '../../src/packaging/assemble/default-excludes.js'
+import {
   excludeMatcher,
-  isExcludedByDefault,
-  listSourceFiles
+  listSourceFiles,
+  workspaceRootWarning
 } from '../../src/packaging/assemble/source-files.js'
 import { InputError, UserError } from '../../src/errors.js'
 
-describe('isExcludedByDefault', () => {
-  it.each<[string, boolean, boolean]>([
-    ['.git', true, true],
-    ['.git', false, true],
-    ['__pycache__', true, true],
-    ['node_modules', true, true],
-    ['.venv', true, true],
-    ['venv', true, true],
-    ['.env', false, true],
-    ['.env.production', false, true],
-    ['.envrc', false, true],
-    ['module.pyc', false, true],
-    ['app.py', false, false],
-    ['venv', false, false],
-    ['environment.py', false, false],
-    ['lib', true, false],
-    ['.github', true, false]
-  ])('%s (directory %s) → %s', (name, isDirectory, excluded) => {
-    expect(isExcludedByDefault(name, isDirectory)).toBe(excluded)
+const CREDENTIALS = 'credentials'
+const NOT_FOR_LAMBDA = 'not for Lambda'
+
+describe('defaultExclusion', () => {
+  it.each<[string, boolean, DefaultExclusion | undefined]>([
+    ['.git', true, NOT_FOR_LAMBDA],
+    ['.git', false, NOT_FOR_LAMBDA],
+    ['__pycache__', true, NOT_FOR_LAMBDA],
+    ['node_modules', true, NOT_FOR_LAMBDA],
+    ['.venv', true, NOT_FOR_LAMBDA],
+    ['venv', true, NOT_FOR_LAMBDA],
+    ['.env', false, NOT_FOR_LAMBDA],
+    ['.env.production', false, NOT_FOR_LAMBDA],
+    ['.envrc', false, NOT_FOR_LAMBDA],
+    ['module.pyc', false, NOT_FOR_LAMBDA],
+    ['app.py', false, undefined],
+    ['venv', false, undefined],
+    ['environment.py', false, undefined],
+    ['lib', true, undefined],
+    ['.github', true, undefined],
+    // Credentials other steps leave in the workspace, at any depth.
+    ['gha-creds-1a2b3c4d5e6f.json', false, CREDENTIALS],
+    ['.npmrc', false, CREDENTIALS],
+    ['.pypirc', false, CREDENTIALS],
+    ['.netrc', false, CREDENTIALS],
+    ['_netrc', false, CREDENTIALS],
+    ['.git-credentials', false, CREDENTIALS],
+    ['keys/id_rsa', false, CREDENTIALS],
+    ['id_ed25519', false, CREDENTIALS],
+    ['id_ecdsa', false, CREDENTIALS],
+    ['client.p12', false, CREDENTIALS],
+    ['store.pfx', false, CREDENTIALS],
+    ['application_default_credentials.json', false, CREDENTIALS],
+    ['.aws', true, CREDENTIALS],
+    ['home/.azure', true, CREDENTIALS],
+    ['.ssh', true, CREDENTIALS],
+    ['.gnupg', true, CREDENTIALS],
+    ['.config/gcloud', true, CREDENTIALS],
+    ['.docker/config.json', false, CREDENTIALS],
+    ['.kube/config', false, CREDENTIALS],
+    // Only in their place, or of their kind.
+    ['config.json', false, undefined],
+    ['gcloud', true, undefined],
+    ['.config', true, undefined],
+    ['.docker', true, undefined],
+    ['id_rsa.pub', false, undefined],
+    ['.aws', false, undefined],
+    ['credentials.py', false, undefined],
+    ['gha-creds.py', false, undefined]
+  ])('%s (directory %s) → %s', (path, isDirectory, exclusion) => {
+    expect(defaultExclusion(path, isDirectory)).toBe(exclusion)
+  })
+})
+
+const pem = (label: string): string =>
+  `-----BEGIN ${label}-----\nMIIBszCCAVmgAwIBAgIUQk9w\n-----END ${label}-----\n`
+
+describe('pemHoldsSecret', () => {
+  it.each<[string, string, boolean]>([
+    ['global-bundle.pem', pem('CERTIFICATE') + pem('CERTIFICATE'), false],
+    ['server.crt', pem('CERTIFICATE'), false],
+    ['signing.pem', pem('PUBLIC KEY'), false],
+    ['server.key', pem('PRIVATE KEY'), true],
+    ['server.pem', pem('RSA PRIVATE KEY'), true],
+    ['ec.key', pem('EC PRIVATE KEY'), true],
+    ['deploy.pem', pem('OPENSSH PRIVATE KEY'), true],
+    ['locked.pem', pem('ENCRYPTED PRIVATE KEY'), true],
+    ['AuthKey_ABC123.p8', pem('PRIVATE KEY'), true],
+    ['combined.pem', pem('CERTIFICATE') + pem('PRIVATE KEY'), true],
+    ['chain.crt', pem('CERTIFICATE') + pem('RSA PRIVATE KEY'), true],
+    // No PEM block: DER. A .key is a key, a .cer a certificate.
+    ['binary.key', '\u0030\u0082\u0004\u00a4', true],
+    ['binary.cer', '\u0030\u0082\u0004\u00a4', false]
+  ])('%s', (name, content, secret) => {
+    expect(pemHoldsSecret(name, Buffer.from(content, 'latin1'))).toBe(secret)
   })
 })
 
@@ -102,6 +163,7 @@ describe('listSourceFiles', () => {
       'pkg/stale.pyc',
       'venv/'
     ])
+    expect(listing.credentials).toEqual([])
     expect(listing.files[0]).toEqual({
       relativePath: 'app.py',
       absolutePath: join(source, 'app.py'),
@@ -109,6 +171,67 @@ describe('listSourceFiles', () => {
       executable: false
     })
     expect(listing.warnings).toEqual([])
+  })
+
+  it('leaves out credential files other steps leave behind, and private keys by content', async () => {
+    file('app.py')
+    file('gha-creds-0123abcd.json', '{"type": "external_account"}')
+    file('.npmrc', '//registry.npmjs.org/:_authToken=npm_x\n')
+    file('.pypirc', '[pypi]\npassword = pypi-x\n')
+    file('.netrc', 'machine github.com login x password y\n')
+    file('.git-credentials', 'https://x:y@github.com\n')
+    file('deploy/id_ed25519', pem('OPENSSH PRIVATE KEY'))
+    file('deploy/id_ed25519.pub', 'ssh-ed25519 AAAA deploy\n')
+    file('.aws/credentials', '[default]\naws_secret_access_key = x\n')
+    file('.config/gcloud/application_default_credentials.json', '{}')
+    file('.config/app.toml', 'level = 1\n')
+    file('.docker/config.json', '{"auths": {}}')
+    file('certs/client.key', pem('PRIVATE KEY'))
+    file('certs/client.pem', pem('CERTIFICATE') + pem('RSA PRIVATE KEY'))
+    file('certs/rds-global-bundle.pem', pem('CERTIFICATE') + pem('CERTIFICATE'))
+    const listing = await listSourceFiles(source, { exclude: [] })
+    expect(listing.files.map((f) => f.relativePath)).toEqual([
+      '.config/app.toml',
+      'app.py',
+      'certs/rds-global-bundle.pem',
+      'deploy/id_ed25519.pub'
+    ])
+    const credentials = [
+      '.aws/',
+      '.config/gcloud/',
+      '.docker/config.json',
+      '.git-credentials',
+      '.netrc',
+      '.npmrc',
+      '.pypirc',
+      'certs/client.key',
+      'certs/client.pem',
+      'deploy/id_ed25519',
+      'gha-creds-0123abcd.json'
+    ]
+    expect(listing.credentials).toEqual(credentials)
+    expect(listing.excludedByDefault).toEqual(credentials)
+  })
+
+  it('never follows a link named as credentials', async () => {
+    file('app.py')
+    file('real-key.txt', pem('PRIVATE KEY'))
+    symlinkSync(join(source, 'real-key.txt'), join(source, '.netrc'))
+    const listing = await listSourceFiles(source, { exclude: ['real-key.txt'] })
+    expect(listing.files.map((f) => f.relativePath)).toEqual(['app.py'])
+    expect(listing.credentials).toEqual(['.netrc'])
+  })
+
+  it('warns when source is the workspace root, and only then', async () => {
+    file('app.py')
+    expect(await workspaceRootWarning(source, source)).toMatch(
+      /^source: .* is the workspace root, so every file in it goes into the function zip/
+    )
+    expect(await workspaceRootWarning(`${source}/`, source)).toBeDefined()
+    expect(await workspaceRootWarning(source, root)).toBeUndefined()
+    expect(await workspaceRootWarning(source, undefined)).toBeUndefined()
+    symlinkSync(source, join(root, 'link'))
+    expect(await workspaceRootWarning(join(root, 'link'), source)).toBeDefined()
   })
 
   it('applies user globs; a matched folder takes everything below it', async () => {

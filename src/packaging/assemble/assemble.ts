@@ -49,6 +49,8 @@ export interface AssembleResult {
   distributions: DistributionSize[]
   codeUnzippedSize: number
   excludedByDefault: string[]
+  /** Those of them left out as credentials. */
+  credentials: string[]
   warnings: string[]
 }
 
@@ -501,6 +503,7 @@ export async function assemblePackages(request: AssembleRequest): Promise<Assemb
       distributions: plan.distributions,
       codeUnzippedSize: plan.codeUnzippedSize,
       excludedByDefault: source.excludedByDefault,
+      credentials: source.credentials,
       warnings: [...source.warnings, ...plan.warnings]
     }
   } finally {

@@ -1,13 +1,19 @@
 // The handler code: every file under `source` that belongs in the function zip. Default excludes
-// keep out what never runs on Lambda or must never ship (.git, bytecode, .env files,
-// virtualenvs, node_modules); the user's `exclude` globs come on top.
-import { access, lstat, readdir, realpath, stat } from 'node:fs/promises'
+// (default-excludes.ts) keep out what never runs on Lambda and credentials; the user's `exclude`
+// globs come on top.
+import { access, lstat, readFile, readdir, realpath, stat } from 'node:fs/promises'
 import { constants as fsConstants, type Stats } from 'node:fs'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { minimatch } from 'minimatch'
 import { INPUT } from '../../constants.js'
 import { InputError, UserError } from '../../errors.js'
 import { compareEntryNames } from '../zip-format.js'
+import {
+  defaultExclusion,
+  isKeyOrCertificateFile,
+  pemHoldsSecret,
+  type DefaultExclusion
+} from './default-excludes.js'
 
 export interface SourceFile {
   /** POSIX path relative to `source`: the name inside the zip. */
@@ -23,6 +29,8 @@ export interface SourceListing {
   files: SourceFile[]
   /** Paths the default rules left out, directories with a trailing `/`, sorted. */
   excludedByDefault: string[]
+  /** Those of them left out as credentials (a warning: something put them there). */
+  credentials: string[]
   /** Special files (sockets, FIFOs, devices) that were skipped. */
   warnings: string[]
 }
@@ -32,19 +40,6 @@ export interface SourceListOptions {
   exclude: string[]
   /** Absolute paths to leave out, with everything below them (the output directory). */
   excludePaths?: string[]
-}
-
-const EXCLUDED_DIRECTORY_NAMES = new Set(['.git', '__pycache__', 'node_modules', '.venv', 'venv'])
-
-/**
- * The default rule a path's own name breaks, if any. Virtualenvs under other names are found by
- * their `pyvenv.cfg`, which needs the disk: see `listSourceFiles`.
- */
-export function isExcludedByDefault(name: string, isDirectory: boolean): boolean {
-  // `.git` is a file in worktrees and submodules; `.env*` may be a folder of secrets too.
-  if (name === '.git' || name.startsWith('.env')) return true
-  if (isDirectory) return EXCLUDED_DIRECTORY_NAMES.has(name)
-  return name.endsWith('.pyc')
 }
 
 /**
@@ -113,7 +108,12 @@ export async function listSourceFiles(
   const excludedByUser = excludeMatcher(options.exclude)
   const files: SourceFile[] = []
   const excludedByDefault: string[] = []
+  const credentials: string[] = []
   const warnings: string[] = []
+  const leaveOut = (path: string, why: DefaultExclusion): void => {
+    excludedByDefault.push(path)
+    if (why === 'credentials') credentials.push(path)
+  }
 
   const visitDirectory = async (
     absolute: string,
@@ -137,8 +137,9 @@ export async function listSourceFiles(
       if (linkStats.isSymbolicLink()) {
         // Decide by the link's own name first: an excluded link is never followed.
         // Either kind of rule applies, since the link may stand for a file or a folder.
-        if (isExcludedByDefault(name, false) || isExcludedByDefault(name, true)) {
-          excludedByDefault.push(childRel)
+        const byName = defaultExclusion(childRel, false) ?? defaultExclusion(childRel, true)
+        if (byName) {
+          leaveOut(childRel, byName)
           continue
         }
         if (excludedByUser(childRel, false) || excludedByUser(childRel, true)) continue
@@ -163,8 +164,9 @@ export async function listSourceFiles(
         }
       }
       const isDirectory = stats.isDirectory()
-      if (isExcludedByDefault(name, isDirectory)) {
-        excludedByDefault.push(isDirectory ? `${childRel}/` : childRel)
+      const exclusion = defaultExclusion(childRel, isDirectory)
+      if (exclusion) {
+        leaveOut(isDirectory ? `${childRel}/` : childRel, exclusion)
         continue
       }
       if (excludedByUser(childRel, isDirectory)) continue
@@ -175,7 +177,7 @@ export async function listSourceFiles(
           () => false
         )
         if (isVirtualenv) {
-          excludedByDefault.push(`${childRel}/`)
+          leaveOut(`${childRel}/`, 'not for Lambda')
           continue
         }
         await visitDirectory(childAbsolute, childRel, new Set([...ancestors, realDirectory]))
@@ -186,6 +188,10 @@ export async function listSourceFiles(
           throw new UserError(
             `${displayPath(sourceDir, childRel)}: cannot be read (${(error as Error).message}).`
           )
+        }
+        if (isKeyOrCertificateFile(name) && pemHoldsSecret(name, await readFile(childAbsolute))) {
+          leaveOut(childRel, 'credentials')
+          continue
         }
         files.push({
           relativePath: childRel,
@@ -204,8 +210,31 @@ export async function listSourceFiles(
   await visitDirectory(root, '', new Set([realRoot]))
   files.sort((a, b) => compareEntryNames(a.relativePath, b.relativePath))
   excludedByDefault.sort(compareEntryNames)
+  credentials.sort(compareEntryNames)
   warnings.sort(compareEntryNames)
-  return { files, excludedByDefault, warnings }
+  return { files, excludedByDefault, credentials, warnings }
+}
+
+/**
+ * A warning when `source` is the whole workspace (`source: .`, the default): every file of the
+ * checkout and whatever earlier steps wrote there ships, the default excludes aside.
+ */
+export async function workspaceRootWarning(
+  sourceDir: string,
+  workspace: string | undefined
+): Promise<string | undefined> {
+  if (!workspace) return undefined
+  const [source, root] = await Promise.all(
+    [sourceDir, workspace].map((path) => realpath(path).catch(() => resolve(path)))
+  )
+  if (source !== root) return undefined
+  return (
+    `${INPUT.source}: ${sourceDir} is the workspace root, so every file in it goes into the ` +
+    'function zip: the whole checkout and whatever earlier steps of this job wrote there. ' +
+    'Credential files that other actions leave there are left out by default, but nothing ' +
+    'else is. Set source to the folder that holds the handler code (and keep tests, ' +
+    'tooling and build outputs outside it), or list what does not belong in exclude.'
+  )
 }
 
 function displayPath(sourceDir: string, rel: string): string {

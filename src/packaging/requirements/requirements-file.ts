@@ -5,6 +5,9 @@ import { dirname, isAbsolute, join, relative } from 'node:path'
 import { UserError } from '../../errors.js'
 import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-facts.js'
 import { normalizeProjectName } from '../pep/wheel-tags.js'
+import { findCredentials, maskCredentials, maskUserInfo } from './url-credentials.js'
+
+export { findCredentials, maskCredentials } from './url-credentials.js'
 
 export interface RequirementsReader {
   /** Text of an absolute path, `undefined` when it cannot be read. */
@@ -137,32 +140,6 @@ const ENVIRONMENT_MARKERS = [
   'sys_platform',
   'os_name'
 ] as const
-
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^/@\s"']+)@/gi
-
-/** `https://user:pass@host` → `https://***@host`, anywhere in `text`. */
-export function maskCredentials(text: string): string {
-  return text.replace(URL_CREDENTIALS, '$1***@')
-}
-
-/** The credentials in every URL of `text`: the user-info, and its password part alone. */
-export function findCredentials(text: string): string[] {
-  const found = new Set<string>()
-  for (const match of text.matchAll(URL_CREDENTIALS)) {
-    const userInfo = match[2] as string
-    const colon = userInfo.indexOf(':')
-    const password = colon >= 0 && colon < userInfo.length - 1 ? [userInfo.slice(colon + 1)] : []
-    for (const secret of [userInfo, ...password]) {
-      found.add(secret)
-      try {
-        found.add(decodeURIComponent(secret))
-      } catch {
-        // Not percent-encoded.
-      }
-    }
-  }
-  return [...found]
-}
 
 /** pip expands `${NAME}` (upper case, digits, `_`) when the variable is set. */
 export function expandEnvironment(
@@ -518,7 +495,7 @@ export function parseRequirements(
         kind,
         file: path,
         line,
-        text: maskCredentials([requirement.replace(/\s+/g, ' ').trim(), ...others].join(' ')),
+        text: maskUserInfo([requirement.replace(/\s+/g, ' ').trim(), ...others].join(' ')),
         ...(project === undefined
           ? {}
           : { project: local ? normalizeProjectName(project) : project }),
