@@ -7,6 +7,7 @@ import { REPORT_FILE } from '../constants.js'
 import { UserError, errorMessage } from '../errors.js'
 import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
 import type { ArchBuild, BuildResult, PackageFile } from '../types.js'
+import { relayInert } from '../report/log.js'
 import { assemblePackages } from './assemble/assemble.js'
 import { closureSummaryLine } from './verify/closure.js'
 import { runImportCheck } from './verify/import-check.js'
@@ -101,7 +102,7 @@ async function buildArchitecture(
   )
   for (const warning of assembled.warnings) core.warning(`${architecture}: ${warning}`)
   if (assembled.excludedByDefault.length > 0) {
-    core.info(`${architecture}: left out by default: ${assembled.excludedByDefault.join(', ')}`)
+    relayInert(`${architecture}: left out by default: ${assembled.excludedByDefault.join(', ')}`)
   }
   const packages = {
     function: assembled.function,
@@ -131,7 +132,7 @@ async function buildArchitecture(
     )
     const closureMs = Math.round(performance.now() - closureStart)
     if (closure.distributions > 0) {
-      core.info(`${architecture}: ${closureSummaryLine(closure)} in ${closureMs} ms`)
+      relayInert(`${architecture}: ${closureSummaryLine(closure)} in ${closureMs} ms`)
     }
     const { check: importCheck } = await runImportCheck({
       treeRoot: join(storeRoot(request), 'import-check'),

@@ -11,6 +11,7 @@ import { dirname, join, relative } from 'node:path'
 import { INPUT } from '../../constants.js'
 import { InputError, UserError } from '../../errors.js'
 import type { RuntimeFacts } from '../../lambda-facts.js'
+import { relayInert } from '../../report/log.js'
 import type { Env, InstallerChoice } from '../tools/run-tool.js'
 import { parseRequirements } from '../requirements/requirements-file.js'
 import { defaultStoreRoot } from '../stores/wheel-store.js'
@@ -91,7 +92,7 @@ export async function prepareDependencies(request: ProjectRequest): Promise<Prep
     fsReader
   )
   for (const warning of decision.warnings) core.warning(warning)
-  core.info(decision.reason)
+  relayInert(decision.reason)
   checkSelectionApplies(decision, request)
   const { decided } = decision
   const base = { kind: decided.kind, reason: decision.reason, localLibraries: [] as string[] }

@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative } from 'node:path'
-import * as core from '@actions/core'
 import { CACHE_FORMAT_VERSION } from '../../constants.js'
 import { UserError } from '../../errors.js'
+import { relayInert } from '../../report/log.js'
 import { restoreStoreEntry, saveStoreEntry } from '../stores/actions-cache.js'
 import type { Env, InstallerChoice } from '../tools/run-tool.js'
 import { projectTools } from '../tools/open-installer.js'
@@ -186,7 +186,7 @@ async function localWheels(
         void _path
         listed[digests[i] as string] = library
         byDigest.set(digests[i] as string, library)
-        core.info(`local library ${relative(process.cwd(), path) || path}: built ${library.wheel}`)
+        relayInert(`local library ${relative(process.cwd(), path) || path}: built ${library.wheel}`)
       }
       await writeFile(join(staging, LIBRARIES_FILE), JSON.stringify(listed, null, 2))
       await writeFile(join(staging, COMPLETE), '')

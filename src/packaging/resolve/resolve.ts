@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { UserError } from '../../errors.js'
+import { relayInert } from '../../report/log.js'
 import { indexUrlSecrets } from '../../secrets.js'
 import { fileDigests } from '../../file-digest.js'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
@@ -151,7 +152,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
   const parsed = parseRequirements(file, fsReader, env)
   mask(parsed.secrets)
   if (parsed.requirements.length === 0) {
-    core.info(`${file} lists no requirements: no dependencies to resolve`)
+    relayInert(`${file} lists no requirements: no dependencies to resolve`)
     return { ...nothing, secrets: [...secrets] }
   }
 
