@@ -18,6 +18,7 @@ export const INPUT = {
   installer: 'installer',
   allowLinuxWheels: 'allow-linux-wheels',
   cache: 'cache',
+  cacheInDeploy: 'cache-in-deploy',
   outputDir: 'output-dir',
   packageDir: 'package-dir',
   maxSize: 'max-size',

@@ -15,6 +15,7 @@ import { checkPackageLibraries, ElfParseCache, elfParseCacheFile } from './verif
 import { checkPackageClosure } from './verify/package-metadata.js'
 import { prepareDependencies, type PreparedDependencies } from './project/prepare.js'
 import { resolveWheels } from './resolve/resolve.js'
+import type { CacheRestorePolicy } from './stores/actions-cache.js'
 import { defaultStoreRoot } from './stores/wheel-store.js'
 
 export interface BuildRequest {
@@ -32,6 +33,14 @@ export interface BuildRequest {
   slim: boolean
   installer: 'pip' | 'uv' | 'auto'
   useActionsCache: boolean
+  /** Which restored Actions-cache entries may be used; default `any` (see actions-cache.ts). */
+  cacheRestore?: CacheRestorePolicy
+  /**
+   * Unpack the import check into a private temporary folder, with no kept bytecode, instead of
+   * the tree kept beside the wheel store: on a self-hosted runner another job can write that
+   * tree and its .pyc files, and plant code that a deploy's import check would run.
+   */
+  privateImportCheck?: boolean
   allowLinuxWheels: boolean
   outputDir: string
   /** Seconds since the epoch for every zip entry's timestamp (`SOURCE_DATE_EPOCH`). */
@@ -82,6 +91,7 @@ async function buildArchitecture(
       architecture,
       installer: request.installer,
       useActionsCache: request.useActionsCache,
+      cacheRestore: request.cacheRestore,
       allowLinuxWheels: request.allowLinuxWheels,
       storeRoot: request.storeRoot
     })
@@ -135,7 +145,7 @@ async function buildArchitecture(
       relayInert(`${architecture}: ${closureSummaryLine(closure)} in ${closureMs} ms`)
     }
     const { check: importCheck } = await runImportCheck({
-      treeRoot: join(storeRoot(request), 'import-check'),
+      treeRoot: request.privateImportCheck ? undefined : join(storeRoot(request), 'import-check'),
       handler: request.handler,
       enabled: request.importCheck,
       runtime: request.runtime,
@@ -191,6 +201,7 @@ export async function buildPackages(request: BuildRequest): Promise<BuildResult>
     runtime: request.runtime,
     installer: request.installer,
     useActionsCache: request.useActionsCache,
+    cacheRestore: request.cacheRestore,
     storeRoot: request.storeRoot
   })
   // Every architecture finishes (or fails) before the step does: no build left running unseen,

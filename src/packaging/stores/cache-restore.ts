@@ -1,0 +1,160 @@
+// Restores an Actions cache entry into the paths it was saved from, and nowhere else. The
+// service calls and the download are @actions/cache's own (its internal modules: the package
+// exports only restoreCache, which extracts with `tar -P` into the workspace and so writes
+// wherever the archive's names point). The archive is then read here (cache-archive.ts) into a
+// private staging folder beside the first path, checked member by member, and only then moved
+// into place. Issue 18, item 5.
+import * as core from '@actions/core'
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises'
+import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path'
+import {
+  downloadCache,
+  getCacheEntry
+} from '../../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js'
+import {
+  createTempDirectory,
+  getCacheFileName,
+  getCacheVersion,
+  getCompressionMethod
+} from '../../../node_modules/@actions/cache/lib/internal/cacheUtils.js'
+import {
+  getCacheMode,
+  getCacheServiceVersion,
+  isCacheReadable
+} from '../../../node_modules/@actions/cache/lib/internal/config.js'
+import { internalCacheTwirpClient } from '../../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js'
+import {
+  decompressed,
+  extractTar,
+  RefusedArchive,
+  type ArchiveCompression
+} from './cache-archive.js'
+
+export { RefusedArchive } from './cache-archive.js'
+
+/** A cache key as the service returned it: printed in the log, so nothing but printable text. */
+function checkedKey(key: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(key)) {
+    throw new RefusedArchive(`an entry whose key holds control characters`)
+  }
+  return key
+}
+
+/**
+ * How @actions/cache names a saved path inside the archive: relative to the workspace (the
+ * folder its tar runs in), with `/` separators, `.` for the workspace itself.
+ */
+export function archiveName(path: string, workspace: string): string {
+  const name = relative(workspace, resolvePath(path)).split(sep).join('/')
+  return name === '' ? '.' : name
+}
+
+interface Downloaded {
+  key: string
+  archive: string
+  compression: ArchiveCompression
+}
+
+/** The entry's archive, downloaded to a temporary folder, or undefined on a miss. */
+async function download(
+  paths: string[],
+  primaryKey: string,
+  restoreKeys: string[]
+): Promise<Downloaded | undefined> {
+  const compression = (await getCompressionMethod()) as ArchiveCompression
+  const keys = [primaryKey, ...restoreKeys]
+  let key: string
+  let url: string
+  if (getCacheServiceVersion() === 'v2') {
+    const response = await internalCacheTwirpClient().GetCacheEntryDownloadURL({
+      key: primaryKey,
+      restoreKeys,
+      version: getCacheVersion(paths, compression as never, false)
+    })
+    if (!response.ok) return undefined
+    key = response.matchedKey
+    url = response.signedDownloadUrl
+  } else {
+    const entry = await getCacheEntry(keys, paths, { compressionMethod: compression as never })
+    if (!entry?.archiveLocation || !entry.cacheKey) return undefined
+    key = entry.cacheKey
+    url = entry.archiveLocation
+  }
+  checkedKey(key)
+  const archive = join(await createTempDirectory(), getCacheFileName(compression as never))
+  try {
+    await downloadCache(url, archive, { useAzureSdk: true })
+  } catch (error) {
+    await rm(dirname(archive), { recursive: true, force: true })
+    throw error
+  }
+  return { key, archive, compression }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false
+  )
+}
+
+/**
+ * Moves what was restored for one path into place: the whole folder when nothing is there yet,
+ * else each child that is missing (a store folder holding other entries keeps them).
+ */
+async function place(staged: string, target: string): Promise<void> {
+  if (!(await exists(staged))) return
+  if (!(await exists(target))) {
+    await mkdir(dirname(target), { recursive: true })
+    await rename(staged, target)
+    return
+  }
+  for (const name of await readdir(staged)) {
+    if (!(await exists(join(target, name)))) await rename(join(staged, name), join(target, name))
+  }
+}
+
+/**
+ * Restores `paths` from the entry `primaryKey` (or the newest entry whose key starts with one
+ * of `restoreKeys`), as @actions/cache's restoreCache does, but writes only inside `paths`.
+ * Returns the matched key, or undefined on a miss or when the service cannot be read here.
+ * Throws RefusedArchive when the archive holds anything else; nothing of it is then used.
+ */
+export async function restoreCacheSafely(
+  paths: string[],
+  primaryKey: string,
+  restoreKeys: string[] = []
+): Promise<string | undefined> {
+  if (!isCacheReadable(getCacheMode())) return undefined
+  const downloaded = await download(paths, primaryKey, restoreKeys)
+  if (downloaded === undefined) return undefined
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
+  const roots = paths.map((path) => archiveName(path, workspace))
+  const first = paths[0] as string
+  await mkdir(dirname(first), { recursive: true })
+  const staging = await mkdtemp(join(dirname(first), '.restoring-'))
+  try {
+    const destinations = paths.map((_, i) => join(staging, String(i)))
+    const extracted = await extractTar(
+      decompressed(downloaded.archive, downloaded.compression),
+      roots,
+      destinations
+    )
+    core.debug(
+      `Actions cache: ${downloaded.key} holds ${extracted.files} file(s), ${extracted.bytes} bytes, all inside ${paths.join(', ')}`
+    )
+    for (const [i, path] of paths.entries()) await place(destinations[i] as string, path)
+    return downloaded.key
+  } catch (error) {
+    if (error instanceof RefusedArchive) {
+      throw new RefusedArchive(
+        `the Actions cache entry ${downloaded.key} holds ${error.message}: refused, nothing of it was used`
+      )
+    }
+    throw error
+  } finally {
+    await rm(staging, { recursive: true, force: true })
+    await rm(dirname(downloaded.archive), { recursive: true, force: true })
+  }
+}
