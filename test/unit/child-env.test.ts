@@ -20,6 +20,7 @@ const JOB = {
   REQUESTS_CA_BUNDLE: '/etc/ssl/certs/ca-certificates.crt',
   PYENV_VERSION: '3.12.7',
   LD_LIBRARY_PATH: '/opt/hostedtoolcache/Python/3.12.7/x64/lib',
+  SSH_AUTH_SOCK: '/tmp/ssh-XXXX/agent.1',
   ACTIONS_RUNTIME_TOKEN: 'planted-runtime-token',
   ACTIONS_CACHE_URL: 'https://cache.example/',
   ACTIONS_RESULTS_URL: 'https://results.example/',
@@ -58,7 +59,8 @@ const GIVEN = [
   'SSL_CERT_FILE',
   'REQUESTS_CA_BUNDLE',
   'PYENV_VERSION',
-  'LD_LIBRARY_PATH'
+  'LD_LIBRARY_PATH',
+  'SSH_AUTH_SOCK'
 ]
 
 describe('childEnvironment', () => {

@@ -45,7 +45,11 @@ const ALLOWED_NAMES = new Set<string>([
   // exports LD_LIBRARY_PATH for its shared-library CPython builds.
   'PYENV_ROOT',
   'PYENV_VERSION',
-  'LD_LIBRARY_PATH'
+  'LD_LIBRARY_PATH',
+  // Requirements fetched with git over SSH (pip clones them). The agent's socket sits in /tmp,
+  // where same-user code finds it with or without this variable.
+  'SSH_AUTH_SOCK',
+  'GIT_SSH_COMMAND'
 ])
 
 /** Variables a child may see, by prefix: pip's and uv's settings, and the locale. */
