@@ -52,8 +52,8 @@ export type PrivacyOutcome =
 
 /**
  * First thing the entry point does. In the first image, replaces the process and never returns
- * (unless that is impossible here: then says why in the debug log). In the second, restores the
- * environment; if that fails, the step fails before any work.
+ * (unless that is impossible here: then says why). In the second, restores the environment; if
+ * that fails, the step fails before any work.
  */
 export function keepEnvironmentPrivate(
   execve: Execve | undefined = (process as unknown as { execve?: Execve }).execve
@@ -67,9 +67,7 @@ export function keepEnvironmentPrivate(
       process.exit(1)
     }
   }
-  const outcome = replaceImage(execve)
-  core.debug(`/proc/${process.pid}/environ still shows the job's environment: ${outcome.reason}`)
-  return outcome
+  return replaceImage(execve)
 }
 
 function replaceImage(execve: Execve | undefined): PrivacyOutcome & { state: 'unavailable' } {

@@ -30,15 +30,12 @@ import {
   type ArchiveCompression
 } from './cache-archive.js'
 
-export { RefusedArchive } from './cache-archive.js'
-
 /** A cache key as the service returned it: printed in the log, so nothing but printable text. */
-function checkedKey(key: string): string {
+function checkPrintable(key: string): void {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(key)) {
     throw new RefusedArchive(`an entry whose key holds control characters`)
   }
-  return key
 }
 
 /**
@@ -66,7 +63,8 @@ async function download(
   const keys = [primaryKey, ...restoreKeys]
   let key: string
   let url: string
-  if (getCacheServiceVersion() === 'v2') {
+  const v2 = getCacheServiceVersion() === 'v2'
+  if (v2) {
     const response = await internalCacheTwirpClient().GetCacheEntryDownloadURL({
       key: primaryKey,
       restoreKeys,
@@ -81,10 +79,11 @@ async function download(
     key = entry.cacheKey
     url = entry.archiveLocation
   }
-  checkedKey(key)
+  checkPrintable(key)
   const archive = join(await createTempDirectory(), getCacheFileName(compression as never))
   try {
-    await downloadCache(url, archive, { useAzureSdk: true })
+    // As restoreCache downloads: the Azure SDK for v2's blob URLs, plain HTTP for v1's.
+    await downloadCache(url, archive, v2 ? { useAzureSdk: true } : undefined)
   } catch (error) {
     await rm(dirname(archive), { recursive: true, force: true })
     throw error
