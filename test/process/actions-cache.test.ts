@@ -19,6 +19,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gunzipSync, gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cacheJobEnv, startCacheService, type CacheEntry } from '../helpers/cache-service.js'
 import { startMoto, type MotoServer } from '../helpers/moto.js'
@@ -176,12 +177,20 @@ for add in ops.get('add', []):
 tout.close()
 `
 
+/** The archive's compression, as @actions/cache chose it on this machine (zstd when installed). */
+function isZstd(data: Buffer): boolean {
+  return data.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))
+}
+
 function poisoned(entry: CacheEntry, ops: Record<string, unknown>): Buffer {
   const work = mkdtempSync(join(dir, 'poison-'))
+  const data = entry.data as Buffer
+  const zstd = isZstd(data)
   const tar = join(work, 'clean.tar')
-  writeFileSync(tar, execFileSync('zstd', ['-d', '-c'], { input: entry.data }))
+  writeFileSync(tar, zstd ? execFileSync('zstd', ['-d', '-c'], { input: data }) : gunzipSync(data))
   execFileSync(PYTHON, ['-c', REWRITE, tar, join(work, 'poisoned.tar'), JSON.stringify(ops)])
-  return execFileSync('zstd', ['-q', '-c', join(work, 'poisoned.tar')])
+  const rewritten = join(work, 'poisoned.tar')
+  return zstd ? execFileSync('zstd', ['-q', '-c', rewritten]) : gzipSync(readFileSync(rewritten))
 }
 
 let cleanPlain: { entry: CacheEntry; run: ActionRun; wheels: Map<string, Buffer> }

@@ -2,7 +2,7 @@
 // extractTar writes or refuses for real archives made by GNU tar (as @actions/cache makes them:
 // `tar --posix`, names relative to the workspace) and by Python's tarfile (names and member
 // types GNU tar would not write from a folder).
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import {
   existsSync,
   mkdirSync,
@@ -25,6 +25,7 @@ import {
 import { archiveName } from '../../src/packaging/stores/cache-restore.js'
 
 const work = mkdtempSync(join(tmpdir(), 'lpd-cache-archive-'))
+const hasZstd = spawnSync('zstd', ['--version']).status === 0
 afterAll(() => execFileSync('rm', ['-rf', work]))
 
 const ROOT = '../../../hostedtoolcache/lambda-python-deploy/lambda-python-deploy-v2-key'
@@ -146,7 +147,8 @@ describe('extractTar', () => {
     return { workspace, entry }
   }
 
-  it.each(['gzip', 'zstd'] as const)(
+  // @actions/cache writes zstd where the zstd binary is installed (GitHub's images), else gzip.
+  it.each(['gzip', ...(hasZstd ? ['zstd' as const] : [])] as const)(
     'extracts a %s archive @actions/cache would write into the private folder, files 0644',
     async (compression) => {
       const { workspace, entry } = layout()
@@ -230,7 +232,7 @@ describe('extractTar', () => {
     await expect(extractTar(chunks(broken), [ROOT], destination())).rejects.toThrow(/checksum/)
   })
 
-  it('refuses a zstd stream that is not one', async () => {
+  it.runIf(hasZstd)('refuses a zstd stream that is not one', async () => {
     const bogus = join(work, 'bogus.tzst')
     writeFileSync(bogus, 'not zstd at all')
     await expect(
