@@ -13,14 +13,25 @@
 // runs, and goes back into `process.env`, which Node keeps on its heap: /proc/<pid>/environ no
 // longer shows it. Issue 18, item 1.
 import * as core from '@actions/core'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { errorMessage } from './errors.js'
 import { childMaySee } from './packaging/tools/child-env.js'
 
 /** Set in the new image's environment: where the rest of the environment waits. */
 export const PRIVATE_ENVIRONMENT_FILE = 'LAMBDA_PYTHON_DEPLOY_PRIVATE_ENVIRONMENT'
+
+const FOLDER_PREFIX = 'lpd-env-'
+const ENVIRONMENT_FILE = 'environment.json'
 
 /** Read by Node itself as it starts: the new image needs them in its environment block. */
 const NODE_STARTUP =
@@ -78,12 +89,12 @@ function replaceImage(execve: Execve | undefined): PrivacyOutcome & { state: 'un
   const { visible, hidden } = splitEnvironment(process.env)
   let dir: string
   try {
-    dir = mkdtempSync(join(tmpdir(), 'lpd-env-'))
-    writeFileSync(join(dir, 'environment.json'), JSON.stringify(hidden), { mode: 0o600 })
+    dir = mkdtempSync(join(tmpdir(), FOLDER_PREFIX))
+    writeFileSync(join(dir, ENVIRONMENT_FILE), JSON.stringify(hidden), { mode: 0o600 })
   } catch (error) {
     return { state: 'unavailable', reason: `no private temporary folder: ${errorMessage(error)}` }
   }
-  const path = join(dir, 'environment.json')
+  const path = join(dir, ENVIRONMENT_FILE)
   try {
     execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
       ...visible,
@@ -98,13 +109,33 @@ function replaceImage(execve: Execve | undefined): PrivacyOutcome & { state: 'un
   return { state: 'unavailable', reason: 'process.execve returned' }
 }
 
+/**
+ * The file the first image wrote, and nothing else: the variable could also come from a step
+ * that wrote it into `$GITHUB_ENV`, so only a 0600 regular file of this user named as the first
+ * image names it is read, and only it and its (then empty) folder are removed.
+ */
+function ownFile(file: string): boolean {
+  const folder = dirname(file)
+  if (file !== join(folder, ENVIRONMENT_FILE) || dirname(folder) !== tmpdir()) return false
+  if (!basename(folder).startsWith(FOLDER_PREFIX)) return false
+  const info = lstatSync(file, { throwIfNoEntry: false })
+  return (
+    info !== undefined &&
+    info.isFile() &&
+    (info.mode & 0o777) === 0o600 &&
+    info.uid === process.getuid?.()
+  )
+}
+
 function restore(file: string): PrivacyOutcome {
   delete process.env[PRIVATE_ENVIRONMENT_FILE]
+  if (!ownFile(file)) throw new Error(`${PRIVATE_ENVIRONMENT_FILE} names ${file}, not its own file`)
   let hidden: Record<string, string>
   try {
     hidden = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>
   } finally {
-    rmSync(dirname(file), { recursive: true, force: true })
+    unlinkSync(file)
+    rmdirSync(dirname(file))
   }
   for (const [name, value] of Object.entries(hidden)) process.env[name] = value
   return { state: 'private' }

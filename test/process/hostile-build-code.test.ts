@@ -242,4 +242,20 @@ describe('hostile build code', () => {
       /built lpd_hostile_sdist-1\.0-py3-none-any\.whl from lpd-hostile-sdist-1\.0\.tar\.gz/
     )
   })
+
+  it("a step that sets the action's private-environment variable gets a failed step, and nothing of its is read or removed", async () => {
+    // As if an earlier step had written it into $GITHUB_ENV, naming a file in the workspace.
+    const planted = join(root, 'planted-env', 'environment.json')
+    write(planted, JSON.stringify({ AWS_ACCESS_KEY_ID: 'planted' }))
+    write(join(root, 'planted-env', 'keep.txt'), 'x')
+    const run = await runAction({
+      node: NODE24_BINARY,
+      inputs: { mode: 'build', runtime: 'python3.11', architectures: 'x86_64', source: root },
+      env: { LAMBDA_PYTHON_DEPLOY_PRIVATE_ENVIRONMENT: planted }
+    })
+    expect(run.code).toBe(1)
+    expect(run.errors.join('\n')).toContain('could not read back its environment')
+    expect(readFileSync(planted, 'utf8')).toContain('planted')
+    expect(readFileSync(join(root, 'planted-env', 'keep.txt'), 'utf8')).toBe('x')
+  })
 })
