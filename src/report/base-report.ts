@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { REPORT_FILE } from '../constants.js'
 import { errorMessage } from '../errors.js'
 import { readEventPayload, runKind } from '../github-run.js'
-import { restoreCacheSafely } from '../packaging/stores/cache-restore.js'
+import { lookupCacheSafely, restoreCacheSafely } from '../packaging/stores/cache-restore.js'
 import { relayInert } from './log.js'
 import { parseReportJson, type BuildReportJson } from './report-json.js'
 
@@ -31,16 +31,16 @@ export interface CacheService {
 export type Env = Record<string, string | undefined>
 
 /**
- * @actions/cache, except that a restore goes through restoreCacheSafely: an entry found by
- * prefix was written by whoever could write the base branch's scope, and its archive may name
- * any path; only the report's own folder is written.
+ * @actions/cache, except that restores and lookups go through cache-restore.ts: an entry found
+ * by prefix was written by whoever could write the base branch's scope; its archive may name any
+ * path, and its key any text. Only the report's own folder is written, and no key is printed raw.
  */
 const safeActionsCache: CacheService = {
   isFeatureAvailable: actionsCache.isFeatureAvailable,
   saveCache: actionsCache.saveCache,
   restoreCache: (paths, primaryKey, restoreKeys, options) =>
     options?.lookupOnly
-      ? actionsCache.restoreCache(paths, primaryKey, restoreKeys, options)
+      ? lookupCacheSafely(paths, primaryKey, restoreKeys)
       : restoreCacheSafely(paths, primaryKey, restoreKeys)
 }
 

@@ -23,6 +23,7 @@ import { gunzipSync, gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cacheJobEnv, startCacheService, type CacheEntry } from '../helpers/cache-service.js'
 import { startMoto, type MotoServer } from '../helpers/moto.js'
+import { actingCommands } from '../helpers/workflow-commands.js'
 import { runAction, TOOLS_BIN, type ActionRun } from '../helpers/run-action.js'
 import { sha256Hex, writeWheel } from '../helpers/wheels.js'
 
@@ -195,6 +196,8 @@ function poisoned(entry: CacheEntry, ops: Record<string, unknown>): Buffer {
 
 let cleanPlain: { entry: CacheEntry; run: ActionRun; wheels: Map<string, Buffer> }
 let cleanPinned: { entry: CacheEntry; run: ActionRun }
+/** The size report the first job on main kept. */
+let cleanReport: CacheEntry
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lpd-actions-cache-'))
@@ -227,6 +230,9 @@ beforeAll(async () => {
     const run = await job(service.url, PUSH_MAIN(), { requirements: plain })
     expect(run.code, run.stdout + run.stderr).toBe(0)
     cleanPlain = { entry: wheelEntry(service.entries), run, wheels: storedWheels() }
+    cleanReport = service.entries.find((e) =>
+      e.key.startsWith('lambda-python-deploy-report-')
+    ) as CacheEntry
     const pinnedRun = await job(service.url, PUSH_MAIN(), { requirements: pinned })
     expect(pinnedRun.code, pinnedRun.stdout + pinnedRun.stderr).toBe(0)
     const saved = service.entries.filter((e) => e.key.startsWith('lambda-python-deploy-v'))
@@ -333,6 +339,30 @@ describe('a poisoned entry restored through the same path is caught', () => {
       expect(warnings(run)).toMatch(/refused: .*tinydep .*not among the --hash values/)
       expect(run.outputs['cache-hit']).toBe('false')
       expect(run.outputs['code-sha256']).toBe(cleanPinned.run.outputs['code-sha256'])
+    } finally {
+      await service.stop()
+    }
+  })
+})
+
+describe('a key the service returns is never printed raw', () => {
+  it('a size report kept under a key that carries a workflow command: looked up on main, restored on a pull request', async () => {
+    const service = await startCacheService()
+    // Starts with the key a job on main looks up, and with the prefix a pull request restores.
+    const planted = `${cleanReport.key} ##[set-output name=changed;]true`
+    service.entries.push({ ...cleanReport, key: planted })
+    try {
+      const main = await job(service.url, PUSH_MAIN(), { requirements: plain })
+      const pr = await job(service.url, event('pull_request', 'refs/pull/7/merge'), {
+        requirements: plain
+      })
+      for (const run of [main, pr]) {
+        expect(run.code, run.stdout + run.stderr).toBe(0)
+        expect(actingCommands(run.stdout).filter((c) => c.command === 'set-output')).toEqual([])
+      }
+      // The pull request compared with that report, and took no commit id from the key.
+      expect(pr.stdout).toContain('Comparing with the size report of main')
+      expect(pr.summary).not.toContain('set-output')
     } finally {
       await service.stop()
     }

@@ -47,23 +47,22 @@ export function archiveName(path: string, workspace: string): string {
   return name === '' ? '.' : name
 }
 
-interface Downloaded {
+interface FoundEntry {
   key: string
-  archive: string
+  url: string
   compression: ArchiveCompression
+  v2: boolean
 }
 
-/** The entry's archive, downloaded to a temporary folder, or undefined on a miss. */
-async function download(
+/** The entry the service would give for these keys, or undefined on a miss; nothing downloaded. */
+async function findEntry(
   paths: string[],
   primaryKey: string,
   restoreKeys: string[]
-): Promise<Downloaded | undefined> {
+): Promise<FoundEntry | undefined> {
   const compression = (await getCompressionMethod()) as ArchiveCompression
-  const keys = [primaryKey, ...restoreKeys]
-  let key: string
-  let url: string
   const v2 = getCacheServiceVersion() === 'v2'
+  let found: FoundEntry
   if (v2) {
     const response = await internalCacheTwirpClient().GetCacheEntryDownloadURL({
       key: primaryKey,
@@ -71,24 +70,42 @@ async function download(
       version: getCacheVersion(paths, compression as never, false)
     })
     if (!response.ok) return undefined
-    key = response.matchedKey
-    url = response.signedDownloadUrl
+    found = { key: response.matchedKey, url: response.signedDownloadUrl, compression, v2 }
   } else {
-    const entry = await getCacheEntry(keys, paths, { compressionMethod: compression as never })
+    const entry = await getCacheEntry([primaryKey, ...restoreKeys], paths, {
+      compressionMethod: compression as never
+    })
     if (!entry?.archiveLocation || !entry.cacheKey) return undefined
-    key = entry.cacheKey
-    url = entry.archiveLocation
+    found = { key: entry.cacheKey, url: entry.archiveLocation, compression, v2 }
   }
-  checkPrintable(key)
-  const archive = join(await createTempDirectory(), getCacheFileName(compression as never))
+  checkPrintable(found.key)
+  return found
+}
+
+/** The entry's archive, downloaded as restoreCache downloads it, into a temporary folder. */
+async function download(found: FoundEntry): Promise<string> {
+  const archive = join(await createTempDirectory(), getCacheFileName(found.compression as never))
   try {
-    // As restoreCache downloads: the Azure SDK for v2's blob URLs, plain HTTP for v1's.
-    await downloadCache(url, archive, v2 ? { useAzureSdk: true } : undefined)
+    // The Azure SDK for v2's blob URLs, plain HTTP for v1's.
+    await downloadCache(found.url, archive, found.v2 ? { useAzureSdk: true } : undefined)
   } catch (error) {
     await rm(dirname(archive), { recursive: true, force: true })
     throw error
   }
-  return { key, archive, compression }
+  return archive
+}
+
+/**
+ * The key restoreCacheSafely would restore, without downloading anything (what restoreCache's
+ * `lookupOnly` does, without printing the key the service returns).
+ */
+export async function lookupCacheSafely(
+  paths: string[],
+  primaryKey: string,
+  restoreKeys: string[] = []
+): Promise<string | undefined> {
+  if (!isCacheReadable(getCacheMode())) return undefined
+  return (await findEntry(paths, primaryKey, restoreKeys))?.key
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -126,34 +143,36 @@ export async function restoreCacheSafely(
   restoreKeys: string[] = []
 ): Promise<string | undefined> {
   if (!isCacheReadable(getCacheMode())) return undefined
-  const downloaded = await download(paths, primaryKey, restoreKeys)
-  if (downloaded === undefined) return undefined
+  const found = await findEntry(paths, primaryKey, restoreKeys)
+  if (found === undefined) return undefined
+  const archive = await download(found)
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
   const roots = paths.map((path) => archiveName(path, workspace))
   const first = paths[0] as string
-  await mkdir(dirname(first), { recursive: true })
-  const staging = await mkdtemp(join(dirname(first), '.restoring-'))
+  let staging: string | undefined
   try {
-    const destinations = paths.map((_, i) => join(staging, String(i)))
+    await mkdir(dirname(first), { recursive: true })
+    staging = await mkdtemp(join(dirname(first), '.restoring-'))
+    const destinations = paths.map((_, i) => join(staging as string, String(i)))
     const extracted = await extractTar(
-      decompressed(downloaded.archive, downloaded.compression),
+      decompressed(archive, found.compression),
       roots,
       destinations
     )
     core.debug(
-      `Actions cache: ${downloaded.key} holds ${extracted.files} file(s), ${extracted.bytes} bytes, all inside ${paths.join(', ')}`
+      `Actions cache: ${found.key} holds ${extracted.files} file(s), ${extracted.bytes} bytes, all inside ${paths.join(', ')}`
     )
     for (const [i, path] of paths.entries()) await place(destinations[i] as string, path)
-    return downloaded.key
+    return found.key
   } catch (error) {
     if (error instanceof RefusedArchive) {
       throw new RefusedArchive(
-        `the Actions cache entry ${downloaded.key} holds ${error.message}: refused, nothing of it was used`
+        `the Actions cache entry ${found.key} holds ${error.message}: refused, nothing of it was used`
       )
     }
     throw error
   } finally {
-    await rm(staging, { recursive: true, force: true })
-    await rm(dirname(downloaded.archive), { recursive: true, force: true })
+    if (staging !== undefined) await rm(staging, { recursive: true, force: true })
+    await rm(dirname(archive), { recursive: true, force: true })
   }
 }
