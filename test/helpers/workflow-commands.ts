@@ -76,30 +76,41 @@ function parse(line: string, registered: ReadonlySet<string>): LiveCommand | und
   return parseV2(line, registered) ?? parseV1(line, registered)
 }
 
-/** The commands the runner would act on, in order (stop-commands and its resume included). */
-export function liveCommands(stdout: string): LiveCommand[] {
-  const live: LiveCommand[] = []
+/**
+ * The lines the runner reads with commands on, each with the command it acts on, if any:
+ * everything but what lies between `::stop-commands::<token>` and its resume (those two lines
+ * included: they run).
+ */
+function* readAsRunner(stdout: string): Generator<{ line: string; command?: LiveCommand }> {
   const registered = new Set(REGISTERED)
   let stopToken: string | undefined
   // The runner reads lines as .NET's StreamReader.ReadLine splits them.
   for (const line of stdout.split(/\r\n|\r|\n/)) {
     const command = parse(line, registered)
-    if (command === undefined) continue
     if (stopToken !== undefined) {
-      if (command.command === stopToken) {
+      if (command?.command === stopToken) {
         registered.delete(stopToken)
         stopToken = undefined
-        live.push(command)
+        yield { line, command }
       }
       continue
     }
-    if (command.command === 'stop-commands' && command.data !== '') {
+    if (command?.command === 'stop-commands' && command.data !== '') {
       stopToken = command.data.toLowerCase()
       registered.add(stopToken)
     }
-    live.push(command)
+    yield { line, command }
   }
-  return live
+}
+
+/** The commands the runner would act on, in order (stop-commands and its resume included). */
+export function liveCommands(stdout: string): LiveCommand[] {
+  return [...readAsRunner(stdout)].flatMap(({ command }) => (command ? [command] : []))
+}
+
+/** The lines of `stdout` the runner reads with commands on. */
+export function linesWithCommandsOn(stdout: string): string[] {
+  return [...readAsRunner(stdout)].map(({ line }) => line)
 }
 
 /** The live commands other than the ones that pause and resume command processing. */
