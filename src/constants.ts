@@ -19,6 +19,7 @@ export const INPUT = {
   installer: 'installer',
   allowLinuxWheels: 'allow-linux-wheels',
   cache: 'cache',
+  cacheInDeploy: 'cache-in-deploy',
   outputDir: 'output-dir',
   packageDir: 'package-dir',
   maxSize: 'max-size',

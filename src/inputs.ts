@@ -52,6 +52,8 @@ export interface Inputs {
   installer: Installer
   allowLinuxWheels: boolean
   cache: boolean
+  /** What mode: deploy takes from the Actions cache (see stores/actions-cache.ts). */
+  cacheInDeploy: 'hashed' | 'any' | 'none'
   outputDir: string
   /** Deploy these already-built packages instead of building. */
   packageDir?: string
@@ -453,6 +455,16 @@ function parseTrafficInputs(
   return { traffic, health }
 }
 
+function cacheInDeploy(mode: Mode, value: string | undefined): Inputs['cacheInDeploy'] {
+  const policy = oneOf(INPUT.cacheInDeploy, value, ['hashed', 'any', 'none'] as const, 'hashed')
+  if (mode === 'build' && policy !== 'hashed') {
+    core.warning(
+      `${INPUT.cacheInDeploy}: ${policy} applies to mode: deploy only; mode: build uses every entry it restores (each still checked against pinned hashes).`
+    )
+  }
+  return policy
+}
+
 /**
  * Parses and checks every input. `env` gives RUNNER_TEMP and GITHUB_WORKSPACE; relative paths
  * are taken from the working directory, as GitHub runs the step in the workspace.
@@ -607,6 +619,7 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     ),
     allowLinuxWheels: parseBoolean(INPUT.allowLinuxWheels, read(INPUT.allowLinuxWheels), false),
     cache: parseBoolean(INPUT.cache, read(INPUT.cache), true),
+    cacheInDeploy: cacheInDeploy(mode, read(INPUT.cacheInDeploy)),
     outputDir: outputDir(
       read(INPUT.outputDir) ?? join(env.RUNNER_TEMP || tmpdir(), 'lambda-python-deploy')
     ),

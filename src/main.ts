@@ -240,6 +240,10 @@ export async function run(): Promise<void> {
           slim: inputs.slim,
           installer: inputs.installer,
           useActionsCache: inputs.cache,
+          // A deploy trusts the Actions cache only as far as cache-in-deploy says, and never a
+          // tree another job on the runner could have planted (issue 18, item 5).
+          cacheRestore: inputs.mode === 'deploy' ? inputs.cacheInDeploy : 'any',
+          privateImportCheck: inputs.mode === 'deploy',
           allowLinuxWheels: inputs.allowLinuxWheels,
           outputDir: inputs.outputDir,
           sourceDateEpoch: epoch,

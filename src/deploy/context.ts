@@ -8,7 +8,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { AwsClients } from '../aws/clients.js'
 import { downloadThrough, type Download } from '../net/download.js'
-import { logBlock, relayInert } from '../report/log.js'
+import { logBlock } from '../report/log.js'
 
 /** Sleeps `ms`; with a signal, ends early (resolving) when it aborts. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>
@@ -65,7 +65,7 @@ export const DEFAULT_WAIT_TIMEOUT_MS = 10 * 60_000
 const actionsLog: DeployLog = {
   info: (message) => core.info(message),
   warning: (message) => core.warning(message),
-  relay: (title, text) => logBlock(title, text, relayInert),
+  relay: (title, text) => logBlock(title, text),
   mask: (value) => core.setSecret(value)
 }
 

@@ -8,6 +8,7 @@ import { UserError, errorMessage } from '../errors.js'
 import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
 import type { BuildProvenance } from '../report/provenance.js'
 import type { ArchBuild, BuildResult, ImportCheck, PackageFile } from '../types.js'
+import { relayInert } from '../report/log.js'
 import { assemblePackages } from './assemble/assemble.js'
 import { workspaceRootWarning } from './assemble/source-files.js'
 import { closureSummaryLine } from './verify/closure.js'
@@ -25,6 +26,7 @@ import { judgeLibraries } from './verify/library-verdict.js'
 import { checkPackageClosure } from './verify/package-metadata.js'
 import { prepareDependencies, type PreparedDependencies } from './project/prepare.js'
 import { resolveWheels } from './resolve/resolve.js'
+import type { CacheRestorePolicy } from './stores/actions-cache.js'
 import { defaultStoreRoot } from './stores/wheel-store.js'
 
 export interface BuildRequest {
@@ -44,6 +46,14 @@ export interface BuildRequest {
   slim: boolean
   installer: 'pip' | 'uv' | 'auto'
   useActionsCache: boolean
+  /** Which restored Actions-cache entries may be used; default `any` (see actions-cache.ts). */
+  cacheRestore?: CacheRestorePolicy
+  /**
+   * Unpack the import check into a private temporary folder, with no kept bytecode, instead of
+   * the tree kept beside the wheel store: on a self-hosted runner another job can write that
+   * tree and its .pyc files, and plant code that a deploy's import check would run.
+   */
+  privateImportCheck?: boolean
   allowLinuxWheels: boolean
   outputDir: string
   /** Seconds since the epoch for every zip entry's timestamp (`SOURCE_DATE_EPOCH`). */
@@ -136,6 +146,7 @@ async function buildArchitecture(
       architecture,
       installer: request.installer,
       useActionsCache: request.useActionsCache,
+      cacheRestore: request.cacheRestore,
       allowLinuxWheels: request.allowLinuxWheels,
       storeRoot: request.storeRoot
     })
@@ -156,7 +167,7 @@ async function buildArchitecture(
   )
   for (const warning of assembled.warnings) core.warning(`${architecture}: ${warning}`)
   if (assembled.excludedByDefault.length > 0) {
-    core.info(`${architecture}: left out by default: ${assembled.excludedByDefault.join(', ')}`)
+    relayInert(`${architecture}: left out by default: ${assembled.excludedByDefault.join(', ')}`)
   }
   if (assembled.credentials.length > 0) warnOnce(credentialsWarning(assembled.credentials))
   const packages = {
@@ -184,14 +195,14 @@ async function buildArchitecture(
     )
     const closureMs = Math.round(performance.now() - closureStart)
     if (closure.distributions > 0) {
-      core.info(`${architecture}: ${closureSummaryLine(closure)} in ${closureMs} ms`)
+      relayInert(`${architecture}: ${closureSummaryLine(closure)} in ${closureMs} ms`)
     }
     // The import runs before the library findings are judged: what it loaded decides them.
     let imported: ImportCheckResult | undefined
     let failure: ImportFailure | undefined
     try {
       imported = await runImportCheck({
-        treeRoot: join(storeRoot(request), 'import-check'),
+        treeRoot: request.privateImportCheck ? undefined : join(storeRoot(request), 'import-check'),
         toolRoot: storeRoot(request),
         handler: request.handler,
         enabled: request.importCheck,
@@ -275,6 +286,7 @@ export async function buildPackages(request: BuildRequest): Promise<BuildResult>
     runtime: request.runtime,
     installer: request.installer,
     useActionsCache: request.useActionsCache,
+    cacheRestore: request.cacheRestore,
     storeRoot: request.storeRoot
   })
   // Every architecture finishes (or fails) before the step does: no build left running unseen,

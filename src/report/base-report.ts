@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPORT_FILE } from '../constants.js'
 import { errorMessage } from '../errors.js'
-import { isRecord, parseReportJson, type BuildReportJson } from './report-json.js'
+import { readEventPayload, runKind } from '../github-run.js'
+import { lookupCacheSafely, restoreCacheSafely } from '../packaging/stores/cache-restore.js'
+import { relayInert } from './log.js'
+import { parseReportJson, type BuildReportJson } from './report-json.js'
+
+// Where they lived first; the stores read them too (github-run.ts).
+export { isPullRequestEvent, readEventPayload, runKind, type RunKind } from '../github-run.js'
 
 /** The part of @actions/cache used here; tests pass their own. */
 export interface CacheService {
@@ -23,6 +29,20 @@ export interface CacheService {
 }
 
 export type Env = Record<string, string | undefined>
+
+/**
+ * @actions/cache, except that restores and lookups go through cache-restore.ts: an entry found
+ * by prefix was written by whoever could write the base branch's scope; its archive may name any
+ * path, and its key any text. Only the report's own folder is written, and no key is printed raw.
+ */
+const safeActionsCache: CacheService = {
+  isFeatureAvailable: actionsCache.isFeatureAvailable,
+  saveCache: actionsCache.saveCache,
+  restoreCache: (paths, primaryKey, restoreKeys, options) =>
+    options?.lookupOnly
+      ? lookupCacheSafely(paths, primaryKey, restoreKeys)
+      : restoreCacheSafely(paths, primaryKey, restoreKeys)
+}
 
 const KEY_PREFIX = 'lambda-python-deploy-report'
 
@@ -48,50 +68,6 @@ export function baseReportDir(env: Env, id: string): string {
   return join(env.RUNNER_TEMP || tmpdir(), 'lambda-python-deploy-base', id)
 }
 
-export type RunKind =
-  | { kind: 'default-branch'; branch: string; sha: string }
-  | { kind: 'pull-request'; baseBranch: string }
-  | { kind: 'other' }
-
-function record(value: unknown): Record<string, unknown> | undefined {
-  return isRecord(value) ? value : undefined
-}
-
-/** The webhook payload GitHub wrote for this run, or undefined when there is none to read. */
-export async function readEventPayload(env: Env): Promise<Record<string, unknown> | undefined> {
-  if (!env.GITHUB_EVENT_PATH) return undefined
-  try {
-    return record(JSON.parse(await readFile(env.GITHUB_EVENT_PATH, 'utf8')))
-  } catch (error) {
-    core.debug(`event payload not read: ${errorMessage(error)}`)
-    return undefined
-  }
-}
-
-/** A `pull_request` or `pull_request_target` run. */
-export function isPullRequestEvent(env: Env): boolean {
-  return env.GITHUB_EVENT_NAME === 'pull_request' || env.GITHUB_EVENT_NAME === 'pull_request_target'
-}
-
-/** A pull request (and its base branch), a run on the default branch, or anything else. */
-export function runKind(env: Env, event: Record<string, unknown> | undefined): RunKind {
-  if (isPullRequestEvent(env)) {
-    const base = record(record(event?.pull_request)?.base)
-    const baseBranch = env.GITHUB_BASE_REF || (typeof base?.ref === 'string' ? base.ref : '')
-    return baseBranch ? { kind: 'pull-request', baseBranch } : { kind: 'other' }
-  }
-  const defaultBranch = record(event?.repository)?.default_branch
-  const ref = env.GITHUB_REF ?? ''
-  if (
-    typeof defaultBranch === 'string' &&
-    ref === `refs/heads/${defaultBranch}` &&
-    env.GITHUB_SHA
-  ) {
-    return { kind: 'default-branch', branch: defaultBranch, sha: env.GITHUB_SHA }
-  }
-  return { kind: 'other' }
-}
-
 export interface SaveOptions {
   id: string
   /** This run's report JSON (`<output-dir>/report.json`). */
@@ -105,7 +81,7 @@ export type SaveResult = 'saved' | 'skipped' | 'failed'
 /** On the default branch: keeps this run's report in the Actions cache for pull requests. */
 export async function saveBaseReport(options: SaveOptions): Promise<SaveResult> {
   const env = options.env ?? process.env
-  const cache: CacheService = options.cache ?? actionsCache
+  const cache: CacheService = options.cache ?? safeActionsCache
   const run = runKind(env, await readEventPayload(env))
   if (run.kind !== 'default-branch') {
     core.debug('size report not kept for pull requests: this is not a run on the default branch')
@@ -159,7 +135,7 @@ export interface BaseReport {
 /** On pull requests: the base branch's latest saved report, when there is one. */
 export async function restoreBaseReport(options: RestoreOptions): Promise<BaseReport> {
   const env = options.env ?? process.env
-  const cache: CacheService = options.cache ?? actionsCache
+  const cache: CacheService = options.cache ?? safeActionsCache
   const run = runKind(env, await readEventPayload(env))
   if (run.kind !== 'pull-request') return {}
   const baseBranch = run.baseBranch
@@ -177,8 +153,11 @@ export async function restoreBaseReport(options: RestoreOptions): Promise<BaseRe
       return { baseBranch }
     }
     const report = parseReportJson(await readFile(join(dir, REPORT_FILE), 'utf8'))
-    const commit = key.startsWith(prefix) ? key.slice(prefix.length) : undefined
-    core.info(`Comparing with the size report of ${baseBranch} from cache key ${key}.`)
+    // Shown in the summary and the comment: only a commit id, never other text from the key.
+    const suffix = key.startsWith(prefix) ? key.slice(prefix.length) : ''
+    const commit = /^[0-9a-f]{1,64}$/i.test(suffix) ? suffix : undefined
+    // The key is whatever the entry's writer chose after the prefix.
+    relayInert(`Comparing with the size report of ${baseBranch} from cache key ${key}.`)
     return { baseBranch, report, ...(commit ? { commit } : {}) }
   } catch (error) {
     core.warning(

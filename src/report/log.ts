@@ -1,5 +1,6 @@
 // Log helpers every stage shares: one collapsible group per phase with its duration, throttled
-// progress lines for long transfers, and the final one-line result.
+// progress lines for long transfers, the final one-line result, and text from outside the
+// action printed so that the runner cannot take any of it for a workflow command.
 import * as core from '@actions/core'
 import { randomBytes } from 'node:crypto'
 import { formatDuration, formatSize } from './sizes.js'
@@ -39,12 +40,28 @@ export async function phase<T>(name: string, work: () => Promise<T>): Promise<T>
 }
 
 /**
- * Prints text that someone else wrote (a function's log tail) so that the runner executes none
- * of the workflow commands in it: between `::stop-commands::<token>` and `::<token>::`, with a
- * token nobody can guess, so the text cannot end the pause itself.
+ * Whether the runner could read some line of `text` as a workflow command. It reads `::name::`
+ * at the start of a line (after whitespace, in .NET's sense of it) and the older `##[name]`
+ * anywhere in a line (actions/runner, ActionCommand.TryParse). Errs on the side of yes.
+ */
+export function mayHoldCommands(text: string): boolean {
+  return text.includes('::') || text.includes('##[')
+}
+
+/**
+ * Prints text that comes from outside the action (a tool's or a build backend's output, a
+ * function's log tail, file names, member names) so that none of it runs as a workflow command:
+ * it cannot set an output, a mask, an annotation or an environment variable. Text that could
+ * hold a command goes between `::stop-commands::<token>` and `::<token>::`; the token is 128
+ * random bits drawn after the text was written, so the text cannot end the pause itself. The
+ * runner masks tokens longer than six characters in the log. Issue 18, item 2.
  * https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#stopping-and-starting-workflow-commands
  */
 export function relayInert(text: string, write: (line: string) => void = core.info): void {
+  if (!mayHoldCommands(text)) {
+    write(text)
+    return
+  }
   const token = randomBytes(16).toString('hex')
   write(`::stop-commands::${token}`)
   write(text)
@@ -53,21 +70,16 @@ export function relayInert(text: string, write: (line: string) => void = core.in
 
 /**
  * A block of output (a tool's log, a function's log tail): a group of its own, or plain lines
- * under a heading when a phase group is already open. `print` writes the body (relayInert for
- * text the action did not write).
+ * under a heading when a phase group is already open. Title and body are relayed inert.
  */
-export function logBlock(
-  title: string,
-  body: string,
-  print: (text: string) => void = core.info
-): void {
+export function logBlock(title: string, body: string): void {
   if (groupOpen) {
-    core.info(`── ${title}`)
-    print(body)
+    relayInert(`── ${title}\n${body}`)
     return
   }
+  // A group title is one escaped command argument: it cannot start a command of its own.
   core.startGroup(title)
-  print(body)
+  relayInert(body)
   core.endGroup()
 }
 

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import node24 from '../../scripts/node24.json' with { type: 'json' }
+import { linesWithCommandsOn } from './workflow-commands.js'
 
 export const ROOT = new URL('../..', import.meta.url).pathname
 export const TOOLS_BIN = join(ROOT, '.tools', 'venv', 'bin')
@@ -110,8 +111,8 @@ export async function runAction({
     stderr,
     outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
     summary: readFileSync(summaryFile, 'utf8'),
-    errors: stdout
-      .split('\n')
+    // As the runner reads them: an `::error::` line a tool printed inside a pause is not one.
+    errors: linesWithCommandsOn(stdout)
       .filter((line) => line.startsWith('::error'))
       .map((line) => line.replace(/^::error[^:]*::/, ''))
   }

@@ -53,6 +53,25 @@ const resetConnection: RecorderHandler = (_request, response) => {
   response.socket?.destroy()
 }
 
+/**
+ * A restore or lookup that failed, in the words of whichever it was (cache-restore.ts does all
+ * three): the wheel store's, the base size report's, and the lookup before keeping a report.
+ */
+const RESTORE_FAILED =
+  /(restoring \S+ failed, resolving instead: |the base report could not be read: |Size report not kept for pull requests \(cache key \S+\): )/
+
+/** A push to main: a run whose saves a deploy on main would restore, so it saves. */
+async function pushToMain(): Promise<Record<string, string>> {
+  const eventPath = join(dir, 'event-push-main.json')
+  await writeFile(eventPath, JSON.stringify({ repository: { default_branch: 'main' } }))
+  return {
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_SHA: 'b'.repeat(40),
+    GITHUB_EVENT_PATH: eventPath
+  }
+}
+
 function warnings(run: ActionRun): string[] {
   return run.stdout.split('\n').filter((line) => line.startsWith('::warning'))
 }
@@ -75,16 +94,20 @@ describe.concurrent('the Actions cache service failing', () => {
     // One server per case would be simpler; restore answering 500 costs @actions/cache's five
     // attempts with backoff (about 30 s), so the save gets the quick failure.
     const mixed = await startRecorder((request, response) => {
-      if (request.url.endsWith('/GetCacheEntryDownloadURL')) answer500(request, response)
+      // The wheel store's restore gets the 500s; the size report's lookup the quick reset.
+      const wheelEntry = request.body.includes('"lambda-python-deploy-v')
+      if (request.url.endsWith('/GetCacheEntryDownloadURL') && wheelEntry)
+        answer500(request, response)
       else resetConnection(request, response)
     })
     try {
-      const run = await build(cacheEnv(mixed.url))
+      const run = await build({ ...cacheEnv(mixed.url), ...(await pushToMain()) })
       expect(run.code, run.stdout + run.stderr).toBe(0)
       const asked = mixed.requests.map((r) => r.url.split('/').pop())
-      expect(asked.filter((m) => m === 'GetCacheEntryDownloadURL')).toHaveLength(5)
+      // The wheel store's restore (five attempts), then the size report's lookup (reset once).
+      expect(asked.filter((m) => m === 'GetCacheEntryDownloadURL')).toHaveLength(6)
       expect(asked).toContain('CreateCacheEntry')
-      expect(warnings(run).join('\n')).toMatch(/Failed to restore: .*\(500\)/)
+      expect(warnings(run).join('\n')).toMatch(new RegExp(`${RESTORE_FAILED.source}.*\\(500\\)`))
       expect(warnings(run).join('\n')).toMatch(/Failed to save: /)
       expect(run.stdout).toMatch(/pip download/)
       expect(run.outputs['code-sha256']).toBe(expectedSha)
@@ -102,11 +125,12 @@ describe.concurrent('the Actions cache service failing', () => {
       { GITHUB_EVENT_NAME: 'pull_request', GITHUB_BASE_REF: 'main' },
       { restores: 2, saves: 1 }
     ],
-    // The wheel-store entry, then the size report (looked up, saved).
+    // The wheel-store entry (restore, save), then the size report (looked up; the lookup
+    // failed, so no save is tried).
     [
       'a push to the default branch (keeps the size report)',
       { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main', GITHUB_SHA: 'a'.repeat(40) },
-      { restores: 2, saves: 2 }
+      { restores: 2, saves: 1 }
     ]
   ])('resets every connection, on %s: warnings, same package', async (_event, eventEnv, tries) => {
     const eventPath = join(dir, `event-${eventEnv.GITHUB_EVENT_NAME}.json`)
@@ -119,7 +143,9 @@ describe.concurrent('the Actions cache service failing', () => {
     }).finally(() => resetting.stop())
     expect(run.code, run.stdout + run.stderr).toBe(0)
     const failed = warnings(run).join('\n')
-    expect(failed.match(/Failed to restore: .*ECONNRESET/g)).toHaveLength(tries.restores)
+    expect(failed.match(new RegExp(`${RESTORE_FAILED.source}.*ECONNRESET`, 'g'))).toHaveLength(
+      tries.restores
+    )
     // @actions/cache words a reset CreateCacheEntry as "Unable to reserve cache ...".
     expect(failed.match(/Failed to save: /g)).toHaveLength(tries.saves)
     expect(resetting.requests).toHaveLength(tries.restores + tries.saves)

@@ -47,8 +47,9 @@ function writeShim(dir: string, name: string, real: string, strict: boolean) {
     ? 'case "$*" in *"pip download"*|*"pip wheel"*|*"pip install"*|*"pip compile"*) echo "shim: $0 $* refused" >&2; exit 97;; esac\n'
     : ''
   const path = join(dir, name)
-  // One log line per run, even for a multi-line `-c` script.
-  const log = `printf '%s\\n' "$(printf '%s ' "${name}" "$@" | tr '\\n' ' ')" >> "$SHIM_LOG"`
+  // One log line per run, even for a multi-line `-c` script. The log's path is written into the
+  // shim: the action gives its children only an allowlisted environment.
+  const log = `printf '%s\\n' "$(printf '%s ' "${name}" "$@" | tr '\\n' ' ')" >> '${shimLog}'`
   writeFileSync(path, `#!/bin/sh\n${log}\n${refuse}exec "${real}" "$@"\n`)
   chmodSync(path, 0o755)
 }
@@ -64,7 +65,6 @@ function env(
   return {
     ...base,
     PATH: [...dirs, process.env.PATH ?? ''].join(delimiter),
-    SHIM_LOG: shimLog,
     ...extra
   }
 }

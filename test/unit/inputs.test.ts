@@ -33,12 +33,28 @@ describe('getInputs', () => {
       installer: 'auto',
       importCheck: true,
       cache: true,
+      cacheInDeploy: 'hashed',
       slim: false,
       publish: true,
       maxUnzippedSize: 262_144_000,
       s3Prefix: 'lambda-python-deploy/',
       outputDir: '/tmp/rt/lambda-python-deploy'
     })
+  })
+
+  it('reads cache-in-deploy for deploy; in a build, any value but the default is a warning', () => {
+    expect(
+      parse({ 'function-name': 'orders', source, 'cache-in-deploy': 'none' }).cacheInDeploy
+    ).toBe('none')
+    const log: string[] = []
+    const write = process.stdout.write
+    process.stdout.write = ((chunk: string) => log.push(chunk) > 0) as typeof write
+    try {
+      expect(parse({ ...buildBase, 'cache-in-deploy': 'any' }).cacheInDeploy).toBe('any')
+    } finally {
+      process.stdout.write = write
+    }
+    expect(log.join('')).toMatch(/^::warning::cache-in-deploy: any applies to mode: deploy only/)
   })
 
   it('leaves finding the dependency file to the build when requirements is unset', () => {
@@ -143,6 +159,7 @@ describe('getInputs', () => {
     ['slim', { ...buildBase, slim: 'yes please' }],
     ['installer', { ...buildBase, installer: 'poetry' }],
     ['cache', { ...buildBase, cache: '2' }],
+    ['cache-in-deploy', { ...buildBase, 'cache-in-deploy': 'trusted' }],
     ['max-size', { ...buildBase, 'max-size': 'fifty megabytes' }],
     ['max-size', { ...buildBase, 'max-size': '-5MB' }],
     ['max-unzipped-size', { ...buildBase, 'max-unzipped-size': '300MB' }],

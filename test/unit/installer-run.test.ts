@@ -23,9 +23,9 @@ const env = { PATH: `${bin}:/usr/bin:/bin` }
 
 describe('runTool', () => {
   it('runs a tool found on the env PATH (not this process PATH), both streams kept in order', async () => {
-    tool('fake-pip', 'echo out-1; echo err-1 >&2; sleep 0.05; echo out-2; echo "$LPD_VALUE"')
+    tool('fake-pip', 'echo out-1; echo err-1 >&2; sleep 0.05; echo out-2; echo "$PIP_LPD_VALUE"')
     const result = await runTool('fake-pip', ['download'], {
-      env: { ...env, LPD_VALUE: 'from-env' },
+      env: { ...env, PIP_LPD_VALUE: 'from-env' },
       what: 'pip download'
     })
     expect(result.stdout).toBe('out-1\nout-2\nfrom-env\n')

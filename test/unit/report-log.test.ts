@@ -118,7 +118,7 @@ describe('logBlock', () => {
     await phase('build', async () => logBlock('pip download', 'Saved numpy.whl'))
     expect(vi.mocked(core.startGroup)).toHaveBeenCalledTimes(1)
     const lines = vi.mocked(core.info).mock.calls.map((call) => String(call[0]))
-    expect(lines.slice(0, 2)).toEqual(['── pip download', 'Saved numpy.whl'])
+    expect(lines[0]).toBe('── pip download\nSaved numpy.whl')
   })
 })
 
@@ -141,13 +141,13 @@ describe('relayInert', () => {
   it('uses a new token each time', () => {
     const first: string[] = []
     const second: string[] = []
-    relayInert('a', (line) => first.push(line))
-    relayInert('a', (line) => second.push(line))
+    relayInert('::a', (line) => first.push(line))
+    relayInert('::a', (line) => second.push(line))
     expect(first[0]).not.toBe(second[0])
   })
 
   it('is how a log block prints text someone else wrote', () => {
-    logBlock('Smoke invocation of orders:2: log tail', hostile, relayInert)
+    logBlock('Smoke invocation of orders:2: log tail', hostile)
     const printed = vi.mocked(core.info).mock.calls.map(([line]) => line)
     expect(printed[0]).toMatch(/^::stop-commands::[0-9a-f]{32}$/)
     expect(printed.slice(1)).toEqual([hostile, printed[0]!.replace('stop-commands::', '') + '::'])

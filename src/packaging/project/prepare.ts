@@ -11,7 +11,9 @@ import { dirname, join, relative } from 'node:path'
 import { INPUT } from '../../constants.js'
 import { InputError, UserError } from '../../errors.js'
 import type { RuntimeFacts } from '../../lambda-facts.js'
+import { relayInert } from '../../report/log.js'
 import type { Env, InstallerChoice } from '../tools/run-tool.js'
+import type { CacheRestorePolicy } from '../stores/actions-cache.js'
 import { parseRequirements } from '../requirements/requirements-file.js'
 import { defaultStoreRoot } from '../stores/wheel-store.js'
 import { normalizeProjectName } from '../pep/wheel-tags.js'
@@ -34,6 +36,8 @@ export interface ProjectRequest {
   runtime: RuntimeFacts
   installer: InstallerChoice
   useActionsCache: boolean
+  /** Which restored Actions-cache entries may be used (default `any`). */
+  cacheRestore?: CacheRestorePolicy
   /** Where the uv.lock search stops; defaults to GITHUB_WORKSPACE, else the working directory. */
   workspace?: string
   storeRoot?: string
@@ -91,7 +95,7 @@ export async function prepareDependencies(request: ProjectRequest): Promise<Prep
     fsReader
   )
   for (const warning of decision.warnings) core.warning(warning)
-  core.info(decision.reason)
+  relayInert(decision.reason)
   checkSelectionApplies(decision, request)
   const { decided } = decision
   const base = { kind: decided.kind, reason: decision.reason, localLibraries: [] as string[] }
@@ -100,6 +104,7 @@ export async function prepareDependencies(request: ProjectRequest): Promise<Prep
   const entryOptions = {
     installer: request.installer,
     useActionsCache: request.useActionsCache,
+    cacheRestore: request.cacheRestore ?? 'any',
     env
   }
   const prepared = (requirementsFile: string, localLibraries: string[] = []) => ({

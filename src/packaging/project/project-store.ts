@@ -5,10 +5,14 @@
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative } from 'node:path'
-import * as core from '@actions/core'
 import { CACHE_FORMAT_VERSION } from '../../constants.js'
 import { UserError } from '../../errors.js'
-import { restoreStoreEntry, saveStoreEntry } from '../stores/actions-cache.js'
+import { relayInert } from '../../report/log.js'
+import {
+  restoreStoreEntry,
+  saveStoreEntry,
+  type CacheRestorePolicy
+} from '../stores/actions-cache.js'
 import type { Env, InstallerChoice } from '../tools/run-tool.js'
 import { projectTools } from '../tools/open-installer.js'
 import { defaultStoreRoot } from '../stores/wheel-store.js'
@@ -50,6 +54,11 @@ export interface Producer {
 export interface EntryOptions {
   installer: InstallerChoice
   useActionsCache: boolean
+  /**
+   * A project entry decides the requirements themselves, hashes included, so nothing in the
+   * user's files can check a restored one: it is restored only under `any`.
+   */
+  cacheRestore: CacheRestorePolicy
   env: Env
 }
 
@@ -73,12 +82,12 @@ export async function projectEntry(
   const { env } = options
   const dir = join(root, 'projects', key)
   const cacheKey = `lambda-python-deploy-project-${CACHE_FORMAT_VERSION}-${key}`
-  const stored = await readProjectEntry(dir)
+  const stored = await readProjectEntry(root, dir)
   if (stored) return stored
-  if (options.useActionsCache) {
+  if (options.useActionsCache && options.cacheRestore === 'any') {
     const wheelsDirs = join(root, 'local-wheels')
     if (await restoreStoreEntry([dir, wheelsDirs], cacheKey)) {
-      const restored = await readProjectEntry(dir)
+      const restored = await readProjectEntry(root, dir)
       if (restored) return restored
     }
   }
@@ -139,13 +148,15 @@ interface ProjectEntryFile {
   wheelsDir?: string
 }
 
-async function readProjectEntry(dir: string): Promise<EntryResult | undefined> {
+async function readProjectEntry(root: string, dir: string): Promise<EntryResult | undefined> {
   if (!(await exists(join(dir, COMPLETE)))) return undefined
   try {
     const entry = JSON.parse(await readFile(join(dir, LIBRARIES_FILE), 'utf8')) as ProjectEntryFile
-    // The wheels it pins must still be there (a store cleaned by hand).
-    if (entry.wheelsDir !== undefined && !(await exists(join(entry.wheelsDir, COMPLETE)))) {
-      return undefined
+    // The wheels it pins live in this store's local-wheels folder (an entry restored from the
+    // Actions cache could name any folder), and must still be there (a store cleaned by hand).
+    if (entry.wheelsDir !== undefined) {
+      if (dirname(entry.wheelsDir) !== join(root, 'local-wheels')) return undefined
+      if (!(await exists(join(entry.wheelsDir, COMPLETE)))) return undefined
     }
     return { file: join(dir, '0.txt'), libraries: entry.libraries }
   } catch {
@@ -186,7 +197,7 @@ async function localWheels(
         void _path
         listed[digests[i] as string] = library
         byDigest.set(digests[i] as string, library)
-        core.info(`local library ${relative(process.cwd(), path) || path}: built ${library.wheel}`)
+        relayInert(`local library ${relative(process.cwd(), path) || path}: built ${library.wheel}`)
       }
       await writeFile(join(staging, LIBRARIES_FILE), JSON.stringify(listed, null, 2))
       await writeFile(join(staging, COMPLETE), '')

@@ -3,12 +3,17 @@
 import * as core from '@actions/core'
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { isAbsolute, join, resolve as resolvePath } from 'node:path'
-import { UserError } from '../../errors.js'
+import { basename, isAbsolute, join, resolve as resolvePath } from 'node:path'
+import { UserError, errorMessage } from '../../errors.js'
+import { relayInert } from '../../report/log.js'
 import { indexUrlSecrets } from '../../secrets.js'
 import { fileDigests } from '../../file-digest.js'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
-import { restoreStoreEntry, saveStoreEntry } from '../stores/actions-cache.js'
+import {
+  restoreStoreEntry,
+  saveStoreEntry,
+  type CacheRestorePolicy
+} from '../stores/actions-cache.js'
 import { cacheKey, cacheKeyMaterial, resolutionSettings } from '../stores/cache-key.js'
 import {
   findOnPath,
@@ -47,7 +52,8 @@ import {
   entryDir,
   listWheels,
   readEntry,
-  removeEntry
+  removeEntry,
+  verifyWheel
 } from '../stores/wheel-store.js'
 import { checkWheels, parseWheelName, wheelProblems } from '../pep/wheel-tags.js'
 import { fsReader } from '../requirements/fs-reader.js'
@@ -59,6 +65,8 @@ export interface ResolveRequest {
   architecture: Architecture
   installer: InstallerChoice
   useActionsCache: boolean
+  /** Which restored Actions-cache entries may be used (default `any`; see actions-cache.ts). */
+  cacheRestore?: CacheRestorePolicy
   allowLinuxWheels: boolean
   /** Defaults to `$RUNNER_TOOL_CACHE/lambda-python-deploy`, else `~/.cache/lambda-python-deploy`. */
   storeRoot?: string
@@ -151,7 +159,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
   const parsed = parseRequirements(file, fsReader, env)
   mask(parsed.secrets)
   if (parsed.requirements.length === 0) {
-    core.info(`${file} lists no requirements: no dependencies to resolve`)
+    relayInert(`${file} lists no requirements: no dependencies to resolve`)
     return { ...nothing, secrets: [...secrets] }
   }
 
@@ -225,8 +233,12 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     core.info(`${targetLabel(request)}: ${stored.length} wheel(s) from the wheel store (${key})`)
     return result(stored, true)
   }
-  if (request.useActionsCache && (await restoreStoreEntry(entryDir(root, key), key))) {
-    const restored = await usableEntry(root, key, request)
+  if (
+    request.useActionsCache &&
+    mayRestore(request.cacheRestore ?? 'any', parsed, targetLabel(request)) &&
+    (await restoreStoreEntry(entryDir(root, key), key))
+  ) {
+    const restored = await restoredEntry(root, key, request, parsed)
     if (restored) {
       core.info(
         `${targetLabel(request)}: ${restored.length} wheel(s) from the Actions cache (${key})`
@@ -238,6 +250,51 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
   const wheels = await resolveFresh(request, parsed, installer, root, key, env)
   if (request.useActionsCache) await saveStoreEntry(entryDir(root, key), key)
   return result(wheels, false)
+}
+
+/** Whether an entry restored from the Actions cache could be used at all: the policy, said once. */
+function mayRestore(
+  policy: CacheRestorePolicy,
+  parsed: ParsedRequirements,
+  label: string
+): boolean {
+  if (policy === 'any' || (policy === 'hashed' && parsed.hashMode)) return true
+  core.info(
+    policy === 'none'
+      ? `${label}: the Actions cache is not read (cache-in-deploy: none)`
+      : `${label}: the Actions cache is not read: the requirements pin no hashes, so nothing ` +
+          'could check an entry whoever wrote it (cache-in-deploy: hashed)'
+  )
+  return false
+}
+
+/**
+ * An entry just restored from the Actions cache, checked as if its wheels entered the store
+ * now: its manifest came with it, so neither that manifest's sha256s nor its record of the
+ * zip check prove anything. Each wheel is read as pip reads it, and held to the requirements'
+ * hashes when there are any. A refused entry is removed: the resolve runs instead.
+ */
+async function restoredEntry(
+  root: string,
+  key: string,
+  request: ResolveRequest,
+  parsed: ParsedRequirements
+): Promise<string[] | undefined> {
+  const wheels = await usableEntry(root, key, request)
+  if (!wheels) return undefined
+  try {
+    for (const wheel of wheels) await verifyWheel(wheel)
+    await checkHashes(
+      parsed,
+      entryDir(root, key),
+      wheels.map((wheel) => basename(wheel))
+    )
+    return wheels
+  } catch (error) {
+    core.warning(`Actions cache entry ${key} refused: ${errorMessage(error)}; resolving instead`)
+    await removeEntry(root, key)
+    return undefined
+  }
 }
 
 /** The stored wheels for `key` when the entry is whole and every wheel loads; else undefined. */

@@ -1,9 +1,9 @@
 // A dependency with no wheel for the target: say which version to pin, or build its source
 // distribution on this machine and keep the result only when it is pure Python.
-import * as core from '@actions/core'
 import { copyFile, mkdtemp, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { UserError } from '../../errors.js'
+import { relayInert } from '../../report/log.js'
 import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-facts.js'
 import { lastLines, type Env } from '../tools/run-tool.js'
 import { targetLabel, toolFailure, type InstallerAdapter } from '../tools/installer-adapter.js'
@@ -153,5 +153,5 @@ export async function buildPureWheel(
     )
   }
   await copyFile(join(out, wheel.file), join(built, wheel.file))
-  core.info(`${label}: built ${wheel.file} from ${sdist} (pure Python, loads on any platform)`)
+  relayInert(`${label}: built ${wheel.file} from ${sdist} (pure Python, loads on any platform)`)
 }

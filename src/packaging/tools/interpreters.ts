@@ -2,6 +2,7 @@
 // import check runs the handler's import with it, and bytecode is compiled with it. Which
 // interpreter was found (or why none was) is reported per target.
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
+import { childEnvironment } from './child-env.js'
 import { execWithoutStdin, type Env } from './run-tool.js'
 
 export interface TargetInterpreter {
@@ -47,7 +48,7 @@ async function cpythonVersion(command: readonly string[], env: Env): Promise<str
         '-c',
         'import platform; print(platform.python_implementation(), platform.python_version())'
       ],
-      { silent: true, ignoreReturnCode: true, env: env as Record<string, string> }
+      { silent: true, ignoreReturnCode: true, env: childEnvironment(env) }
     )
     const match = /^CPython (\d+\.\d+\.\d+\S*)\s*$/.exec(result.stdout)
     return result.exitCode === 0 && match ? match[1] : undefined

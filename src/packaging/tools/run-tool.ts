@@ -7,6 +7,7 @@ import { StringDecoder } from 'node:string_decoder'
 import { getExecOutput, type ExecOptions, type ExecOutput } from '@actions/exec'
 import { UserError, errorMessage } from '../../errors.js'
 import { maskCredentials } from '../requirements/requirements-file.js'
+import { childEnvironment } from './child-env.js'
 
 export type InstallerChoice = 'pip' | 'uv' | 'auto'
 export type Env = Readonly<Record<string, string | undefined>>
@@ -61,6 +62,7 @@ export function lastLines(text: string, count = 15): string {
 }
 
 export interface RunOptions {
+  /** The settings the tool runs with; it sees only their allowlisted part (child-env.ts). */
   env: Env
   cwd?: string
   /** For messages: `pip download`. */
@@ -96,11 +98,14 @@ async function isExecutable(path: string): Promise<string | undefined> {
  * would: a tool that prompts (pip asking for an index password) gets end-of-file instead of
  * waiting forever. @actions/exec has no stdio option, and ending the stdin pipe it opens (its
  * `input` option) raises an uncaught EPIPE when the child exits before the write.
+ *
+ * `env` is required: without it the child would inherit this process's whole environment.
+ * Callers pass `childEnvironment(...)`, or (the import check) an environment built from scratch.
  */
 export function execWithoutStdin(
   path: string,
   args: readonly string[],
-  options: ExecOptions
+  options: ExecOptions & { env: Record<string, string> }
 ): Promise<ExecOutput> {
   return getExecOutput('/bin/sh', ['-c', 'exec "$0" "$@" </dev/null', path, ...args], options)
 }
@@ -123,7 +128,7 @@ export async function runTool(
   let result: ExecOutput
   try {
     result = await execWithoutStdin(path, args, {
-      env: options.env as Record<string, string>,
+      env: childEnvironment(options.env),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       // Our own log groups print the output; @actions/exec would echo it all, and the command line.
       silent: true,

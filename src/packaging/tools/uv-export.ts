@@ -4,6 +4,7 @@
 import * as core from '@actions/core'
 import { dirname, join } from 'node:path'
 import { UserError } from '../../errors.js'
+import { relayInert } from '../../report/log.js'
 import { lastLines, runTool, ToolFailure, type Env } from './run-tool.js'
 
 export interface ExportRequest {
@@ -54,7 +55,7 @@ export async function uvExport(request: ExportRequest): Promise<string> {
       what: `uv ${args.join(' ')}`
     })
     const lines = result.stdout.split('\n').filter((line) => /^\S/.test(line)).length
-    core.info(`uv export ${check} --package ${member}: ${lines} requirement(s)`)
+    relayInert(`uv export ${check} --package ${member}: ${lines} requirement(s)`)
     return result.stdout
   }
   try {
