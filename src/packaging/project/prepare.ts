@@ -102,10 +102,12 @@ async function buildLocalLibraries(
     paths.map(async (path) => ({ path, digest: await libraryDigest(path, request.excludePaths) }))
   )
   let tools: { python: string; uvPath?: string } | undefined
+  const own = new Set(locals.filter((e) => e.local.own).map((e) => e.local.path))
   const { dir, built } = await localWheels(store, libraries, async (path, outDir) => {
     tools ??= await projectTools(request.installer, env, defaultStoreRoot(env))
     const library = await buildLibrary(path, { ...tools, outDir, env })
-    core.info(`local library ${relative(process.cwd(), path) || path}: built ${library.wheel}`)
+    const what = own.has(path) ? 'the project itself' : 'local library'
+    core.info(`${what} ${relative(process.cwd(), path) || path}: built ${library.wheel}`)
     return library
   })
   const ownWheels: string[] = []
