@@ -4,7 +4,7 @@
 // references. Installed by scripts/tools.mjs into .tools/lock-tools (uv into .tools/venv).
 import { execFile } from 'node:child_process'
 import { mkdirSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { ROOT, TOOLS_BIN } from './run-action.js'
 
@@ -27,7 +27,7 @@ export function lockToolEnv(): Record<string, string> {
     ...env,
     PATH: [LOCK_TOOLS_BIN, TOOLS_BIN, process.env.PATH ?? ''].join(':'),
     POETRY_CACHE_DIR: join(CACHE, 'poetry'),
-    POETRY_VIRTUALENVS_CREATE: 'false',
+    POETRY_VIRTUALENVS_PATH: join(CACHE, 'poetry-venvs'),
     PIPENV_CACHE_DIR: join(CACHE, 'pipenv'),
     WORKON_HOME: join(CACHE, 'pipenv-venvs'),
     PIPENV_VERBOSITY: '-1',
@@ -45,11 +45,16 @@ export function pythonFor(version: string): string {
   return join(root, found, 'bin', `python${version}`)
 }
 
-async function tool(command: string, args: string[], cwd: string): Promise<string> {
+async function tool(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = lockToolEnv()
+): Promise<string> {
   try {
     const { stdout } = await run(join(LOCK_TOOLS_BIN, command), args, {
       cwd,
-      env: lockToolEnv(),
+      env,
       maxBuffer: 16 << 20
     })
     return stdout
@@ -61,14 +66,22 @@ async function tool(command: string, args: string[], cwd: string): Promise<strin
   }
 }
 
-/** `poetry lock`: the poetry.lock a team commits. */
-export function poetryLock(dir: string): Promise<string> {
-  return tool('poetry', ['lock', '--no-interaction'], dir)
+/** Poetry wants an interpreter its project allows on PATH, as on a developer's machine. */
+function poetryEnv(pythonVersion: string): Record<string, string> {
+  const env = lockToolEnv()
+  env.PATH = `${dirname(pythonFor(pythonVersion))}:${env.PATH}`
+  return env
+}
+
+/** `poetry lock`: the poetry.lock a team commits, with CPython `pythonVersion` at hand. */
+export function poetryLock(dir: string, pythonVersion = '3.11'): Promise<string> {
+  return tool('poetry', ['lock', '--no-interaction'], dir, poetryEnv(pythonVersion))
 }
 
 /** `poetry export` (poetry-plugin-export): what Poetry says ships, markers kept, no hashes. */
 export function poetryExport(
   dir: string,
+  pythonVersion: string,
   extras: readonly string[] = [],
   groups: readonly string[] = []
 ): Promise<string> {
@@ -81,7 +94,8 @@ export function poetryExport(
       ['main', ...groups].join(','),
       ...extras.flatMap((e) => ['--extras', e])
     ],
-    dir
+    dir,
+    poetryEnv(pythonVersion)
   )
 }
 

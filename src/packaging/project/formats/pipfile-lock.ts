@@ -194,9 +194,15 @@ function found(
       }
       const recorded = table(table(table(lock._meta).hash)).sha256
       if (![true, false].some((n) => pipfileHash(pipfile, n) === recorded)) {
+        // Pipenv hashes a Pipfile without [[source]] with the locking machine's pip indexes.
+        const unstable =
+          pipfile.source === undefined
+            ? '; a Pipfile without [[source]] is hashed with the pip index settings of the machine ' +
+              'that locked it, so add a [[source]] table to make the lock check the same everywhere'
+            : ''
         throw new UserError(
           `${where} no longer matches ${pipfileShown} (its _meta.hash is not the Pipfile's): ` +
-            `${LOCK_FIX} (the locked versions are what ships, so a stale lock is refused)`
+            `${LOCK_FIX} (the locked versions are what ships, so a stale lock is refused)${unstable}`
         )
       }
       checkPython(pipfile, pipfileShown, context)
