@@ -371,6 +371,43 @@ describe('a pyproject.toml project that is a package (uv’s Lambda guide layout
   })
 })
 
+describe('a uv project that is a package, with its uv.lock (uv’s Lambda guide)', () => {
+  it('ships the locked dependencies and the project: example.handler.hello imports', async () => {
+    const root = write(mkdtempSync(join(tmpdir(), 'lpd-uvpkg-')), {
+      'pyproject.toml': [
+        '[project]',
+        'name = "example"',
+        'version = "0.4.0"',
+        'requires-python = ">=3.11"',
+        'dependencies = ["six==1.16.0"]',
+        '',
+        '[dependency-groups]',
+        'dev = ["iniconfig==2.0.0"]',
+        '',
+        '[build-system]',
+        'requires = ["hatchling==1.27.0"]',
+        'build-backend = "hatchling.build"',
+        ''
+      ].join('\n'),
+      'src/example/__init__.py': '',
+      'src/example/handler.py': HANDLER
+    })
+    execFileSync(join(TOOLS_BIN, 'uv'), ['lock', '--quiet'], {
+      cwd: root,
+      env: { ...process.env, PATH }
+    })
+    const built = await build(root, { source: '.', handler: 'example.handler.hello' }, store())
+    expect(built.run.code, log(built)).toBe(0)
+    expect(built.run.stdout).toContain('uv.lock decides: its project example (.) holds source .')
+    expect(distributions(built.zips.x86_64!)).toEqual(['example', 'six'])
+    expect(entries(built.zips.x86_64!)).toContain('example/handler.py')
+    const report = JSON.parse(
+      readFileSync(join(dirname(built.zips.x86_64!), '..', 'report.json'), 'utf8')
+    )
+    expect(report.architectures[0].importCheck).toMatchObject({ status: 'passed' })
+  })
+})
+
 /**
  * Rewrites `wheel` in every wheel-store entry of `store` with an extra module, and its manifest
  * line to match (size and sha256), as someone who can write the Actions cache or a

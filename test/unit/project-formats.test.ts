@@ -160,6 +160,42 @@ describe('poetry.lock', () => {
     expect(poetryPythonSpecifiers(constraint)).toEqual(specifiers)
   })
 
+  it('a package from another source: that index, with credentials from POETRY_HTTP_BASIC_*, masked', async () => {
+    const files = fixture('poetry-tool-poetry')
+    const lock = join(SOURCE, 'poetry.lock')
+    const text = files[lock] as string
+    // The end of six's [[package]] table: its [package.source] goes there.
+    const end = text.indexOf('\n\n[', text.indexOf('name = "six"'))
+    files[lock] =
+      `${text.slice(0, end)}\n\n[package.source]\ntype = "legacy"\n` +
+      `url = "https://pypi.corp.example/simple"\nreference = "corp-mirror"${text.slice(end)}`
+    const { set } = await read(files, {
+      env: {
+        POETRY_HTTP_BASIC_CORP_MIRROR_USERNAME: 'ci',
+        POETRY_HTTP_BASIC_CORP_MIRROR_PASSWORD: 's3cret'
+      }
+    })
+    expect(set.options).toEqual([
+      {
+        option: '--extra-index-url',
+        value: 'https://ci:s3cret@pypi.corp.example/simple',
+        shown: 'https://***@pypi.corp.example/simple'
+      }
+    ])
+    expect(set.secrets).toContain('s3cret')
+  })
+
+  it('the requirements input naming a Poetry project’s pyproject.toml means its poetry.lock', () => {
+    const named = decideFormat(
+      context(fixture('poetry-tool-poetry')),
+      join(SOURCE, 'pyproject.toml')
+    )
+    expect(named.found?.kind).toBe('poetry-lock')
+    expect(named.reason).toBe(
+      'services/orders/poetry.lock decides (the requirements input names it)'
+    )
+  })
+
   it('a poetry.lock above source covers it; a pyproject.toml nearer to source does not', async () => {
     const above = fixture('poetry-tool-poetry', '/w')
     const { decision } = await read(above)
