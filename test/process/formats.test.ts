@@ -21,6 +21,7 @@ import { delimiter, dirname, join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { pipenvLock, poetryLock, uvExportPylock } from '../helpers/lock-tools.js'
 import { runAction, TOOLS_BIN, type ActionRun } from '../helpers/run-action.js'
+import { zipDistributions, zipEntries } from '../helpers/zip-contents.js'
 
 const PYTHON = join(TOOLS_BIN, 'python')
 const PATH = [TOOLS_BIN, process.env.PATH ?? ''].join(delimiter)
@@ -35,22 +36,8 @@ function write(root: string, files: Record<string, string>): string {
   return root
 }
 
-function entries(zip: string): string[] {
-  const script = 'import sys, zipfile\nprint("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))'
-  return execFileSync(PYTHON, ['-c', script, zip], { encoding: 'utf8' }).split('\n').filter(Boolean)
-}
-
-/** Names of the distributions in a zip (`six`, `example`), from their `.dist-info` folders. */
-function distributions(zip: string): string[] {
-  return [
-    ...new Set(
-      entries(zip)
-        .map((name) => name.split('/')[0] as string)
-        .filter((top) => top.endsWith('.dist-info'))
-        .map((top) => (top.split('-')[0] as string).toLowerCase().replace(/_/g, '-'))
-    )
-  ].sort()
-}
+const entries = zipEntries
+const distributions = zipDistributions
 
 interface Build {
   run: ActionRun

@@ -2,9 +2,9 @@
 // dependencies (extras), PEP 735 dependency groups, `requires-python`, uv's path sources,
 // Poetry's own tables, and whether the project is itself a package. Pure: text in, facts out
 // (TOML read with smol-toml).
-import { parse } from 'smol-toml'
 import { UserError } from '../../errors.js'
 import { normalizeProjectName } from '../pep/wheel-tags.js'
+import { parseToml, table, type Table } from './toml.js'
 
 export interface Pyproject {
   /** `[project].name`, as written; undefined for a workspace root without a project. */
@@ -40,14 +40,6 @@ export interface PoetryProject {
   python?: string
 }
 
-type Table = Record<string, unknown>
-
-function table(value: unknown): Table {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Table)
-    : {}
-}
-
 function strings(value: unknown, where: string): string[] {
   if (value === undefined) return []
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
@@ -57,12 +49,7 @@ function strings(value: unknown, where: string): string[] {
 }
 
 export function parsePyproject(text: string, file: string): Pyproject {
-  let doc: Table
-  try {
-    doc = parse(text) as Table
-  } catch (error) {
-    throw new UserError(`${file} is not valid TOML: ${(error as Error).message.split('\n')[0]}`)
-  }
+  const doc = parseToml(text, file)
   const project = table(doc.project)
   const uv = table(table(doc.tool).uv)
   const optionalDependencies: Record<string, string[]> = {}

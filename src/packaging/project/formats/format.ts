@@ -3,6 +3,7 @@
 // dependency set (requirements/dependency-set.ts) that resolve consumes. Which format decides
 // when several are present is discover.ts's table.
 import { dirname, relative, resolve, sep } from 'node:path'
+import { UserError } from '../../../errors.js'
 import type { RuntimeFacts } from '../../../lambda-facts.js'
 import type { DependencySet } from '../../requirements/dependency-set.js'
 import type { RequirementsReader } from '../../requirements/requirements-file.js'
@@ -81,6 +82,16 @@ export function isInside(root: string, path: string): boolean {
   return (
     rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && resolve(root, rel) === path)
   )
+}
+
+/** The `requirements` input's file: it must be there. */
+export function cannotRead(file: string): UserError {
+  return new UserError(`requirements: cannot read ${file}; check the path`)
+}
+
+/** The reason a file the `requirements` input names decides. */
+export function namedReason(file: string, context: FormatContext): string {
+  return `${shown(file, context.workspace)} decides (the requirements input names it)`
 }
 
 /** `path` relative to the workspace for messages (`services/orders/pyproject.toml`). */

@@ -6,7 +6,6 @@
 // nearest Pipfile up from source.
 import { createHash } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
-import { parse } from 'smol-toml'
 import { InputError, UserError } from '../../../errors.js'
 import { INPUT } from '../../../constants.js'
 import { normalizeProjectName } from '../../pep/wheel-tags.js'
@@ -15,11 +14,7 @@ import {
   type DependencyEntry,
   type DependencySet
 } from '../../requirements/dependency-set.js'
-import {
-  findCredentials,
-  maskCredentials,
-  pep508Entry
-} from '../../requirements/requirements-file.js'
+import { pep508Entry } from '../../requirements/requirements-file.js'
 import type { Env } from '../../tools/run-tool.js'
 import { pythonJsonDumps } from './python-json.js'
 import {
@@ -27,17 +22,15 @@ import {
   shown,
   type FormatContext,
   type FoundFormat,
-  type ProjectFormat
+  type ProjectFormat,
+  namedReason
 } from './format.js'
+import { addIndex, isPypi } from './project-facts.js'
+import { parseToml, table, type Table } from '../toml.js'
 
 const LOCK = 'Pipfile.lock'
 const PIPFILE = 'Pipfile'
 const LOCK_FIX = 'run `pipenv lock` and commit Pipfile.lock'
-const PYPI = /^https?:\/\/pypi\.(org|python\.org)\/simple\/?$/
-
-type Table = Record<string, unknown>
-const table = (value: unknown): Table =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Table) : {}
 
 /** Sections of a Pipfile that hold no packages (plette's PIPFILE_SECTIONS). */
 const NOT_PACKAGES = [
@@ -86,26 +79,18 @@ function expandVariables(text: string, env: Env): string {
   )
 }
 
-/** `_meta.sources` as pip options: PyPI is pip's own default and stays so (a mirror may stand in). */
+/** `_meta.sources` as pip options: only its own indexes when PyPI is not among them. */
 function sourceOptions(sources: unknown, set: DependencySet, env: Env): void {
-  const list = (Array.isArray(sources) ? sources : []).map(table)
-  const urls = list.map((s) => ({
+  const list = (Array.isArray(sources) ? sources : []).map(table).map((s) => ({
     url: expandVariables(String(s.url ?? ''), env),
     verify: s.verify_ssl !== false
   }))
-  const own = urls.filter((s) => s.url !== '' && !PYPI.test(s.url))
-  const onlyOwn = own.length > 0 && own.length === urls.length
-  own.forEach((source, i) => {
-    const secrets = findCredentials(source.url)
-    set.secrets.push(...secrets)
-    set.options.push({
-      option: onlyOwn && i === 0 ? '--index-url' : '--extra-index-url',
-      value: source.url,
-      shown: maskCredentials(source.url)
-    })
-    if (!source.verify) {
-      const host = /^[a-z]+:\/\/(?:[^@/]*@)?([^/:]+)/i.exec(source.url)?.[1]
-      if (host) set.options.push({ option: '--trusted-host', value: host, shown: host })
+  const onlyOwn = list.length > 0 && !list.some((s) => isPypi(s.url))
+  list.forEach((source, i) => {
+    addIndex(set, source.url, onlyOwn && i === 0 ? '--index-url' : '--extra-index-url')
+    const host = /^[a-z]+:\/\/(?:[^@/]*@)?([^/:]+)/i.exec(source.url)?.[1]
+    if (!source.verify && host && !isPypi(source.url)) {
+      set.options.push({ option: '--trusted-host', value: host, shown: host })
     }
   })
 }
@@ -178,15 +163,8 @@ function found(
     selects: true,
     read: () => {
       const pipfileShown = shown(pipfileFile, context.workspace)
-      let pipfile: Table
+      const pipfile = parseToml(context.files.readText(pipfileFile) ?? '', pipfileShown)
       let lock: Table
-      try {
-        pipfile = parse(context.files.readText(pipfileFile) ?? '') as Table
-      } catch (error) {
-        throw new UserError(
-          `${pipfileShown} is not valid TOML: ${(error as Error).message.split('\n')[0]}`
-        )
-      }
       try {
         lock = table(JSON.parse(context.files.readText(file) ?? ''))
       } catch {
@@ -281,12 +259,7 @@ export const pipfileLock: ProjectFormat = {
       )
     }
     if (context.files.readText(file) === undefined) throw missingLock(pipfile, context)
-    return found(
-      file,
-      pipfile,
-      context,
-      `${shown(file, context.workspace)} decides (the requirements input names it)`
-    )
+    return found(file, pipfile, context, namedReason(file, context))
   }
 }
 

@@ -6,7 +6,6 @@
 // beside the nearest pyproject.toml up from source, never in the working directory.
 import { createHash } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
-import { parse } from 'smol-toml'
 import { UserError } from '../../../errors.js'
 import { normalizeProjectName } from '../../pep/wheel-tags.js'
 import {
@@ -14,25 +13,24 @@ import {
   type DependencyEntry,
   type DependencySet
 } from '../../requirements/dependency-set.js'
-import { findCredentials, pep508Entry } from '../../requirements/requirements-file.js'
+import { pep508Entry } from '../../requirements/requirements-file.js'
 import { isPackage, parsePyproject, type Pyproject } from '../pyproject.js'
 import { pythonSatisfies } from '../requires-python.js'
-import { checkRequiresPython, ownProject } from './project-facts.js'
+import { addIndex, checkRequiresPython, ownProject } from './project-facts.js'
 import { pythonJsonDumps } from './python-json.js'
 import {
   nearerManifest,
   shown,
   type FormatContext,
   type FoundFormat,
-  type ProjectFormat
+  type ProjectFormat,
+  cannotRead,
+  namedReason
 } from './format.js'
+import { parseToml, table, type Table } from '../toml.js'
 
 const FILE = 'poetry.lock'
 const LOCK_FIX = 'run `poetry lock` and commit poetry.lock'
-
-type Table = Record<string, unknown>
-const table = (value: unknown): Table =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Table) : {}
 
 export interface PoetryPackage {
   name: string
@@ -56,14 +54,7 @@ export interface PoetryLock {
 }
 
 export function parsePoetryLock(text: string, file: string): PoetryLock {
-  let doc: Table
-  try {
-    doc = parse(text) as Table
-  } catch (error) {
-    throw new UserError(
-      `${file} is not valid TOML (${(error as Error).message.split('\n')[0]}); ${LOCK_FIX}`
-    )
-  }
+  const doc = parseToml(text, file, LOCK_FIX)
   const metadata = table(doc.metadata)
   const packages = (Array.isArray(doc.package) ? doc.package : []).map((item): PoetryPackage => {
     const entry = table(item)
@@ -263,18 +254,7 @@ function entry(
   if (source?.type === 'url') {
     return { ...pep508Entry(`${pkg.name} @ ${source.url}${suffix}`, at, lockDir, hashes) }
   }
-  if (source?.type === 'legacy' && source.url !== '') {
-    const url = indexUrl(source.url, source.reference, context)
-    if (!set.options.some((o) => o.value === url)) {
-      const secrets = findCredentials(url)
-      set.secrets.push(...secrets)
-      set.options.push({
-        option: '--extra-index-url',
-        value: url,
-        shown: secrets.reduce((text, secret) => text.replaceAll(secret, '***'), url)
-      })
-    }
-  }
+  if (source?.type === 'legacy') addIndex(set, indexUrl(source.url, source.reference, context))
   return {
     ...pep508Entry(`${pkg.name}==${pkg.version}${suffix}`, at, lockDir, hashes),
     files: pkg.files.map((f) => f.file)
@@ -379,7 +359,7 @@ export const poetryLock: ProjectFormat = {
   named(file, context) {
     const pyproject = join(dirname(file), 'pyproject.toml')
     if (context.files.readText(file) === undefined) {
-      throw new UserError(`requirements: cannot read ${file}; check the path`)
+      throw cannotRead(file)
     }
     if (context.files.readText(pyproject) === undefined) {
       throw new UserError(
@@ -387,11 +367,6 @@ export const poetryLock: ProjectFormat = {
           'is read with the pyproject.toml it locks'
       )
     }
-    return found(
-      file,
-      pyproject,
-      context,
-      `${shown(file, context.workspace)} decides (the requirements input names it)`
-    )
+    return found(file, pyproject, context, namedReason(file, context))
   }
 }

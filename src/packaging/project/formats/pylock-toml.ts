@@ -4,7 +4,6 @@
 // wheel that loads there fails naming it: what a `pip lock` made on a Mac holds. A PEP 751 lock
 // records nothing of its inputs, so there is no staleness to check.
 import { basename, dirname, join } from 'node:path'
-import { parse } from 'smol-toml'
 import { UserError } from '../../../errors.js'
 import { normalizeProjectName } from '../../pep/wheel-tags.js'
 import {
@@ -12,33 +11,28 @@ import {
   type DependencyEntry,
   type DependencySet
 } from '../../requirements/dependency-set.js'
-import {
-  findCredentials,
-  maskCredentials,
-  pep508Entry
-} from '../../requirements/requirements-file.js'
+import { pep508Entry } from '../../requirements/requirements-file.js'
 import { parseMarker } from '../../pep/marker.js'
 import { judgeMarker, targetEnvironments } from '../../pep/target-markers.js'
 import { pythonSatisfies } from '../requires-python.js'
-import { checkRequiresPython } from './project-facts.js'
+import { addIndex, checkRequiresPython } from './project-facts.js'
 import {
   nearerManifest,
   shown,
   type FormatContext,
   type FoundFormat,
-  type ProjectFormat
+  type ProjectFormat,
+  cannotRead,
+  namedReason
 } from './format.js'
+import { parseToml, table, type Table } from '../toml.js'
 
 const NAMED = /^pylock\.([^.]+)\.toml$/
-const PYPI = /^https?:\/\/pypi\.(org|python\.org)\/simple\/?$/
 const UNIVERSAL =
   'lock for every platform: `uv export --format pylock.toml` in a uv project, or ' +
   '`uv pip compile --universal -o pylock.toml requirements.txt` (a `pip lock` holds only the ' +
   'wheels of the machine it ran on)'
 
-type Table = Record<string, unknown>
-const table = (value: unknown): Table =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Table) : {}
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : [])
 
 /** `{ url, path, name, hashes = { sha256 = ... } }` → the file's name and `algorithm:hex` hashes. */
@@ -116,18 +110,7 @@ function packageEntry(
       `${at} has no version, directory, archive or VCS source: the lock is not valid; ${UNIVERSAL}`
     )
   }
-  if (
-    typeof item.index === 'string' &&
-    !PYPI.test(item.index) &&
-    !set.options.some((o) => o.value === item.index)
-  ) {
-    set.secrets.push(...findCredentials(item.index))
-    set.options.push({
-      option: '--extra-index-url',
-      value: item.index,
-      shown: maskCredentials(item.index)
-    })
-  }
+  if (typeof item.index === 'string') addIndex(set, item.index)
   const files = [item.sdist, ...(Array.isArray(item.wheels) ? item.wheels : [])]
     .filter((f) => f !== undefined)
     .map(lockedFile)
@@ -152,14 +135,7 @@ function found(file: string, context: FormatContext, reason: string): FoundForma
     reads: [],
     selects: true,
     read: () => {
-      let doc: Table
-      try {
-        doc = parse(context.files.readText(file) ?? '') as Table
-      } catch (error) {
-        throw new UserError(
-          `${where} is not valid TOML (${(error as Error).message.split('\n')[0]})`
-        )
-      }
+      const doc = parseToml(context.files.readText(file) ?? '', where)
       const version = String(doc['lock-version'] ?? '')
       if (!/^1(\.|$)/.test(version)) {
         throw new UserError(
@@ -253,12 +229,8 @@ export const pylockToml: ProjectFormat = {
   },
   named(file, context) {
     if (context.files.readText(file) === undefined) {
-      throw new UserError(`requirements: cannot read ${file}; check the path`)
+      throw cannotRead(file)
     }
-    return found(
-      file,
-      context,
-      `${shown(file, context.workspace)} decides (the requirements input names it)`
-    )
+    return found(file, context, namedReason(file, context))
   }
 }

@@ -7,7 +7,14 @@ import { emptySet, type DependencyEntry } from '../../requirements/dependency-se
 import { pep508Entry } from '../../requirements/requirements-file.js'
 import { isPackage, parsePyproject, selectedRequirements, type Pyproject } from '../pyproject.js'
 import { checkRequiresPython, ownProject } from './project-facts.js'
-import { shown, type FormatContext, type FoundFormat, type ProjectFormat } from './format.js'
+import {
+  shown,
+  type FormatContext,
+  type FoundFormat,
+  type ProjectFormat,
+  cannotRead,
+  namedReason
+} from './format.js'
 
 const FILE = 'pyproject.toml'
 
@@ -91,13 +98,7 @@ export const pyprojectToml: ProjectFormat = {
   },
   named(file, context) {
     const pyproject = read(file, context)
-    if (pyproject === undefined)
-      throw new UserError(`requirements: cannot read ${file}; check the path`)
-    return found(
-      file,
-      pyproject,
-      context,
-      `${shown(file, context.workspace)} decides (the requirements input names it)`
-    )
+    if (pyproject === undefined) throw cannotRead(file)
+    return found(file, pyproject, context, namedReason(file, context))
   }
 }

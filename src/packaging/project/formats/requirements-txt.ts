@@ -2,9 +2,14 @@
 // pip reads it, includes and constraints followed, local libraries (`./libs/common`, `-e .`)
 // kept as entries to build. No lock: resolve resolves it for the target.
 import { basename, join } from 'node:path'
-import { UserError } from '../../../errors.js'
 import { parseRequirements } from '../../requirements/requirements-file.js'
-import { shown, type FormatContext, type FoundFormat, type ProjectFormat } from './format.js'
+import {
+  shown,
+  type FormatContext,
+  type FoundFormat,
+  type ProjectFormat,
+  cannotRead
+} from './format.js'
 
 const FILE = 'requirements.txt'
 
@@ -44,7 +49,7 @@ export const requirementsTxt: ProjectFormat = {
   },
   named(file, context) {
     if (context.files.readText(file) === undefined) {
-      throw new UserError(`requirements: cannot read ${file}; check the path`)
+      throw cannotRead(file)
     }
     return found(
       file,

@@ -3,7 +3,6 @@
 // build runs no uv, and held against the lock's own hashes on every build (issue 18). What the
 // lock says without uv (members, files and hashes) is read here; uv's export says the rest.
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path'
-import { parse } from 'smol-toml'
 import { UserError } from '../../../errors.js'
 import { normalizeProjectName } from '../../pep/wheel-tags.js'
 import type { DependencySet } from '../../requirements/dependency-set.js'
@@ -11,7 +10,14 @@ import { parseRequirements } from '../../requirements/requirements-file.js'
 import { absoluteExportPaths, uvExport } from '../../tools/uv-export.js'
 import { checkSelection, parsePyproject } from '../pyproject.js'
 import { checkRequiresPython, ownProject } from './project-facts.js'
-import { shown, type FormatContext, type FoundFormat, type ProjectFormat } from './format.js'
+import {
+  shown,
+  type FormatContext,
+  type FoundFormat,
+  type ProjectFormat,
+  cannotRead
+} from './format.js'
+import { parseToml, table } from '../toml.js'
 
 interface LockDependency {
   name: string
@@ -42,10 +48,6 @@ export interface UvLock {
 
 const LOCAL_SOURCES = ['editable', 'virtual', 'directory', 'path'] as const
 
-type Table = Record<string, unknown>
-const table = (value: unknown): Table =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Table) : {}
-
 function dependencyList(value: unknown): LockDependency[] {
   if (!Array.isArray(value)) return []
   return value.map((item) => {
@@ -73,14 +75,7 @@ function lockFile(value: unknown): { name: string; hash?: string }[] {
 }
 
 export function parseUvLock(text: string, file: string): UvLock {
-  let doc: Table
-  try {
-    doc = parse(text) as Table
-  } catch (error) {
-    throw new UserError(
-      `${file} is not valid TOML (${(error as Error).message.split('\n')[0]}); run \`uv lock\``
-    )
-  }
+  const doc = parseToml(text, file, 'run `uv lock`')
   const packages: LockPackage[] = (Array.isArray(doc.package) ? doc.package : []).map((item) => {
     const entry = table(item)
     const source = table(entry.source)
@@ -293,7 +288,7 @@ export const uvLock: ProjectFormat = {
   },
   named(file, context) {
     const lock = readLock(file, context)
-    if (!lock) throw new UserError(`requirements: cannot read ${file}; check the path`)
+    if (!lock) throw cannotRead(file)
     const member = memberForSource(lock, dirname(file), context.source)
     if (member) {
       const reason = `${memberReason(file, lock, member, context)} (the requirements input names it)`
