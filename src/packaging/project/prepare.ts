@@ -116,11 +116,11 @@ async function buildLocalLibraries(
     if (!entry.local) return entry
     const library = built.get(entry.local.path)
     if (!library) throw new Error(`no wheel was built for ${entry.local.path}`)
-    const own = entry.local.own === true
-    if (own) ownWheels.push(library.wheel)
+    const itself = entry.local.own === true
+    if (itself) ownWheels.push(library.wheel)
     names.set(
       library.wheel,
-      `${library.project} ${library.version}${own ? ' (the project itself)' : ''}`
+      `${library.project} ${library.version}${itself ? ' (the project itself)' : ''}`
     )
     const requirement = `${library.project}${entry.local.extras}==${library.version}`
     return {

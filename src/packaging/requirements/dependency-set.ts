@@ -80,7 +80,10 @@ export interface DependencySet {
   localFindLinks: string[]
   /** Credentials found in URLs: give each to `core.setSecret`. */
   secrets: string[]
-  /** pip's hash-checking mode: `--require-hashes` or any `--hash`. */
+  /**
+   * pip's hash-checking mode (`--require-hashes` or any `--hash` in a requirements file; every
+   * pin hashed in a lock): every wheel needs a hash. Without it, the hashes there are still hold.
+   */
   hashMode: boolean
   /** Set for a lock: resolve fetches exactly the pins whose markers hold, no resolver runs. */
   lock?: LockFacts
@@ -146,7 +149,12 @@ export function normalizedRequirements(set: DependencySet): string {
   return lines.join('\n')
 }
 
-function entryLine(entry: DependencyEntry, withMarker = true): string {
+/**
+ * One requirement line. Hashes go to pip only in hash-checking mode: a lock with one
+ * unhashed pin (a URL source) would otherwise turn it on and fail; the wheels are held against
+ * the hashes there are after the download either way (hashProblems).
+ */
+function entryLine(entry: DependencyEntry, hashMode: boolean, withMarker = true): string {
   if (entry.local) {
     throw new Error(`${entry.where}: a local library reached resolve unbuilt (${entry.text})`)
   }
@@ -154,7 +162,7 @@ function entryLine(entry: DependencyEntry, withMarker = true): string {
   return [
     `${entry.requirement}${marker}`,
     ...entry.options,
-    ...entry.hashes.map((h) => `--hash=${h}`)
+    ...(hashMode ? entry.hashes.map((h) => `--hash=${h}`) : [])
   ].join(' ')
 }
 
@@ -174,12 +182,12 @@ export function renderRequirements(
   if (constraintsFile !== undefined && set.constraints.length > 0) {
     lines.push(`--constraint ${constraintsFile}`)
   }
-  lines.push(...entries.map((entry) => entryLine(entry, withMarkers)))
+  lines.push(...entries.map((entry) => entryLine(entry, set.hashMode, withMarkers)))
   return `${lines.join('\n')}\n`
 }
 
 export function renderConstraints(set: DependencySet): string {
-  return `${set.constraints.map((entry) => entryLine(entry)).join('\n')}\n`
+  return `${set.constraints.map((entry) => entryLine(entry, set.hashMode)).join('\n')}\n`
 }
 
 /** What an environment marker sees on the machine that evaluates it. */

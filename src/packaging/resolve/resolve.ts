@@ -159,6 +159,10 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     core.info(`${targetLabel(request)}: no requirements: no dependencies to resolve`)
     return { ...nothing, secrets: [...secrets] }
   }
+  if (set.lock && lockedPinsFor(set, request).length === 0) {
+    core.info(`${targetLabel(request)}: no pin of ${set.lock.file} holds for the target`)
+    return { ...nothing, secrets: [...secrets] }
+  }
 
   const plan = chooseInstaller(
     request.installer,
@@ -282,7 +286,7 @@ async function storedHashProblems(
   wheels: readonly string[],
   sha256: readonly string[]
 ): Promise<string[]> {
-  if (!set.hashMode && hashAlgorithms(set).length === 0) return []
+  if (hashAlgorithms(set).length === 0) return []
   const others = hashAlgorithms(set).filter((a) => a !== 'sha256')
   const digested: DownloadedWheel[] = await Promise.all(
     wheels.map(async (path, i) => ({
@@ -412,8 +416,7 @@ async function resolveFresh(
 }
 
 async function checkHashes(set: DependencySet, dir: string, files: string[]) {
-  // Any `--hash` turns hash-checking mode on.
-  if (!set.hashMode) return
+  if (hashAlgorithms(set).length === 0) return
   const algorithms = [...new Set(['sha256', ...hashAlgorithms(set)])]
   const wheels = await Promise.all(
     files.map(async (file) => ({

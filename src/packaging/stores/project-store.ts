@@ -125,6 +125,8 @@ export async function localWheels(
     }
   }
   if (listed === undefined || libraries.some((l) => listed?.[l.digest] === undefined)) {
+    // Whole but not what its name promises (edited by hand): replaced, not kept.
+    await rm(dir, { recursive: true, force: true })
     const staging = await createStaging(dir)
     try {
       const made: Record<string, Omit<BuiltLibrary, 'path'>> = {}
@@ -134,7 +136,7 @@ export async function localWheels(
         made[library.digest] = wheel
       }
       await writeFile(join(staging, LIBRARIES_FILE), JSON.stringify(made, null, 2))
-      await publishEntry(staging, dir, () => Promise.resolve(false))
+      await publishEntry(staging, dir)
       listed = made
     } finally {
       await rm(staging, { recursive: true, force: true })
