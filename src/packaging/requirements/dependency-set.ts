@@ -300,9 +300,13 @@ export function hashProblems(set: DependencySet, wheels: readonly DownloadedWhee
       const got = Object.entries(wheel.digests)
         .map(([algorithm, hex]) => `${algorithm}:${hex}`)
         .join(', ')
+      const allowed = [...new Set(listed.flatMap((e) => e.hashes))]
+      const shownAllowed =
+        allowed.length > 3 ? `${allowed.slice(0, 3).join(', ')}, ...` : allowed.join(', ')
       problems.push(
         `${wheel.project} (${wheel.file}) has ${got}, which is not among the --hash values at ` +
-          `${where}; update the hash if you changed the version, else check where the file came from`
+          `${where} (${shownAllowed}); update the hash if you changed the version, else check ` +
+          'where the file came from'
       )
     }
   }
