@@ -6,10 +6,12 @@
 // Prints wall times, the ratios against both recipes, the action's peak memory, and the uv
 // bootstrap's one-time cost. `BENCH_RUNTIME=python3.11` builds a set that loads on Amazon Linux 2
 // instead (on an x86_64 CPython 3.11 runner the import check then runs for x86_64).
-// Then, in the same run (issue 9): warm builds of a locked uv-workspace member
-// (examples/monorepo/services/orders: uv.lock + libs/common) against the same handler with the
-// member's `uv export` as a requirements.txt, interleaved, printed as a ratio of the medians.
-// `BENCH_PART=projects` runs that comparison alone.
+// Then, in the same run (issues 9 and 15): warm builds of each lock format next to a warm
+// requirements.txt build of the same wheels (the lock tool's own export, hashes included),
+// interleaved, printed as a ratio of the medians: a locked uv-workspace member
+// (examples/monorepo/services/orders: uv.lock + libs/common), a poetry.lock, a Pipfile.lock and a
+// pylock.toml, each written here by its own tool (.tools/lock-tools). The bar is within 10%, and
+// a warm build that starts an installer fails the bench. `BENCH_PART=projects` runs it alone.
 import { execFileSync, spawnSync } from 'node:child_process'
 import {
   cpSync,
@@ -149,10 +151,118 @@ function median(times) {
   return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted.at(-1) }
 }
 
+/** What a warm build must not start: a resolver, a download, a build, a lock export. */
+const INSTALLER_RUN = /uv export|uv build|uv pip compile|pip download|pip wheel|uv \S+: fetched/
+
+/** A lock tool from .tools/lock-tools (scripts/tools.mjs installs them). */
+const lockTool = (name) => join(root, '.tools', 'lock-tools', 'bin', name)
+
+/** CPython 3.X of this machine: pyenv's, else python3.X on PATH (the lock tools use it). */
+function pythonFor(version) {
+  try {
+    const versions = join(execFileSync('pyenv', ['root'], { encoding: 'utf8' }).trim(), 'versions')
+    const found = readdirSync(versions).find((v) => v.startsWith(`${version}.`))
+    if (found) return join(versions, found, 'bin', `python${version}`)
+  } catch {
+    // No pyenv.
+  }
+  return execFileSync('which', [`python${version}`], { encoding: 'utf8' }).trim()
+}
+
+/** Runs a lock tool in `cwd` with CPython 3.12 first on PATH and its caches in .tools/. */
+function runLockTool(command, args, cwd) {
+  const cache = join(root, '.tools', 'corpus-cache')
+  return execFileSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      PATH: [join(pythonFor('3.12'), '..'), process.env.PATH].join(delimiter),
+      POETRY_CACHE_DIR: join(cache, 'poetry'),
+      POETRY_VIRTUALENVS_PATH: join(cache, 'poetry-venvs'),
+      PIPENV_CACHE_DIR: join(cache, 'pipenv'),
+      WORKON_HOME: join(cache, 'pipenv-venvs'),
+      PIPENV_VERBOSITY: '-1',
+      PIPENV_YES: '1'
+    }
+  })
+}
+
+/** The same dependencies in each lock format, and in a requirements.txt beside each. */
+const FORMAT_DEPENDENCIES = ['requests==2.32.3', 'pydantic==2.10.4']
+const HANDLER =
+  'import requests, pydantic\n\ndef handler(event, context):\n    return {"ok": True}\n'
+
 /**
- * Issue 9: a warm build of a locked project is as fast as a warm requirements.txt build (a
- * wheel-store hit: no uv, no network). Both are built cold once into their own tool cache,
- * then warm PROJECT_RUNS times each, interleaved so the machine's load hits both alike.
+ * A folder per lock format, locked by its own tool, and its twin: the same handler with the
+ * lock tool's export as requirements.txt (what a team would write instead), so both ship the
+ * same wheels. `uv` is the uv the cold locked run brought.
+ */
+function formatCases(uv) {
+  const folder = (name, files) => {
+    const dir = join(work, 'formats', name)
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'app.py'), HANDLER)
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text)
+    return dir
+  }
+  const twin = (name, requirements) =>
+    folder(`${name}-requirements`, { 'requirements.txt': requirements })
+  const dependencies = `[${FORMAT_DEPENDENCIES.map((d) => JSON.stringify(d)).join(', ')}]`
+  const project = `[project]\nname = "orders"\nversion = "0.1.0"\nrequires-python = ">=3.12,<4"\ndependencies = ${dependencies}\n`
+
+  const poetry = folder('poetry', {
+    'pyproject.toml': `${project}\n[tool.poetry]\npackage-mode = false\n`
+  })
+  runLockTool(lockTool('poetry'), ['lock', '--no-interaction'], poetry)
+  const poetryTwin = twin(
+    'poetry',
+    runLockTool(lockTool('poetry'), ['export', '--only', 'main'], poetry)
+  )
+
+  const pipfile = [
+    '[[source]]',
+    'url = "https://pypi.org/simple"',
+    'verify_ssl = true',
+    'name = "pypi"',
+    '',
+    '[packages]',
+    ...FORMAT_DEPENDENCIES.map((d) => `${d.split('==')[0]} = "==${d.split('==')[1]}"`),
+    '',
+    '[requires]',
+    'python_version = "3.12"',
+    ''
+  ].join('\n')
+  const pipenv = folder('pipenv', { Pipfile: pipfile })
+  runLockTool(lockTool('pipenv'), ['lock', '--python', pythonFor('3.12')], pipenv)
+  const pipenvTwin = twin(
+    'pipenv',
+    runLockTool(lockTool('pipenv'), ['requirements', '--hash'], pipenv)
+  )
+
+  const uvProject = folder('uv-project', { 'pyproject.toml': project })
+  runLockTool(uv, ['lock', '--quiet', '--no-python-downloads'], uvProject)
+  const exportTo = (format) =>
+    runLockTool(
+      uv,
+      ['export', '--frozen', '--no-dev', '--no-header', '--format', format],
+      uvProject
+    )
+  const pylock = folder('pylock', { 'pylock.toml': exportTo('pylock.toml') })
+  const pylockTwin = twin('pylock', exportTo('requirements.txt'))
+  return [
+    ['poetry.lock', poetry, poetryTwin],
+    ['Pipfile.lock', pipenv, pipenvTwin],
+    ['pylock.toml', pylock, pylockTwin]
+  ]
+}
+
+/**
+ * Issues 9 and 15: a warm build of a locked project is as fast as a warm requirements.txt build
+ * of the same wheels (a wheel-store hit: no installer, no network). Each is built cold once
+ * into its own tool cache, then warm PROJECT_RUNS times, interleaved so the machine's load hits
+ * all alike.
  */
 function benchProjects() {
   const RUNS = Number(process.env.PROJECT_RUNS ?? 7)
@@ -161,9 +271,9 @@ function benchProjects() {
   const plain = join(work, 'projects-plain')
   const inputs = (dir) => ({ source: dir, runtime: 'python3.12', cache: 'false' })
   const env = { GITHUB_WORKSPACE: root }
-  const stores = [join(work, 'tool-cache-locked'), join(work, 'tool-cache-plain')]
   const out = () => mkdtempSync(join(work, 'out-project-'))
-  const lockedCold = runAction(stores[0], out(), inputs(locked), env)
+  const lockedStore = join(work, 'tool-cache-locked')
+  const lockedCold = runAction(lockedStore, out(), inputs(locked), env)
   // The requirements.txt twin: the member's handler and library, and its locked pins exported
   // with the uv the cold run brought.
   const uv = /uv \S+: fetched .* kept at (\S+)/.exec(lockedCold.log)?.[1]
@@ -179,30 +289,48 @@ function benchProjects() {
     { cwd: monorepo, encoding: 'utf8' }
   )
   writeFileSync(join(plain, 'requirements.txt'), exported)
-  const cases = [
-    ['locked project (uv.lock + libs/common)', locked, lockedCold.time],
-    ['requirements.txt, same wheels', plain, runAction(stores[1], out(), inputs(plain), env).time]
-  ]
+  const pairs = [['uv.lock (workspace member + libs/common)', locked, plain], ...formatCases(uv)]
+  const cases = pairs.flatMap(([label, dir, twinDir], i) => [
+    { label, dir, store: i === 0 ? lockedStore : join(work, `tool-cache-${i}`) },
+    {
+      label: `requirements.txt twin of ${label}`,
+      dir: twinDir,
+      store: join(work, `tool-cache-${i}-twin`)
+    }
+  ])
+  const cold = cases.map((c, i) =>
+    i === 0 ? lockedCold.time : runAction(c.store, out(), inputs(c.dir), env).time
+  )
   const warm = cases.map(() => [])
   for (let run = 0; run < RUNS; run++) {
-    cases.forEach(([label, dir], i) => {
-      const result = runAction(stores[i], out(), inputs(dir), env)
-      if (/uv export|uv build|uv pip compile|pip download|uv \S+: fetched/.test(result.log)) {
-        throw new Error(`${label}: a warm build ran uv or pip:\n${result.log}`)
+    cases.forEach((c, i) => {
+      const result = runAction(c.store, out(), inputs(c.dir), env)
+      if (INSTALLER_RUN.test(result.log)) {
+        throw new Error(`${c.label}: a warm build started an installer:\n${result.log}`)
       }
       warm[i].push(result.time)
     })
   }
-  console.log(`\nwarm builds of a project, python3.12 arm64 + x86_64, ${RUNS} runs each:`)
-  const medians = cases.map(([label, , cold], i) => {
+  console.log(`\nwarm builds of each project format, python3.12 arm64 + x86_64, ${RUNS} runs each:`)
+  const medians = cases.map((c, i) => {
     const { median: m, min, max } = median(warm[i])
     console.log(
-      `  ${label}: cold ${cold.toFixed(2)} s; warm median ${m.toFixed(2)} s (min ${min.toFixed(2)}, max ${max.toFixed(2)})`
+      `  ${c.label}: cold ${cold[i].toFixed(2)} s; warm median ${m.toFixed(2)} s (min ${min.toFixed(2)}, max ${max.toFixed(2)})`
     )
     return m
   })
+  console.log('\n| format | warm median | requirements.txt twin | ratio (bar: 1.10 or less) |')
+  console.log('|---|---|---|---|')
+  let met = true
+  pairs.forEach(([label], i) => {
+    const ratio = medians[2 * i] / medians[2 * i + 1]
+    met &&= ratio <= 1.1
+    console.log(
+      `| ${label} | ${medians[2 * i].toFixed(2)} s | ${medians[2 * i + 1].toFixed(2)} s | ${ratio.toFixed(2)}x |`
+    )
+  })
   console.log(
-    `  locked project / requirements.txt, warm medians: ${(medians[0] / medians[1]).toFixed(2)}x (bar: about 1)`
+    `bar (every format's warm build within 10% of its twin's, no installer started): ${met ? 'met' : 'NOT met'}`
   )
 }
 

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import * as prettier from 'prettier'
 import { parse } from 'smol-toml'
-import { CORPUS, type CorpusSet } from '../test/corpus/sets.js'
+import { CORPUS, LOCK_FILE, type CorpusSet } from '../test/corpus/sets.js'
 
 // Compiled to .tools/compiled/ by run-ts.mjs: two levels below the root.
 const root = new URL('../..', import.meta.url).pathname
@@ -22,11 +22,30 @@ function requirementLines(set: CorpusSet): string {
       .map(code)
       .join('<br>')
   }
-  const pyproject = parse(set.files[posix.join(set.source ?? '.', 'pyproject.toml')] ?? '') as {
-    project?: { dependencies?: string[] }
+  const folder = posix.join(set.lockedBy?.folder ?? set.source ?? '.')
+  const file = (name: string) => set.files[posix.join(folder, name)] ?? ''
+  const tool = set.lockedBy?.tool ?? 'uv'
+  const decides = set.lockedBy ? LOCK_FILE[tool] : 'pyproject.toml'
+  let declared: string[]
+  if (tool === 'pipenv' && set.lockedBy) {
+    const pipfile = parse(file('Pipfile')) as { packages?: Record<string, unknown> }
+    declared = Object.entries(pipfile.packages ?? {}).map(
+      ([name, spec]) => `${name} ${typeof spec === 'string' ? spec : JSON.stringify(spec)}`
+    )
+  } else if (tool === 'pylock-compile' && set.lockedBy) {
+    declared = file('requirements.in').split('\n').filter(Boolean)
+  } else {
+    const pyproject = parse(file('pyproject.toml')) as {
+      project?: { dependencies?: string[] }
+      tool?: { poetry?: { dependencies?: Record<string, unknown> } }
+    }
+    declared =
+      pyproject.project?.dependencies ??
+      Object.entries(pyproject.tool?.poetry?.dependencies ?? {})
+        .filter(([name]) => name !== 'python')
+        .map(([name, spec]) => `${name} ${typeof spec === 'string' ? spec : JSON.stringify(spec)}`)
   }
-  const decides = set.lockedBy ? 'uv.lock' : 'pyproject.toml'
-  return [`${decides}:`, ...(pyproject.project?.dependencies ?? []).map(code)].join('<br>')
+  return [`${decides}:`, ...declared.map(code)].join('<br>')
 }
 
 function expected(set: CorpusSet): string {

@@ -1,9 +1,10 @@
 // Installs what the tests and the demo need, once, so a fresh clone needs nothing by hand: the
 // npm packages (`npm ci`) when node_modules is missing, Node 24 into .tools/node24 from the npm
 // registry (scripts/node24.json; process tests run the bundle on it too, as GitHub does), and the
-// Python tools (moto, uv) into .tools/venv from PyPI. Re-runs npm or pip only when the pinned
-// version or list changes. Node built-ins only. uv's version is the one the action itself brings
-// (src/packaging/tools/uv-pin.json), so the tests run the uv users get.
+// Python tools (moto, uv) into .tools/venv from PyPI, and the lock tools (poetry with its export
+// plugin, pipenv, a pip that writes pylock.toml) into .tools/lock-tools. Re-runs npm or pip only
+// when the pinned version or list changes. Node built-ins only. uv's version is the one the
+// action itself brings (src/packaging/tools/uv-pin.json), so the tests run the uv users get.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -12,7 +13,6 @@ import { join } from 'node:path'
 const root = new URL('..', import.meta.url).pathname
 const venv = join(root, '.tools', 'venv')
 const requirements = join(root, 'scripts', 'tools-requirements.txt')
-const marker = join(venv, '.installed')
 const uvPin = JSON.parse(
   readFileSync(join(root, 'src', 'packaging', 'tools', 'uv-pin.json'), 'utf8')
 )
@@ -53,18 +53,23 @@ if (
   ])
 }
 
-if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) process.exit(0)
-
 const python = process.env.PYTHON ?? 'python3'
-console.log(`Installing test tools (moto, uv) into ${venv} ...`)
-if (!existsSync(join(venv, 'bin', 'python'))) run(python, ['-m', 'venv', venv])
-run(join(venv, 'bin', 'python'), [
-  '-m',
-  'pip',
-  'install',
-  '--quiet',
-  '-r',
-  requirements,
-  uvRequirement
-])
-writeFileSync(marker, wanted)
+
+/** A venv at `dir` holding `args` (pip install arguments), re-installed when `hash` changes. */
+function venvWith(dir, what, args, hash) {
+  const installed = join(dir, '.installed')
+  if (existsSync(installed) && readFileSync(installed, 'utf8') === hash) return
+  console.log(`Installing ${what} into ${dir} ...`)
+  if (!existsSync(join(dir, 'bin', 'python'))) run(python, ['-m', 'venv', dir])
+  run(join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', ...args])
+  writeFileSync(installed, hash)
+}
+
+venvWith(venv, 'test tools (moto, uv)', ['-r', requirements, uvRequirement], wanted)
+const lockTools = join(root, 'scripts', 'lock-tools-requirements.txt')
+venvWith(
+  join(root, '.tools', 'lock-tools'),
+  'lock tools (poetry, pipenv, pip lock)',
+  ['-r', lockTools],
+  createHash('sha256').update(readFileSync(lockTools)).digest('hex')
+)

@@ -66,7 +66,8 @@ export interface ArchBuild {
 }
 
 export interface DependencySummary {
-  kind: 'none' | 'requirements' | 'pyproject' | 'uv-lock'
+  kind:
+    'none' | 'requirements' | 'pyproject' | 'uv-lock' | 'poetry-lock' | 'pipfile-lock' | 'pylock'
   /** Absolute path of the file that decided. */
   file?: string
   /** One sentence: which file decided and why. */

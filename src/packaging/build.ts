@@ -141,7 +141,7 @@ async function buildArchitecture(
   const timings: Record<string, number> = {}
   const resolved = await timed(timings, 'resolve', () =>
     resolveWheels({
-      requirementsFile: dependencies.requirementsFile,
+      dependencies: dependencies.set,
       runtime: request.runtime,
       architecture,
       installer: request.installer,
@@ -162,7 +162,8 @@ async function buildArchitecture(
       slim: request.slim,
       packageType: request.packageType,
       outputDir: join(request.outputDir, architecture),
-      sourceDateEpoch: request.sourceDateEpoch
+      sourceDateEpoch: request.sourceDateEpoch,
+      ownWheels: dependencies.ownWheels
     })
   )
   for (const warning of assembled.warnings) core.warning(`${architecture}: ${warning}`)
@@ -189,8 +190,8 @@ async function buildArchitecture(
     const closureStart = performance.now()
     const closure = await checkPackageClosure(
       Object.values(packages).map((zip) => zip.path),
-      // What resolve read: the user's requirements file, or the one the project phase wrote.
-      dependencies.requirementsFile,
+      // What resolve read: the project's dependency set.
+      dependencies.set,
       { runtime: request.runtime, architecture }
     )
     const closureMs = Math.round(performance.now() - closureStart)
@@ -287,7 +288,8 @@ export async function buildPackages(request: BuildRequest): Promise<BuildResult>
     installer: request.installer,
     useActionsCache: request.useActionsCache,
     cacheRestore: request.cacheRestore,
-    storeRoot: request.storeRoot
+    storeRoot: request.storeRoot,
+    excludePaths: [request.outputDir]
   })
   // Every architecture finishes (or fails) before the step does: no build left running unseen,
   // and each distinct failure is reported.

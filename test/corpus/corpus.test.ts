@@ -1,9 +1,10 @@
 // The corpus (issue 8, item 6): every set in sets.ts built through `node dist/index.js`, as
 // GitHub runs it, and held against references this test computes itself (reference.ts):
 // (a) the distributions and versions in the zip are the ones `uv pip compile` resolves for the
-//     target (for a uv.lock set: the lock's export for the package, filtered to the target,
-//     plus its local libraries); the markers the set states by hand hold; the build names the
-//     file that decided;
+//     target (for a locked set: the lock tool's own export, `uv export`, `poetry export`,
+//     `pipenv requirements`, filtered to the target, plus its local libraries; for a
+//     pylock.toml, uv's own reading of it for the target); the markers the set states by hand
+//     hold; the build names the file that decided;
 // (b) the zip holds exactly the files, bytes and executable bits that `pip install --target
 //     --no-compile --no-deps` writes from the wheels the build used, minus what the package
 //     leaves out on purpose;
@@ -11,6 +12,8 @@
 //     handler's imports load from the extracted zip alone.
 // Known failures must fail with their message. Sets marked `pending` wait on another part of
 // issue 8 and run as `it.fails` until it lands. A summary line closes the run (CI prints it).
+// CORPUS_SETS=name,name builds only those sets (a name ending in `*` is a prefix), while working
+// on them; the whole corpus runs otherwise.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
@@ -18,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Architecture } from '../../src/lambda-facts.js'
 import { limitConcurrency } from '../helpers/limit.js'
 import { ROOT, runAction } from '../helpers/run-action.js'
+import { pipenvLock, poetryLock } from '../helpers/lock-tools.js'
 import {
   corpusEnv,
   hostPythonVersion,
@@ -25,13 +29,33 @@ import {
   isRecord,
   leftOutOnPurpose,
   normalize,
+  pipenvLockedResolution,
   pipTargetView,
+  poetryLockedResolution,
+  pylockCompile,
+  pylockExport,
+  pylockResolution,
   treeView,
   uvLock,
   uvLockedResolution,
   uvResolution
 } from './reference.js'
-import { CORPUS, forArchitecture, type CorpusSet } from './sets.js'
+import { CORPUS as EVERY_SET, forArchitecture, LOCK_FILE, type CorpusSet } from './sets.js'
+
+/** The sets CORPUS_SETS names (`name`, or `prefix*`), else all of them. */
+function selectedSets(): readonly CorpusSet[] {
+  const wanted = (process.env.CORPUS_SETS ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean)
+  if (wanted.length === 0) return EVERY_SET
+  const picked = EVERY_SET.filter((set) =>
+    wanted.some((w) => (w.endsWith('*') ? set.name.startsWith(w.slice(0, -1)) : set.name === w))
+  )
+  if (picked.length === 0) throw new Error(`CORPUS_SETS=${process.env.CORPUS_SETS}: no such set`)
+  return picked
+}
+const CORPUS = selectedSets()
 
 /** Two builds at a time: two cores, and other test files run beside this one. */
 const limit = limitConcurrency(2)
@@ -71,6 +95,8 @@ afterAll(() => {
     Math.round(outcomes.reduce((sum, o) => sum + pick(o), 0))
   const time = `corpus time: ${seconds((o) => o.actionSeconds)} s in the action, ${seconds((o) => o.referenceSeconds)} s in the references (summed over sets)`
   console.log(`${line}\n${time}`)
+  // A run of some sets (CORPUS_SETS) leaves the whole corpus's record alone.
+  if (CORPUS !== EVERY_SET) return
   mkdirSync(dirname(SUMMARY_FILE), { recursive: true })
   writeFileSync(SUMMARY_FILE, `${line}\n`)
   writeFileSync(TIMINGS_FILE, `${JSON.stringify(outcomes, null, 2)}\n`)
@@ -101,7 +127,17 @@ async function writeSet(set: CorpusSet): Promise<SetFolders> {
     join(source, 'app.py'),
     `${imports}\n\ndef handler(event, context):\n    return {}\n`
   )
-  if (set.lockedBy) await uvLock(join(root, set.lockedBy.folder))
+  if (set.lockedBy) {
+    const folder = join(root, set.lockedBy.folder)
+    const writeLock = {
+      uv: () => uvLock(folder),
+      poetry: () => poetryLock(folder, set.runtime.slice('python'.length)),
+      pipenv: () => pipenvLock(folder, set.runtime.slice('python'.length)),
+      pylock: () => pylockExport(folder),
+      'pylock-compile': () => pylockCompile(folder, set.runtime)
+    }[set.lockedBy.tool ?? 'uv']
+    await writeLock()
+  }
   return { root, source }
 }
 
@@ -128,8 +164,17 @@ function usedWheels(toolCache: string, set: CorpusSet, arch: ArchReport): string
 /** What uv says the package holds: the lock's export for a locked set, else a resolution. */
 function reference(set: CorpusSet, { root, source }: SetFolders, architecture: Architecture) {
   if (set.lockedBy) {
-    const { folder, package: name } = set.lockedBy
-    return uvLockedResolution(join(root, folder), name, set.runtime, architecture)
+    const folder = join(root, set.lockedBy.folder)
+    switch (set.lockedBy.tool ?? 'uv') {
+      case 'uv':
+        return uvLockedResolution(folder, set.lockedBy.package ?? '', set.runtime, architecture)
+      case 'poetry':
+        return poetryLockedResolution(folder, set.runtime, architecture)
+      case 'pipenv':
+        return pipenvLockedResolution(folder, set.runtime, architecture)
+      default:
+        return pylockResolution(join(folder, 'pylock.toml'), set.runtime, architecture)
+    }
   }
   // No input: a pyproject.toml is all these sets' source folders hold.
   const file = join(source, set.requirements ?? 'pyproject.toml')
@@ -168,7 +213,7 @@ async function checkArchitecture(
     architecture
   )
   const sourceFiles = new Set(
-    ['app.py', 'uv.lock', ...Object.keys(set.files)].map((name) =>
+    ['app.py', ...Object.values(LOCK_FILE), ...Object.keys(set.files)].map((name) =>
       relative(folders.source, join(folders.root, name))
     )
   )
@@ -229,8 +274,13 @@ async function buildSet(set: CorpusSet, outcome: Outcome): Promise<void> {
     dependencies: { kind: string; file?: string }
   }
   // The file that decided: the one the input names, or the one the action had to find.
+  const kinds = { uv: 'uv-lock', poetry: 'poetry-lock', pipenv: 'pipfile-lock', pylock: 'pylock' }
+  const tool = set.lockedBy?.tool ?? 'uv'
   const decided = set.lockedBy
-    ? { kind: 'uv-lock', file: join(root, set.lockedBy.folder, 'uv.lock') }
+    ? {
+        kind: kinds[tool === 'pylock-compile' ? 'pylock' : tool],
+        file: join(root, set.lockedBy.folder, LOCK_FILE[tool])
+      }
     : set.requirements === undefined || set.requirements.endsWith('pyproject.toml')
       ? { kind: 'pyproject', file: join(source, set.requirements ?? 'pyproject.toml') }
       : { kind: 'requirements', file: join(source, set.requirements) }

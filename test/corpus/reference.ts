@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Architecture } from '../../src/lambda-facts.js'
+import { pipenvRequirements, poetryExport, pythonFor } from '../helpers/lock-tools.js'
 import { ROOT, TOOLS_BIN } from '../helpers/run-action.js'
 
 const run = promisify(execFile)
@@ -111,16 +112,47 @@ export async function uvLock(project: string): Promise<void> {
 const TOML_VERSION_SCRIPT = `
 import json, sys, tomllib
 with open(sys.argv[1], 'rb') as f:
-    project = tomllib.load(f)['project']
+    document = tomllib.load(f)
+project = document.get('project') or document['tool']['poetry']
 print(json.dumps([project['name'], project['version']]))
 `
 
 /**
+ * The pins of an export (a requirements file with markers, as a lock tool writes it) that hold
+ * for the target: `uv pip compile --no-deps` of exactly those pins keeps the ones whose markers
+ * hold there, with no resolution of its own.
+ */
+async function exportForTarget(
+  exported: string,
+  runtime: string,
+  architecture: Architecture
+): Promise<Map<string, string>> {
+  const scratch = mkdtempSync(join(tmpdir(), 'corpus-export-'))
+  try {
+    const pinsFile = join(scratch, 'requirements.txt')
+    writeFileSync(pinsFile, exported)
+    return await uvResolution(pinsFile, runtime, architecture, ['--no-deps'])
+  } finally {
+    rmSync(scratch, { recursive: true, force: true })
+  }
+}
+
+/** Name and version from a project's pyproject.toml (`[project]`, else `[tool.poetry]`). */
+async function projectVersion(folder: string): Promise<[string, string]> {
+  const { stdout } = await run('python3', [
+    '-c',
+    TOML_VERSION_SCRIPT,
+    join(folder, 'pyproject.toml')
+  ])
+  const [name, version] = JSON.parse(stdout) as [string, string]
+  return [normalize(name), version]
+}
+
+/**
  * What a locked package holds for the target: `uv export --frozen` of the package (no dev
- * groups, not the package itself) gives the locked pins with their markers, universal;
- * `uv pip compile --no-deps` of exactly those pins keeps the ones whose markers hold for the
- * target, with no resolution of its own. The local libraries the export names by path ship as
- * their built wheels: name and version from their own pyproject.toml.
+ * groups, not the package itself) gives the locked pins with their markers, universal, filtered
+ * to the target. The local libraries the export names by path ship as their built wheels: name
+ * and version from their own pyproject.toml.
  */
 export async function uvLockedResolution(
   project: string,
@@ -133,26 +165,125 @@ export async function uvLockedResolution(
   const exported = async (...args: string[]) =>
     (await run('uv', [...exportArgs, ...plain, ...args], { cwd: project, env: uvEnv() })).stdout
   const [fromIndex, everything] = await Promise.all([exported('--no-emit-local'), exported()])
-  const scratch = mkdtempSync(join(tmpdir(), 'corpus-export-'))
+  const pins = await exportForTarget(fromIndex, runtime, architecture)
+  const indexLines = new Set(fromIndex.split('\n'))
+  for (const line of everything.split('\n')) {
+    const path = /^(?:-e\s+)?(\.{1,2}\/\S*)/.exec(line.trim())?.[1]
+    if (!path || indexLines.has(line)) continue
+    const [library, version] = await projectVersion(join(project, path))
+    pins.set(library, version)
+  }
+  return pins
+}
+
+/**
+ * What a Poetry project ships for the target: `poetry export` (poetry-plugin-export) of the
+ * main group, filtered to the target, and the project itself when Poetry installs it (a
+ * `[build-system]` and no `package-mode = false`), as `poetry install` would.
+ */
+export async function poetryLockedResolution(
+  folder: string,
+  runtime: string,
+  architecture: Architecture
+): Promise<Map<string, string>> {
+  const exported = await poetryExport(folder, pythonVersion(runtime))
+  const pins = await exportForTarget(exported, runtime, architecture)
+  const pyproject = readFileSync(join(folder, 'pyproject.toml'), 'utf8')
+  if (pyproject.includes('[build-system]') && !/package-mode\s*=\s*false/.test(pyproject)) {
+    const [name, version] = await projectVersion(folder)
+    pins.set(name, version)
+  }
+  return pins
+}
+
+/** What a Pipenv project ships for the target: `pipenv requirements` (the default section). */
+export async function pipenvLockedResolution(
+  folder: string,
+  runtime: string,
+  architecture: Architecture
+): Promise<Map<string, string>> {
+  return exportForTarget(await pipenvRequirements(folder), runtime, architecture)
+}
+
+/**
+ * `uv export --format pylock.toml` of the uv project in `folder` (locked first); the uv.lock is
+ * then removed, as a team that deploys from the pylock.toml alone ships the folder.
+ */
+export async function pylockExport(folder: string): Promise<void> {
+  await uvLock(folder)
+  await run(
+    'uv',
+    ['export', '--quiet', '--frozen', '--no-dev', '--format', 'pylock.toml', '-o', 'pylock.toml'],
+    { cwd: folder, env: uvEnv() }
+  )
+  rmSync(join(folder, 'uv.lock'))
+}
+
+/** `uv pip compile --universal requirements.in -o pylock.toml` for the runtime's Python and up. */
+export async function pylockCompile(folder: string, runtime: string): Promise<void> {
+  await run(
+    'uv',
+    [
+      'pip',
+      'compile',
+      '--quiet',
+      '--no-config',
+      '--universal',
+      '--python-version',
+      pythonVersion(runtime),
+      '--exclude-newer',
+      '2025-06-01T00:00:00Z',
+      'requirements.in',
+      '-o',
+      'pylock.toml'
+    ],
+    { cwd: folder, env: uvEnv() }
+  )
+}
+
+/**
+ * What uv installs from a pylock.toml for the target (`uv pip install --dry-run --target`,
+ * markers judged for `--python-platform`): its own reading of the lock, not ours.
+ */
+export async function pylockResolution(
+  file: string,
+  runtime: string,
+  architecture: Architecture
+): Promise<Map<string, string>> {
+  const glibc = glibcMinor(runtime) === 26 ? 17 : 34
+  const target = mkdtempSync(join(tmpdir(), 'corpus-pylock-'))
   try {
-    const pinsFile = join(scratch, 'requirements.txt')
-    writeFileSync(pinsFile, fromIndex)
-    const pins = await uvResolution(pinsFile, runtime, architecture, ['--no-deps'])
-    const indexLines = new Set(fromIndex.split('\n'))
-    for (const line of everything.split('\n')) {
-      const path = /^(?:-e\s+)?(\.{1,2}\/\S*)/.exec(line.trim())?.[1]
-      if (!path || indexLines.has(line)) continue
-      const { stdout } = await run('python3', [
-        '-c',
-        TOML_VERSION_SCRIPT,
-        join(project, path, 'pyproject.toml')
-      ])
-      const [library, version] = JSON.parse(stdout) as [string, string]
-      pins.set(normalize(library), version)
+    const { stdout, stderr } = await run(
+      'uv',
+      [
+        'pip',
+        'install',
+        '--no-config',
+        '--dry-run',
+        '--no-python-downloads',
+        '--preview-features',
+        'pylock',
+        '--target',
+        target,
+        '--python',
+        pythonFor(pythonVersion(runtime)),
+        '--python-version',
+        pythonVersion(runtime),
+        '--python-platform',
+        `${machine(architecture)}-manylinux_2_${glibc}`,
+        '-r',
+        file
+      ],
+      { env: uvEnv(), maxBuffer: 16 << 20 }
+    )
+    const pins = new Map<string, string>()
+    for (const line of `${stdout}\n${stderr}`.split('\n')) {
+      const pin = /^\s*\+\s*([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)/.exec(line)
+      if (pin) pins.set(normalize(pin[1]!), pin[2]!)
     }
     return pins
   } finally {
-    rmSync(scratch, { recursive: true, force: true })
+    rmSync(target, { recursive: true, force: true })
   }
 }
 

@@ -4,12 +4,24 @@
 // from the zip alone). The README's corpus table is generated from this list
 // (scripts/corpus-table.ts), and test/unit/corpus-readme.test.ts keeps the two equal.
 //
-// A set is a folder of files: a requirements.txt, a pyproject.toml, or a uv project whose
-// uv.lock `uv lock` writes when the test sets the folder up (issue 9).
+// A set is a folder of files: a requirements.txt, a pyproject.toml, or a project whose lock its
+// own tool writes when the test sets the folder up: `uv lock` (issue 9), `poetry lock`,
+// `pipenv lock`, a pylock.toml from `uv export` or `uv pip compile --universal` (issue 15).
 import type { Architecture } from '../../src/lambda-facts.js'
 
 export type Runtime =
   'python3.9' | 'python3.10' | 'python3.11' | 'python3.12' | 'python3.13' | 'python3.14'
+
+export type LockTool = 'uv' | 'poetry' | 'pipenv' | 'pylock' | 'pylock-compile'
+
+/** The file the lock tool writes, that decides. */
+export const LOCK_FILE: Record<LockTool, string> = {
+  uv: 'uv.lock',
+  poetry: 'poetry.lock',
+  pipenv: 'Pipfile.lock',
+  pylock: 'pylock.toml',
+  'pylock-compile': 'pylock.toml'
+}
 
 export type ByArchitecture = readonly string[] | Partial<Record<Architecture, readonly string[]>>
 
@@ -44,11 +56,20 @@ export interface CorpusSet {
    */
   requirements?: string
   /**
-   * The folder (relative to the set folder) where the test runs `uv lock` before the build,
-   * and the project whose locked dependencies ship: the reference is then uv's export of the
-   * lock for that package, not a fresh resolution.
+   * The lock its tool writes before the build, in `folder` (relative to the set folder); the
+   * reference is then the tool's own word on what ships, not a fresh resolution:
+   * - `uv` (the default): `uv lock`; uv's export of the lock for `package`;
+   * - `poetry`: `poetry lock`; `poetry export` (poetry-plugin-export);
+   * - `pipenv`: `pipenv lock` with the runtime's CPython; `pipenv requirements`;
+   * - `pylock`: `uv export --format pylock.toml` of the uv project in the folder, and
+   *   `pylock-compile`: `uv pip compile --universal requirements.in -o pylock.toml`; uv's own
+   *   reading of that pylock.toml for the target (`uv pip install --dry-run`).
    */
-  lockedBy?: { folder: string; package: string }
+  lockedBy?: {
+    tool?: LockTool
+    folder: string
+    package?: string
+  }
   /** Modules the handler imports at load time, as Lambda would. */
   imports: readonly string[]
   /** `installer` input; the action's default (`auto`) when absent. */
@@ -582,6 +603,156 @@ export const CORPUS: readonly CorpusSet[] = [
     imports: ['shared', 'requests', 'attrs'],
     has: ['shared', 'attrs', 'requests', 'certifi'],
     lacks: ['pyyaml', 'pytest', 'reports', 'orders']
+  }),
+
+  // Lock formats (issue 15): each lock written at set-up by its own tool.
+  set({
+    name: 'poetry-fastapi',
+    covers:
+      'Poetry 2 [project]: FastAPI + Mangum, orjson on x86_64 only, a dev group left out, hashes',
+    runtime: 'python3.12',
+    architectures: both,
+    lockedBy: { tool: 'poetry', folder: '.' },
+    files: {
+      'pyproject.toml': `${pyproject('orders', [
+        'fastapi==0.115.6',
+        'mangum==0.19.0',
+        "orjson==3.10.13; platform_machine == 'x86_64'"
+      ]).replace(
+        '>=3.10',
+        '>=3.12,<4'
+      )}\n[tool.poetry]\npackage-mode = false\n\n[tool.poetry.group.dev.dependencies]\npytest = "8.3.4"\n`
+    },
+    imports: ['fastapi', 'mangum'],
+    has: {
+      x86_64: ['orjson', 'starlette', 'pydantic-core'],
+      arm64: ['starlette', 'pydantic-core']
+    },
+    lacks: { x86_64: ['pytest', 'pluggy'], arm64: ['orjson', 'pytest', 'pluggy'] }
+  }),
+  set({
+    name: 'poetry-package-py310',
+    covers:
+      'Poetry [tool.poetry] package in src layout: the project ships as a wheel; exceptiongroup below 3.11; an extra',
+    runtime: 'python3.10',
+    architectures: arm,
+    lockedBy: { tool: 'poetry', folder: '.' },
+    files: {
+      'pyproject.toml': [
+        '[tool.poetry]',
+        'name = "ledger"',
+        'version = "0.3.0"',
+        'description = "Ledger"',
+        'authors = ["Team <team@example.com>"]',
+        'packages = [{ include = "ledger", from = "src" }]',
+        '',
+        '[tool.poetry.dependencies]',
+        'python = "^3.10"',
+        'httpx = "0.28.1"',
+        'pysocks = { version = "1.7.1", optional = true }',
+        '',
+        '[tool.poetry.extras]',
+        'socks = ["pysocks"]',
+        '',
+        '[tool.poetry.group.dev.dependencies]',
+        'iniconfig = "2.0.0"',
+        '',
+        '[build-system]',
+        'requires = ["poetry-core>=2.0.0,<3.0.0"]',
+        'build-backend = "poetry.core.masonry.api"',
+        ''
+      ].join('\n'),
+      'src/ledger/__init__.py': 'import httpx\n\nCLIENT = httpx.Client\n'
+    },
+    imports: ['ledger', 'httpx'],
+    has: ['ledger', 'httpx', 'anyio', 'exceptiongroup', 'typing-extensions'],
+    lacks: ['iniconfig', 'pysocks']
+  }),
+  set({
+    name: 'pipenv-requests',
+    covers: 'Pipenv: requests[socks]; attrs on arm64 only; dev-packages left out; hashes',
+    runtime: 'python3.11',
+    architectures: both,
+    lockedBy: { tool: 'pipenv', folder: '.' },
+    files: {
+      Pipfile: [
+        '[[source]]',
+        'url = "https://pypi.org/simple"',
+        'verify_ssl = true',
+        'name = "pypi"',
+        '',
+        '[packages]',
+        'requests = {version = "==2.32.3", extras = ["socks"]}',
+        `attrs = {version = "==24.3.0", markers = "platform_machine == 'aarch64'"}`,
+        '',
+        '[dev-packages]',
+        'pytest = "==8.3.4"',
+        '',
+        '[requires]',
+        'python_version = "3.11"',
+        ''
+      ].join('\n')
+    },
+    imports: ['requests', 'socks'],
+    has: { x86_64: ['requests', 'pysocks', 'urllib3'], arm64: ['requests', 'pysocks', 'attrs'] },
+    lacks: { x86_64: ['attrs', 'pytest'], arm64: ['pytest'] }
+  }),
+  set({
+    name: 'pipenv-pydantic-py313',
+    covers: 'Pipenv on python3.13: pydantic (Rust), a custom category left out',
+    runtime: 'python3.13',
+    architectures: arm,
+    lockedBy: { tool: 'pipenv', folder: '.' },
+    files: {
+      Pipfile: [
+        '[[source]]',
+        'url = "https://pypi.org/simple"',
+        'verify_ssl = true',
+        'name = "pypi"',
+        '',
+        '[packages]',
+        'pydantic = "==2.10.4"',
+        '',
+        '[docs]',
+        'mkdocs = "==1.6.1"',
+        '',
+        '[requires]',
+        'python_version = "3.13"',
+        ''
+      ].join('\n')
+    },
+    imports: ['pydantic'],
+    has: ['pydantic-core', 'annotated-types', 'typing-extensions'],
+    lacks: ['mkdocs']
+  }),
+  set({
+    name: 'pylock-uv-export',
+    covers:
+      'pylock.toml from `uv export --format pylock.toml`: SQLAlchemy (greenlet by platform_machine), dev group left out',
+    runtime: 'python3.12',
+    architectures: both,
+    lockedBy: { tool: 'pylock', folder: '.' },
+    files: {
+      'pyproject.toml': pyproject(
+        'orders',
+        ['sqlalchemy==2.0.36', 'psycopg[binary]==3.2.3'],
+        `[dependency-groups]\ndev = ["pytest==8.3.4"]\n\n${LOCK_DATE}`
+      )
+    },
+    imports: ['sqlalchemy', 'psycopg'],
+    has: ['greenlet', 'psycopg-binary', 'typing-extensions'],
+    lacks: ['pytest']
+  }),
+  set({
+    name: 'pylock-compile-py39',
+    covers:
+      'pylock.toml from `uv pip compile --universal`: aiohttp on python3.9, async-timeout by marker',
+    runtime: 'python3.9',
+    architectures: both,
+    lockedBy: { tool: 'pylock-compile', folder: '.' },
+    files: { 'requirements.in': 'aiohttp==3.10.11\n' },
+    imports: ['aiohttp'],
+    has: ['async-timeout', 'multidict', 'yarl']
   }),
 
   // Known failures: the build must stop, naming the problem.

@@ -25,6 +25,9 @@ import {
   type ResolveRequest
 } from '../../src/packaging/resolve/resolve.js'
 import { readEntry } from '../../src/packaging/stores/wheel-store.js'
+import { emptySet } from '../../src/packaging/requirements/dependency-set.js'
+import { fsReader } from '../../src/packaging/requirements/fs-reader.js'
+import { parseRequirements } from '../../src/packaging/requirements/requirements-file.js'
 import { checkWheels, manylinuxGlibc, parseWheelName } from '../../src/packaging/pep/wheel-tags.js'
 import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
@@ -97,12 +100,15 @@ function envFor(installer: 'pip' | 'uv'): Record<string, string | undefined> {
   return installer === 'pip' ? withoutUv() : logged()
 }
 
+/** The dependency set a requirements file declares, as the project phase reads it. */
+const declared = (file: string) => parseRequirements(file, fsReader, process.env)
+
 /** A request without the Actions cache or linux_* wheels, in the installer's usual environment. */
 function requestFor(
   installer: 'pip' | 'uv',
   runtimeName: string,
   architecture: Architecture,
-  fields: Partial<ResolveRequest>
+  fields: Partial<ResolveRequest> & Pick<ResolveRequest, 'dependencies'>
 ): ResolveRequest {
   return {
     runtime: rt(runtimeName),
@@ -197,7 +203,7 @@ describe.each(['pip', 'uv'] as const)('%s: numpy and pydantic-core', (installer)
         (['arm64', 'x86_64'] as const).map((architecture) =>
           resolveWheels(
             requestFor(installer, runtimeName, architecture, {
-              requirementsFile: NATIVE,
+              dependencies: declared(NATIVE),
               useActionsCache: true,
               storeRoot: store
             })
@@ -237,7 +243,7 @@ describe.each(['pip', 'uv'] as const)('%s: numpy and pydantic-core', (installer)
       for (const architecture of ['arm64', 'x86_64'] as const) {
         const entry = await resolveWheels(
           requestFor(installer, runtime, architecture, {
-            requirementsFile: NATIVE,
+            dependencies: declared(NATIVE),
             storeRoot: store,
             env: offline()
           })
@@ -255,7 +261,7 @@ describe('cache hit', () => {
     '%s: a second resolve runs no resolver and no network',
     async (installer) => {
       const request = requestFor(installer, 'python3.11', 'arm64', {
-        requirementsFile: NATIVE,
+        dependencies: declared(NATIVE),
         useActionsCache: true,
         storeRoot: join(work, `hit-${installer}`)
       })
@@ -283,7 +289,7 @@ describe('cache hit', () => {
   it('a corrupted wheel in the store is detected and resolved again', async () => {
     const store = join(work, 'corrupt')
     const request = requestFor('pip', 'python3.12', 'x86_64', {
-      requirementsFile: NATIVE,
+      dependencies: declared(NATIVE),
       storeRoot: store
     })
     const first = await resolveWheels(request)
@@ -305,7 +311,7 @@ describe('cache hit', () => {
   it('an interrupted entry (no completion marker) never counts', async () => {
     const store = join(work, 'interrupted')
     const request = requestFor('pip', 'python3.12', 'arm64', {
-      requirementsFile: requirements('six.txt', 'six==1.17.0\n'),
+      dependencies: declared(requirements('six.txt', 'six==1.17.0\n')),
       storeRoot: store
     })
     const first = await resolveWheels(request)
@@ -325,7 +331,7 @@ describe('source distributions', () => {
     async (installer, runtimeName, architecture) => {
       const result = await resolveWheels(
         requestFor(installer, runtimeName, architecture, {
-          requirementsFile: requirements(`docopt-${installer}.txt`, 'docopt==0.6.2\n'),
+          dependencies: declared(requirements(`docopt-${installer}.txt`, 'docopt==0.6.2\n')),
           storeRoot: join(work, `docopt-${installer}`)
         })
       )
@@ -373,7 +379,7 @@ describe('source distributions', () => {
       )
       const message = await failure(
         requestFor(installer, 'python3.11', 'arm64', {
-          requirementsFile: file,
+          dependencies: declared(file),
           storeRoot: join(work, `native-${installer}`)
         })
       )
@@ -393,7 +399,7 @@ describe('no wheel for the requested versions', () => {
     async (installer) => {
       const message = await failure(
         requestFor(installer, 'python3.11', 'arm64', {
-          requirementsFile: requirements(`numpy-new-${installer}.txt`, 'numpy>=2.3\n'),
+          dependencies: declared(requirements(`numpy-new-${installer}.txt`, 'numpy>=2.3\n')),
           storeRoot: join(work, `numpy-new-${installer}`)
         })
       )
@@ -411,13 +417,13 @@ describe('--hash', () => {
     '%s: the right hash passes, a wrong one fails',
     async (installer) => {
       const base = requestFor(installer, 'python3.12', 'arm64', {
+        dependencies: emptySet(),
         storeRoot: join(work, `hash-${installer}`)
       })
       const good = await resolveWheels({
         ...base,
-        requirementsFile: requirements(
-          `hash-good-${installer}.txt`,
-          `six==1.17.0 --hash=sha256:${SIX_SHA256}\n`
+        dependencies: declared(
+          requirements(`hash-good-${installer}.txt`, `six==1.17.0 --hash=sha256:${SIX_SHA256}\n`)
         )
       })
       expect(good.wheels.map((w) => basename(w))).toEqual(['six-1.17.0-py2.py3-none-any.whl'])
@@ -425,14 +431,17 @@ describe('--hash', () => {
       const wrong = '0'.repeat(64)
       const message = await failure({
         ...base,
-        requirementsFile: requirements(
-          `hash-bad-${installer}.txt`,
-          `six==1.17.0 --hash=sha256:${wrong}\n`
+        dependencies: declared(
+          requirements(`hash-bad-${installer}.txt`, `six==1.17.0 --hash=sha256:${wrong}\n`)
         )
       })
       expect(message).toContain('six')
       expect(message).toMatch(/hash/i)
-      expect(message).toContain(installer === 'pip' ? wrong : SIX_SHA256)
+      // Both say which wheel it was, what it hashes to, and which line pinned another hash
+      // (pip's own report, when pip refuses it first, is read into the same words).
+      expect(message).toContain(
+        `six (six-1.17.0-py2.py3-none-any.whl) has sha256:${SIX_SHA256}, which is not among the --hash values at hash-bad-${installer}.txt:1`
+      )
     }
   )
 })
@@ -442,7 +451,7 @@ describe('installer choice', () => {
     const toolCache = join(work, 'auto-tool-cache')
     const request = requestFor('pip', 'python3.12', 'arm64', {
       installer: 'auto',
-      requirementsFile: NATIVE,
+      dependencies: declared(NATIVE),
       storeRoot: join(work, 'auto-store'),
       toolCache,
       env: withoutUv()
@@ -487,7 +496,7 @@ describe('installer choice', () => {
     const toolCache = join(work, 'damaged-tool-cache')
     const request = requestFor('pip', 'python3.12', 'x86_64', {
       installer: 'auto',
-      requirementsFile: requirements('six-auto.txt', 'six==1.17.0\n'),
+      dependencies: declared(requirements('six-auto.txt', 'six==1.17.0\n')),
       toolCache,
       env: withoutUv()
     })
@@ -510,6 +519,7 @@ describe('installer choice', () => {
   it('no requirements file: nothing to resolve, a cache hit, no process started', async () => {
     clearLog()
     const result = await resolveWheels({
+      dependencies: emptySet(),
       runtime: rt('python3.12'),
       architecture: 'arm64',
       installer: 'auto',
@@ -529,7 +539,7 @@ describe('installer choice', () => {
     )
     const result = await resolveWheels(
       requestFor('pip', 'python3.12', 'x86_64', {
-        requirementsFile: file,
+        dependencies: declared(file),
         storeRoot: join(work, 'secret')
       })
     ).catch((e: unknown) => e)

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runAction, TOOLS_BIN, type ActionRun } from '../helpers/run-action.js'
+import { zipDistributions, zipEntries } from '../helpers/zip-contents.js'
 
 const UV = join(TOOLS_BIN, 'uv')
-const PYTHON = join(TOOLS_BIN, 'python')
 const PATH = [TOOLS_BIN, process.env.PATH ?? ''].join(delimiter)
 
 function write(root: string, files: Record<string, string>): void {
@@ -58,23 +58,8 @@ function workspace(): string {
   return root
 }
 
-/** Names of the distributions in a zip (`six`, `common`), from their `.dist-info` folders. */
-function distributions(zip: string, prefix = ''): string[] {
-  return entries(zip)
-    .filter((name) => name.startsWith(prefix))
-    .map((name) => name.slice(prefix.length).split('/')[0]!)
-    .filter((top) => top.endsWith('.dist-info'))
-    .map((top) =>
-      top.slice(0, -'.dist-info'.length).split('-')[0]!.toLowerCase().replace(/_/g, '-')
-    )
-    .filter((name, i, all) => all.indexOf(name) === i)
-    .sort()
-}
-
-function entries(zip: string): string[] {
-  const script = 'import sys, zipfile\nprint("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))'
-  return execFileSync(PYTHON, ['-c', script, zip], { encoding: 'utf8' }).split('\n').filter(Boolean)
-}
+const entries = zipEntries
+const distributions = zipDistributions
 
 /** The resolve cache key each architecture used, from the log. */
 function cacheKeys(run: ActionRun): string[] {

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { join, posix } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ROOT } from '../helpers/run-action.js'
-import { CORPUS } from '../corpus/sets.js'
+import { CORPUS, LOCK_FILE } from '../corpus/sets.js'
 
 describe('the corpus', () => {
   it('is what docs/correctness.md lists (scripts/corpus-table.ts --check)', () => {
@@ -31,6 +31,10 @@ describe('the corpus', () => {
       const decides = set.requirements ?? (set.lockedBy ? undefined : 'pyproject.toml')
       if (decides === 'uv.lock') expect(set.lockedBy, set.name).toBeDefined()
       else if (decides) expect(Object.keys(set.files), set.name).toContain(source(decides))
+      // A lock is written by its tool at set-up, never committed in the set.
+      for (const lock of Object.values(LOCK_FILE)) {
+        expect(Object.keys(set.files), set.name).not.toContain(lock)
+      }
       expect(set.files['app.py'], `${set.name}: app.py is written from imports`).toBeUndefined()
     }
     expect(CORPUS.filter((set) => set.fails).length).toBeGreaterThanOrEqual(3)
@@ -38,5 +42,11 @@ describe('the corpus', () => {
     expect(CORPUS.some((set) => !set.requirements && !set.lockedBy)).toBe(true)
     expect(CORPUS.some((set) => set.requirements === 'uv.lock')).toBe(true)
     expect(CORPUS.some((set) => set.lockedBy && set.source && !set.requirements)).toBe(true)
+    // Issue 15: two sets or more per lock format, over both architectures, with a dev group left out.
+    for (const tools of [['poetry'], ['pipenv'], ['pylock', 'pylock-compile']]) {
+      const sets = CORPUS.filter((set) => tools.includes(set.lockedBy?.tool ?? ''))
+      expect(sets.length, tools.join()).toBeGreaterThanOrEqual(2)
+      expect(new Set(sets.flatMap((set) => set.architectures)).size, tools.join()).toBe(2)
+    }
   })
 })

@@ -1,7 +1,9 @@
 // The project phase's pure core: which file decides, what a pyproject.toml and a uv.lock say,
-// requires-python against a runtime, and the rewrite of local-library lines into pins.
+// requires-python against a runtime, and local-library lines.
 import { describe, expect, it } from 'vitest'
-import { decideDependencyFile, type ProjectReader } from '../../src/packaging/project/discover.js'
+import { decideFormat } from '../../src/packaging/project/discover.js'
+import type { FormatContext } from '../../src/packaging/project/formats/format.js'
+import { context, reader } from '../helpers/project-files.js'
 import { absoluteExportPaths, exportArgs } from '../../src/packaging/tools/uv-export.js'
 import {
   declaresDependencies,
@@ -9,12 +11,14 @@ import {
   selectedRequirements
 } from '../../src/packaging/project/pyproject.js'
 import { pythonSatisfies } from '../../src/packaging/project/requires-python.js'
-import { rewriteRequirements } from '../../src/packaging/requirements/rewrite.js'
-import { localClosure, memberForSource, parseUvLock } from '../../src/packaging/project/uv-lock.js'
+import {
+  memberForSource,
+  parseUvLock,
+  unlockedPins
+} from '../../src/packaging/project/formats/uv-lock.js'
 import {
   localRequirementPath,
-  parseRequirements,
-  type RequirementsReader
+  parseRequirements
 } from '../../src/packaging/requirements/requirements-file.js'
 
 const LOCK = `
@@ -69,13 +73,6 @@ name = "shop"
 version = "0.1.0"
 source = { virtual = "." }
 `
-
-function reader(files: Record<string, string>): ProjectReader & RequirementsReader {
-  return {
-    readText: (path) => files[path],
-    isDirectory: (path) => Object.keys(files).some((f) => f.startsWith(`${path}/`))
-  }
-}
 
 describe('requires-python against a runtime', () => {
   it.each([
@@ -164,17 +161,22 @@ describe('uv.lock', () => {
     expect(memberForSource(lock, '/w', '/elsewhere')).toBeUndefined()
   })
 
-  it("reaches only the member's own local libraries, groups only when asked", () => {
-    expect(localClosure(lock, '/w', 'orders', [], [])).toEqual([
-      { name: 'common', path: '/w/libs/common' }
+  it('holds a stored export against the lock: versions and hashes it never listed are named', () => {
+    const locked = parseUvLock(
+      `${LOCK}\n[[package]]\nname = "six"\nversion = "1.17.0"\nsource = { registry = "https://pypi.org/simple" }\n` +
+        'wheels = [{ url = "https://files/six-1.17.0-py2.py3-none-any.whl", hash = "sha256:aa" }]\n',
+      'uv.lock'
+    )
+    expect(locked.packages.find((p) => p.name === 'six')?.files).toEqual([
+      { name: 'six-1.17.0-py2.py3-none-any.whl', hash: 'sha256:aa' }
     ])
-    expect(localClosure(lock, '/w', 'orders', [], ['tools']).map((p) => p.name)).toEqual([
-      'common',
-      'toolkit'
+    const set = (text: string) => parseRequirements('/w/x.txt', reader({ '/w/x.txt': text }), {})
+    expect(unlockedPins(set('six==1.17.0 --hash=sha256:aa\n'), locked)).toEqual([])
+    expect(unlockedPins(set('six==1.17.0 --hash=sha256:bb\n'), locked)).toEqual([
+      'six==1.17.0 carries sha256:bb, which the lock does not list'
     ])
-    expect(localClosure(lock, '/w', 'payments', [], [])).toEqual([
-      { name: 'billing', path: '/vendor/billing' },
-      { name: 'common', path: '/w/libs/common' }
+    expect(unlockedPins(set('six==1.16.0 --hash=sha256:aa\n'), locked)).toEqual([
+      'six==1.16.0 is not a version the lock pins'
     ])
   })
 
@@ -185,17 +187,18 @@ describe('uv.lock', () => {
 
 describe('which file decides', () => {
   const pyprojectWithDeps = '[project]\nname = "x"\ndependencies = ["six"]\n'
-  const base = { source: '/w/services/orders', workspace: '/w' }
+  const decide = (
+    files: Record<string, string>,
+    fields: Partial<FormatContext> = {},
+    requirements?: string
+  ) => decideFormat(context(files, fields), requirements)
 
   it('a uv.lock up the tree whose workspace holds source wins over requirements.txt', () => {
-    const decision = decideDependencyFile(
-      base,
-      reader({
-        '/w/uv.lock': LOCK,
-        '/w/services/orders/requirements.txt': 'six\n'
-      })
-    )
-    expect(decision.decided.kind).toBe('uv-lock')
+    const decision = decide({
+      '/w/uv.lock': LOCK,
+      '/w/services/orders/requirements.txt': 'six\n'
+    })
+    expect(decision.found?.kind).toBe('uv-lock')
     expect(decision.reason).toBe(
       'uv.lock decides: its workspace member orders (services/orders) holds source services/orders'
     )
@@ -205,14 +208,11 @@ describe('which file decides', () => {
   })
 
   it('requirements.txt next, with a warning for a pyproject.toml that declares dependencies', () => {
-    const decision = decideDependencyFile(
-      base,
-      reader({
-        '/w/services/orders/requirements.txt': 'six\n',
-        '/w/services/orders/pyproject.toml': pyprojectWithDeps
-      })
-    )
-    expect(decision.decided).toEqual({
+    const decision = decide({
+      '/w/services/orders/requirements.txt': 'six\n',
+      '/w/services/orders/pyproject.toml': pyprojectWithDeps
+    })
+    expect(decision.found).toMatchObject({
       kind: 'requirements',
       file: '/w/services/orders/requirements.txt'
     })
@@ -224,13 +224,10 @@ describe('which file decides', () => {
   })
 
   it('pyproject.toml last; nothing at all is said too', () => {
-    const decision = decideDependencyFile(
-      base,
-      reader({ '/w/services/orders/pyproject.toml': pyprojectWithDeps })
-    )
-    expect(decision.decided.kind).toBe('pyproject')
+    const decision = decide({ '/w/services/orders/pyproject.toml': pyprojectWithDeps })
+    expect(decision.found?.kind).toBe('pyproject')
     expect(decision.reason).toMatch(/^services\/orders\/pyproject.toml decides/)
-    expect(decideDependencyFile(base, reader({})).reason).toMatch(/^no dependencies/)
+    expect(decide({}).reason).toMatch(/^no dependencies/)
   })
 
   it('never looks above the workspace, and a lock that does not hold source is passed over', () => {
@@ -238,29 +235,19 @@ describe('which file decides', () => {
       'members = ["common", "orders", "payments", "shop"]',
       'members = ["common"]'
     )
-    expect(decideDependencyFile(base, reader({ '/uv.lock': LOCK })).decided.kind).toBe('none')
-    expect(decideDependencyFile(base, reader({ '/w/uv.lock': elsewhere })).decided.kind).toBe(
-      'none'
-    )
+    expect(decide({ '/uv.lock': LOCK }).found).toBeUndefined()
+    expect(decide({ '/w/uv.lock': elsewhere }).found).toBeUndefined()
   })
 
-  it('the requirements input names any of the three', () => {
-    const files = reader({
+  it('the requirements input names any format', () => {
+    const files = {
       '/w/uv.lock': LOCK,
       '/w/services/orders/pyproject.toml': pyprojectWithDeps
-    })
-    expect(decideDependencyFile({ ...base, requirements: '/w/uv.lock' }, files).decided.kind).toBe(
-      'uv-lock'
-    )
-    expect(
-      decideDependencyFile({ ...base, requirements: '/w/services/orders/pyproject.toml' }, files)
-        .decided.kind
-    ).toBe('pyproject')
+    }
+    expect(decide(files, {}, '/w/uv.lock').found?.kind).toBe('uv-lock')
+    expect(decide(files, {}, '/w/services/orders/pyproject.toml').found?.kind).toBe('pyproject')
     expect(() =>
-      decideDependencyFile(
-        { source: '/w/tools/x', workspace: '/w', requirements: '/w/uv.lock' },
-        reader({ '/w/uv.lock': LOCK.replace(', "shop"', '') })
-      )
+      decide({ '/w/uv.lock': LOCK.replace(', "shop"', '') }, { source: '/w/tools/x' }, '/w/uv.lock')
     ).toThrow(
       /requirements: uv.lock has no project or workspace member whose folder holds source tools\/x/
     )
@@ -281,7 +268,7 @@ describe('local library lines', () => {
     expect(localRequirementPath(spec)).toEqual(expected)
   })
 
-  it('are kept relative to the file that names them, and rewritten into pins', () => {
+  it('are kept relative to the file that names them', () => {
     const files = {
       '/w/svc/requirements.txt':
         '-r base.txt\n../libs/common ; python_version >= "3"\nsix==1.16.0\n',
@@ -294,76 +281,8 @@ describe('local library lines', () => {
       '/w/libs/common',
       undefined
     ])
-    const built = new Map([
-      [
-        '/w/libs/common',
-        {
-          path: '/w/libs/common',
-          wheel: 'common-0.1.0-py3-none-any.whl',
-          project: 'common',
-          version: '0.1.0',
-          sha256: 'aa'
-        }
-      ],
-      [
-        '/w/libs/tools',
-        {
-          path: '/w/libs/tools',
-          wheel: 'tools-2.0-py3-none-any.whl',
-          project: 'tools',
-          version: '2.0',
-          sha256: 'bb'
-        }
-      ]
-    ])
-    const out = rewriteRequirements(
-      parsed,
-      new Map(Object.entries(files)),
-      built,
-      '/store/wheels',
-      '/store/p',
-      (p) => p === '/w/svc/wheels'
-    )
-    expect(Object.fromEntries(out)).toEqual({
-      '/store/p/0.txt':
-        '--find-links /store/wheels\n-r /store/p/1.txt\ncommon==0.1.0 ; python_version >= "3"\nsix==1.16.0\n',
-      '/store/p/1.txt': 'tools[cli]==2.0\n--find-links /w/svc/wheels\n'
-    })
-    // The rewritten files are what resolve reads: no local path is left in them.
-    const again = parseRequirements('/store/p/0.txt', reader(Object.fromEntries(out)), {})
-    expect(again.requirements.map((e) => e.text)).toEqual([
-      'tools[cli]==2.0',
-      'common==0.1.0 ; python_version >= "3"',
-      'six==1.16.0'
-    ])
-  })
-
-  it('pins with the built hash in hash-checking mode', () => {
-    const files = { '/w/r.txt': './lib\nsix==1.16.0 --hash=sha256:cc\n' }
-    const parsed = parseRequirements('/w/r.txt', reader(files), {}, true)
-    const built = new Map([
-      [
-        '/w/lib',
-        {
-          path: '/w/lib',
-          wheel: 'lib-1-py3-none-any.whl',
-          project: 'lib',
-          version: '1',
-          sha256: 'dd'
-        }
-      ]
-    ])
-    const out = rewriteRequirements(
-      parsed,
-      new Map(Object.entries(files)),
-      built,
-      '/s/w',
-      '/s/p',
-      () => false
-    )
-    expect(out.get('/s/p/0.txt')).toBe(
-      '--find-links /s/w\nlib==1 --hash=sha256:dd\nsix==1.16.0 --hash=sha256:cc\n'
-    )
+    expect(parsed.requirements[0]?.local).toMatchObject({ extras: '[cli]', editable: true })
+    expect(parsed.requirements[1]?.local).toMatchObject({ marker: 'python_version >= "3"' })
   })
 
   it('uv export: the member alone, no dev groups, no editables, the lock checked', () => {

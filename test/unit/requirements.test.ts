@@ -3,15 +3,17 @@ import { UserError } from '../../src/errors.js'
 import {
   expandEnvironment,
   findCredentials,
-  hashProblems,
-  hostMarkerWarnings,
   logicalLines,
   maskCredentials,
-  normalizedRequirements,
   parseRequirements,
-  type MarkerEnvironment,
   type RequirementsReader
 } from '../../src/packaging/requirements/requirements-file.js'
+import {
+  hashProblems,
+  hostMarkerWarnings,
+  normalizedRequirements,
+  type HostMarkers
+} from '../../src/packaging/requirements/dependency-set.js'
 import { runtimeNamed as rt } from '../helpers/runtimes.js'
 
 function reader(files: Record<string, string>, dirs: string[] = []): RequirementsReader {
@@ -208,7 +210,8 @@ describe('parseRequirements', () => {
         file: '/p/requirements.txt',
         line: 1,
         option: '--index-url',
-        value: 'https://***@pypi.corp/simple'
+        value: 'https://user:s3cret@pypi.corp/simple',
+        shown: 'https://***@pypi.corp/simple'
       }
     ])
     expect(parsed.fetchArgs).toEqual(['--index-url', 'https://user:s3cret@pypi.corp/simple'])
@@ -233,7 +236,7 @@ describe('parseRequirements', () => {
       file: '/p/requirements.txt',
       line: 1,
       option,
-      ...(value === undefined ? {} : { value })
+      ...(value === undefined ? {} : { value, shown: value })
     })
     expect(parsed.hashMode).toBe(option === '--require-hashes')
   })
@@ -441,7 +444,7 @@ describe('normalizedRequirements', () => {
 })
 
 describe('hostMarkerWarnings', () => {
-  const linux311: MarkerEnvironment = {
+  const linux311: HostMarkers = {
     pythonVersion: '3.11',
     machine: 'x86_64',
     system: 'Linux',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   afterFailure,
+  hashMismatchesFromPip,
   missingWheelFromPip,
   missingWheelFromUv,
   nativeSources,
@@ -108,5 +109,27 @@ describe('afterFailure', () => {
     ['pip listed some', missing({ versionsWithWheels: ['0.6.1'] }), ['other'], 'build']
   ] as const)('%s → %s', (_name, input, built, step) => {
     expect(afterFailure(input, new Set(built), 2).step).toBe(step)
+  })
+})
+
+describe('hashMismatchesFromPip', () => {
+  it("reads pip's hash report: the file it fetched and the sha256 it got", () => {
+    const output = [
+      "WARNING: Location 'file:///opt/pypi/simple/six/' is ignored",
+      'ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated the package versions, please update the hashes.',
+      '    six==1.16.0 from https://files.pythonhosted.org/packages/d9/5a/e7/six-1.16.0-py2.py3-none-any.whl (from -r /tmp/x/locked.txt (line 4)):',
+      '        Expected sha256 0000000000000000000000000000000000000000000000000000000000000000',
+      '        Expected     or 1e61c37477a1626458e36f7b1d82aa5c9b094fa4802892072e49de9c60c4c926',
+      '             Got        8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254',
+      ''
+    ].join('\n')
+    expect(hashMismatchesFromPip(output)).toEqual([
+      {
+        file: 'six-1.16.0-py2.py3-none-any.whl',
+        project: 'six',
+        sha256: '8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254'
+      }
+    ])
+    expect(hashMismatchesFromPip('ERROR: No matching distribution found for six')).toEqual([])
   })
 })

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { InstallerAdapter } from '../../src/packaging/tools/installer-adapter.js'
-import type { ParsedRequirements } from '../../src/packaging/requirements/requirements-file.js'
 import { probeVersions } from '../../src/packaging/resolve/source-build.js'
 import { runtimeNamed } from '../helpers/runtimes.js'
 
@@ -20,11 +19,10 @@ describe('probeVersions', () => {
       fetch: async () => undefined,
       missingWheel: () => undefined
     } as unknown as InstallerAdapter
-    const parsed = { fetchArgs: [] } as unknown as ParsedRequirements
     const probe = probeVersions(
       { requirement: 'example==1.0', project: 'example', notFound: false },
       { runtime: runtimeNamed('python3.11'), architecture: 'arm64', allowLinuxWheels: false },
-      parsed,
+      [],
       pipWithTheLadder,
       work,
       {}

@@ -58,7 +58,11 @@ describe('wheel store', () => {
     expect(readdirSync(join(root, KEY)).sort()).toEqual(
       [COMPLETE_MARKER, 'a-1-py3-none-any.whl', 'b-1-py3-none-any.whl', MANIFEST_FILE].sort()
     )
-    expect(await readEntry(root, KEY)).toEqual({ state: 'complete', dir: join(root, KEY), wheels })
+    expect(await readEntry(root, KEY)).toMatchObject({
+      state: 'complete',
+      dir: join(root, KEY),
+      wheels
+    })
   })
 
   it('a missing entry is missing', async () => {

@@ -40,6 +40,8 @@ export interface AssembleRequest {
   outputDir: string
   /** Seconds; the caller reads SOURCE_DATE_EPOCH. */
   sourceDateEpoch?: number
+  /** Wheel file names built from source itself (the project is a package): see PlanRequest. */
+  ownWheels?: readonly string[]
 }
 
 export interface AssembleResult {
@@ -78,6 +80,11 @@ export interface PlanRequest<E extends WheelEntryInput = ZipEntry> {
   sourceFiles: readonly SourceFile[]
   slim: boolean
   packageType: 'zip' | 'layer'
+  /**
+   * Wheels built from source itself: their files are source's own, so a source file of the same
+   * name (a flat layout) replaces it silently.
+   */
+  ownWheels?: readonly string[]
 }
 
 export interface PackagePlan<E extends WheelEntryInput = ZipEntry> {
@@ -300,7 +307,9 @@ export function planPackages<E extends WheelEntryInput>(request: PlanRequest<E>)
   if (request.packageType === 'zip') {
     for (const file of code) {
       const dependency = dependencies.get(file.name)
-      if (dependency) {
+      if (dependency && request.ownWheels?.includes(basename(dependency.wheel))) {
+        dependencies.delete(file.name)
+      } else if (dependency) {
         warnings.push(
           `${file.name} in source replaces the file of the same name from ${basename(dependency.wheel)}; the handler code wins.`
         )
@@ -479,7 +488,8 @@ export async function assemblePackages(request: AssembleRequest): Promise<Assemb
       wheels,
       sourceFiles: source.files,
       slim: request.slim,
-      packageType: request.packageType
+      packageType: request.packageType,
+      ...(request.ownWheels ? { ownWheels: request.ownWheels } : {})
     })
 
     await mkdir(request.outputDir, { recursive: true })

@@ -17,7 +17,10 @@ export const MARKER_VARIABLES = [
   'platform_python_implementation',
   'implementation_name',
   'implementation_version',
-  'extra'
+  'extra',
+  // PEP 751: what a lock file's markers read (`'dev' in dependency_groups`).
+  'extras',
+  'dependency_groups'
 ] as const
 export type MarkerVariable = (typeof MARKER_VARIABLES)[number]
 
@@ -41,9 +44,14 @@ export type Marker =
 
 /**
  * What markers see. A variable left out is unknown (Lambda's kernel release, say): a comparison
- * on it is neither true nor false, and the whole marker may end up unknown too.
+ * on it is neither true nor false, and the whole marker may end up unknown too. `extra`,
+ * `extras` and `dependency_groups` may be sets (a lock judged for the extras and groups asked
+ * for): `extra == "socks"` and `"socks" in extras` then mean membership.
  */
-export type MarkerEnvironment = Partial<Record<MarkerVariable, string>>
+export type MarkerEnvironment = Partial<Record<MarkerVariable, string | readonly string[]>>
+
+/** Variables whose values are names, compared normalised (PEP 685). */
+const NAME_VALUED: ReadonlySet<MarkerVariable> = new Set(['extra', 'extras', 'dependency_groups'])
 
 export class MarkerSyntaxError extends Error {}
 
@@ -199,21 +207,43 @@ function compareValues(
   return compareStrings(left, operator, right)
 }
 
-function resolveValue(value: MarkerValue, env: MarkerEnvironment): string | undefined {
+function resolveValue(
+  value: MarkerValue,
+  env: MarkerEnvironment
+): string | readonly string[] | undefined {
   return 'literal' in value ? value.literal : env[value.variable]
+}
+
+/** `extra == "x"`, `"x" in extras` with a set: membership; any other operator is an error. */
+function compareMembership(
+  name: string,
+  operator: MarkerOperator,
+  set: readonly string[],
+  setOnLeft: boolean
+): boolean {
+  const member = set.map(normalizeProjectName).includes(normalizeProjectName(name))
+  if (operator === '==' || (!setOnLeft && operator === 'in')) return member
+  if (operator === '!=' || (!setOnLeft && operator === 'not in')) return !member
+  throw new MarkerSyntaxError(`${operator} is not defined on a set of names ("${name}")`)
 }
 
 function compare(marker: Extract<Marker, { op: 'compare' }>, env: MarkerEnvironment): Truth {
   let left = resolveValue(marker.left, env)
   let right = resolveValue(marker.right, env)
   if (left === undefined || right === undefined) return undefined
+  if (typeof left !== 'string' && typeof right !== 'string') {
+    throw new MarkerSyntaxError('a marker compares two sets of names')
+  }
+  if (typeof left !== 'string')
+    return compareMembership(right as string, marker.operator, left, true)
+  if (typeof right !== 'string') return compareMembership(left, marker.operator, right, false)
   const variable =
     'variable' in marker.left
       ? marker.left.variable
       : 'variable' in marker.right
         ? marker.right.variable
         : undefined
-  if (variable === 'extra') {
+  if (variable !== undefined && NAME_VALUED.has(variable)) {
     // Extra names compare normalised (PEP 685): `extra == "Socks"` is the `socks` extra.
     left = normalizeProjectName(left)
     right = normalizeProjectName(right)

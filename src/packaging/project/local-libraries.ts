@@ -1,45 +1,16 @@
-// Local libraries (workspace members, path requirements) as files: which lines name them, a
-// digest of their contents for the cache key, and the wheel that ships (`uv build --wheel`, or
+// Local libraries (workspace members, path requirements, the project itself) as files: a digest
+// of their contents for the cache key, and the wheel that ships (`uv build --wheel`, or
 // `pip wheel` with installer: pip). Thin adapter.
 import { createHash } from 'node:crypto'
-import * as core from '@actions/core'
-import { existsSync } from 'node:fs'
 import { copyFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
-import { basename, dirname, join, relative } from 'node:path'
+import { basename, join } from 'node:path'
 import { UserError } from '../../errors.js'
 import { fileDigests } from '../../file-digest.js'
 import { logBlock } from '../../report/log.js'
 import { listSourceFiles } from '../assemble/source-files.js'
 import { runTool, ToolFailure, lastLines, type Env } from '../tools/run-tool.js'
-import type { ParsedRequirements } from '../requirements/requirements-file.js'
 import { isPurePythonWheel, parseWheelName } from '../pep/wheel-tags.js'
-import type { BuiltLibrary } from '../requirements/rewrite.js'
-
-/** The local-library lines of a parsed requirements file, unique by path. */
-export function localPaths(
-  parsed: ParsedRequirements,
-  /** False when the caller has told the user already (the second read of one file). */
-  notify = true
-): string[] {
-  const paths = new Set<string>()
-  for (const entry of [...parsed.requirements, ...parsed.constraints]) {
-    if (!entry.local) continue
-    const where = `${relative(dirname(parsed.root), entry.file) || basename(entry.file)}:${entry.line}`
-    if (!existsSync(entry.local.path)) {
-      throw new UserError(
-        `${where}: "${entry.text}" names ${entry.local.path}, which does not exist; fix the path ` +
-          '(a relative path is relative to the file that names it)'
-      )
-    }
-    if (entry.local.editable && notify) {
-      core.notice(
-        `${where}: ${entry.text} is installed as its built wheel (Lambda has no editable installs)`
-      )
-    }
-    paths.add(entry.local.path)
-  }
-  return [...paths].sort()
-}
+import type { BuiltLibrary } from '../stores/project-store.js'
 
 /** What a build leaves in the library folder: not its contents. */
 const BUILD_OUTPUTS = [
@@ -59,7 +30,11 @@ const WHEEL_EPOCH = '315532800'
  * SHA-256 over every file's path and bytes (a folder), or the file's bytes (a wheel or sdist):
  * the part of the cache key that makes a change in `libs/common` rebuild.
  */
-export async function libraryDigest(path: string): Promise<string> {
+export async function libraryDigest(
+  path: string,
+  /** Absolute paths inside it that are not its contents (the output-dir inside source). */
+  excludePaths: readonly string[] = []
+): Promise<string> {
   let info
   try {
     info = await stat(path)
@@ -67,7 +42,10 @@ export async function libraryDigest(path: string): Promise<string> {
     throw new UserError(`${path}: the local library does not exist; fix the path that names it`)
   }
   if (info.isFile()) return (await fileDigests(path, ['sha256'])).sha256 as string
-  const listing = await listSourceFiles(path, { exclude: BUILD_OUTPUTS })
+  const listing = await listSourceFiles(path, {
+    exclude: BUILD_OUTPUTS,
+    excludePaths: [...excludePaths]
+  })
   const hash = createHash('sha256')
   for (const file of listing.files) {
     const digest = (await fileDigests(file.absolutePath, ['sha256'])).sha256 as string

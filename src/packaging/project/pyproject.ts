@@ -1,9 +1,10 @@
 // What a pyproject.toml says about dependencies: `[project].dependencies`, its optional
-// dependencies (extras), PEP 735 dependency groups, `requires-python`, and uv's path sources.
-// Pure: text in, facts out (TOML read with smol-toml).
-import { parse } from 'smol-toml'
+// dependencies (extras), PEP 735 dependency groups, `requires-python`, uv's path sources,
+// Poetry's own tables, and whether the project is itself a package. Pure: text in, facts out
+// (TOML read with smol-toml).
 import { UserError } from '../../errors.js'
 import { normalizeProjectName } from '../pep/wheel-tags.js'
+import { parseToml, table, type Table } from './toml.js'
 
 export interface Pyproject {
   /** `[project].name`, as written; undefined for a workspace root without a project. */
@@ -20,14 +21,23 @@ export interface Pyproject {
   workspaceSources: string[]
   /** `[tool.uv.workspace].members` globs, when this file is a workspace root. */
   workspaceMembers?: string[]
+  /** `[build-system]` is there: a standard build front end can build it. */
+  buildSystem: boolean
+  /** `[tool.uv].package`, when set. */
+  uvPackage?: boolean
+  /** Poetry's view, when the file has `[tool.poetry]` or Poetry's build backend. */
+  poetry?: PoetryProject
+  /** The whole document, for the lock tools' content hashes. */
+  document: Record<string, unknown>
 }
 
-type Table = Record<string, unknown>
-
-function table(value: unknown): Table {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Table)
-    : {}
+export interface PoetryProject {
+  /** `package-mode` (default true): Poetry installs the project itself. */
+  packageMode: boolean
+  /** `[tool.poetry.dependencies]` without `python`: normalised name → constraint (as written). */
+  dependencies: Record<string, unknown>
+  /** `[tool.poetry].dependencies.python`, when set. */
+  python?: string
 }
 
 function strings(value: unknown, where: string): string[] {
@@ -39,12 +49,7 @@ function strings(value: unknown, where: string): string[] {
 }
 
 export function parsePyproject(text: string, file: string): Pyproject {
-  let doc: Table
-  try {
-    doc = parse(text) as Table
-  } catch (error) {
-    throw new UserError(`${file} is not valid TOML: ${(error as Error).message.split('\n')[0]}`)
-  }
+  const doc = parseToml(text, file)
   const project = table(doc.project)
   const uv = table(table(doc.tool).uv)
   const optionalDependencies: Record<string, string[]> = {}
@@ -78,6 +83,7 @@ export function parsePyproject(text: string, file: string): Pyproject {
     if (entry.workspace === true) workspaceSources.push(normalizeProjectName(name))
   }
   const workspace = table(uv.workspace)
+  const buildSystem = doc['build-system'] !== undefined
   return {
     ...(typeof project.name === 'string' ? { name: project.name } : {}),
     ...(typeof project['requires-python'] === 'string'
@@ -90,15 +96,53 @@ export function parsePyproject(text: string, file: string): Pyproject {
     workspaceSources,
     ...(doc.tool !== undefined && uv.workspace !== undefined
       ? { workspaceMembers: strings(workspace.members, `${file}: [tool.uv.workspace].members`) }
-      : {})
+      : {}),
+    buildSystem,
+    ...(typeof uv.package === 'boolean' ? { uvPackage: uv.package } : {}),
+    ...poetryProject(doc),
+    document: doc
   }
+}
+
+function poetryProject(doc: Table): { poetry?: PoetryProject } {
+  const tool = table(doc.tool)
+  const backend = table(doc['build-system'])['build-backend']
+  if (tool.poetry === undefined && !(typeof backend === 'string' && backend.startsWith('poetry')))
+    return {}
+  const poetry = table(tool.poetry)
+  const dependencies: Record<string, unknown> = {}
+  let python: string | undefined
+  for (const [name, constraint] of Object.entries(table(poetry.dependencies))) {
+    if (name.toLowerCase() === 'python')
+      python = typeof constraint === 'string' ? constraint : undefined
+    else dependencies[normalizeProjectName(name)] = constraint
+  }
+  return {
+    poetry: {
+      packageMode: poetry['package-mode'] !== false,
+      dependencies,
+      ...(python === undefined ? {} : { python })
+    }
+  }
+}
+
+/**
+ * Whether the project itself is a package its tool would install (issue 15): uv installs it when
+ * `[tool.uv].package` says so, else when it has a `[build-system]`; Poetry unless
+ * `package-mode = false`, and only a `[build-system]` lets a standard front end build it.
+ */
+export function isPackage(pyproject: Pyproject): boolean {
+  if (pyproject.uvPackage !== undefined) return pyproject.uvPackage
+  if (pyproject.poetry && !pyproject.poetry.packageMode) return false
+  return pyproject.buildSystem
 }
 
 /** Whether the file says anything about dependencies (so ignoring it must not be silent). */
 export function declaresDependencies(pyproject: Pyproject): boolean {
   return (
     pyproject.dependencies.length > 0 ||
-    Object.values(pyproject.optionalDependencies).some((list) => list.length > 0)
+    Object.values(pyproject.optionalDependencies).some((list) => list.length > 0) ||
+    Object.keys(pyproject.poetry?.dependencies ?? {}).length > 0
   )
 }
 

@@ -1,10 +1,15 @@
 // Reads a pip requirements file the way pip does (includes, continuations, comments, options,
-// `${VAR}` expansion), for the cache key, the marker warnings and the hash check. Pure: the
-// file system comes in as a `RequirementsReader`.
+// `${VAR}` expansion) into the dependency set it declares (dependency-set.ts), keeping each
+// entry's file and line. Pure: the file system comes in as a `RequirementsReader`.
 import { dirname, isAbsolute, join, relative } from 'node:path'
 import { UserError } from '../../errors.js'
-import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-facts.js'
 import { normalizeProjectName } from '../pep/wheel-tags.js'
+import {
+  fetchArgs,
+  type DependencyEntry,
+  type DependencyOption,
+  type DependencySet
+} from './dependency-set.js'
 import { findCredentials, maskCredentials, maskUserInfo } from './url-credentials.js'
 
 export { findCredentials, maskCredentials } from './url-credentials.js'
@@ -15,50 +20,20 @@ export interface RequirementsReader {
   isDirectory(path: string): boolean
 }
 
-export interface RequirementEntry {
+export interface RequirementEntry extends DependencyEntry {
   kind: 'requirement' | 'constraint'
   /** Absolute path of the file that holds it. */
   file: string
   /** 1-based line where the (possibly continued) line starts. */
   line: number
-  /** As written, whitespace collapsed, options removed, credentials masked. */
-  text: string
-  /** PEP 503 name; `undefined` for a bare URL. */
-  project?: string
-  /** `--hash` values, `sha256:<hex>` lower case. */
-  hashes: string[]
-  /** Environment-marker variables the line depends on (`platform_machine`, ...). */
-  markerVariables: string[]
-  /** The marker as written, '' for none. */
-  marker: string
-  /** Extras asked for, PEP 503 normalised: `fastapi[standard]` → `['standard']`. */
-  extras: string[]
-  /** A local library (`./libs/common`, `file:`, `-e`): only with `allowLocalPaths`. */
-  local?: LocalRequirement
 }
 
-/** A requirement that names a folder or archive on disk instead of an index project. */
-export interface LocalRequirement {
-  /** Absolute: a relative path is relative to the file that names it, as uv reads it. */
-  path: string
-  /** `[extra,...]` as written, or empty. */
-  extras: string
-  /** The environment marker after `;`, or empty. */
-  marker: string
-  /** `-e`: installed as its built wheel, never as a link to the checkout. */
-  editable: boolean
-}
-
-export interface RequirementOption {
+export interface RequirementOption extends DependencyOption {
   file: string
   line: number
-  /** Long form: `--index-url`. */
-  option: string
-  /** Credentials masked; local find-links made absolute. */
-  value?: string
 }
 
-export interface ParsedRequirements {
+export interface ParsedRequirements extends DependencySet {
   /** The top-level file, absolute. */
   root: string
   /** Every file read, in order. */
@@ -66,17 +41,8 @@ export interface ParsedRequirements {
   requirements: RequirementEntry[]
   constraints: RequirementEntry[]
   options: RequirementOption[]
-  /**
-   * pip arguments for where to fetch from (index URLs, find-links, trusted hosts, `--pre`),
-   * credentials included: pass to a child process, never log.
-   */
+  /** `fetchArgs(this)`: where to fetch from, credentials included; never log. */
   fetchArgs: string[]
-  /** Local `--find-links` directories, absolute: their listing belongs in the cache key. */
-  localFindLinks: string[]
-  /** Credentials found in URLs: give each to `core.setSecret`. */
-  secrets: string[]
-  /** pip's hash-checking mode: `--require-hashes` or any `--hash`. */
-  hashMode: boolean
 }
 
 /** Options pip accepts on their own line, long form, and whether they take a value. */
@@ -113,16 +79,6 @@ const SHORT_OPTIONS: Record<string, string> = {
   '-C': '--config-settings'
 }
 
-/** Options that say where packages come from: handed on to every pip run. */
-const FETCH_OPTIONS = new Set([
-  '--index-url',
-  '--extra-index-url',
-  '--no-index',
-  '--find-links',
-  '--trusted-host',
-  '--pre'
-])
-
 /**
  * Environment-marker variables whose value depends on the interpreter or the machine that
  * evaluates them (PEP 508), with the legacy dotted spellings pip still accepts.
@@ -157,11 +113,6 @@ interface LogicalLine {
 /** `path` relative to the top-level file's directory, for messages: `base/common.txt:3`. */
 function displayPath(root: string, path: string): string {
   return relative(dirname(root), path) || path
-}
-
-/** Requirements, then constraints: every line that names a package. */
-function allEntries(parsed: ParsedRequirements): RequirementEntry[] {
-  return [...parsed.requirements, ...parsed.constraints]
 }
 
 /** Joins `\` continuations and drops comments and blank lines, as pip does. */
@@ -401,7 +352,10 @@ export function parseRequirements(
               kind,
               file: path,
               line,
-              text: `-e ${spec}`,
+              where,
+              requirement: `-e ${spec}`,
+              options: [],
+              text: `-e ${maskCredentials(spec)}`,
               hashes: [],
               markerVariables: [],
               marker: '',
@@ -461,11 +415,9 @@ export function parseRequirements(
             file: path,
             line,
             option,
-            ...(shown === undefined ? {} : { value: shown })
+            ...(passed === undefined ? {} : { value: passed }),
+            ...(shown === undefined ? {} : { shown })
           })
-          if (FETCH_OPTIONS.has(option)) {
-            result.fetchArgs.push(option, ...(passed === undefined ? [] : [passed]))
-          }
         }
         continue
       }
@@ -495,6 +447,9 @@ export function parseRequirements(
         kind,
         file: path,
         line,
+        where,
+        requirement: spec,
+        options: others,
         text: maskUserInfo([requirement.replace(/\s+/g, ' ').trim(), ...others].join(' ')),
         ...(project === undefined
           ? {}
@@ -518,152 +473,50 @@ export function parseRequirements(
   }
   readFile(file, content, 'requirement', [file])
   result.secrets = [...secrets]
+  result.fetchArgs = fetchArgs(result)
   return result
 }
 
 /**
- * The requirements as one text for the cache key: includes inlined, comments and layout
- * gone, hashes sorted, credentials masked (a rotated token does not change the wheels).
+ * One PEP 508 requirement (from a pyproject.toml or a lock) as an entry of the set. A local
+ * path (`name @ file:///…`, `name @ ../lib`) comes back with `local`, relative to `baseDir`;
+ * a VCS URL is refused as in a requirements file.
  */
-export function normalizedRequirements(parsed: ParsedRequirements): string {
-  const lines: string[] = []
-  for (const option of parsed.options) {
-    lines.push(`option ${option.option}${option.value === undefined ? '' : ` ${option.value}`}`)
-  }
-  for (const entry of allEntries(parsed)) {
-    const hashes = entry.hashes.map((h) => ` --hash=${h}`).join('')
-    lines.push(`${entry.kind} ${entry.text}${hashes}`)
-  }
-  return lines.join('\n')
-}
-
-/** What an environment marker sees on the machine that evaluates it. */
-export interface MarkerEnvironment {
-  /** `3.11` */
-  pythonVersion: string
-  /** `platform.machine()`: `x86_64`, `aarch64`, `arm64` (macOS). */
-  machine: string
-  /** `platform.system()`: `Linux`, `Darwin`, `Windows`. */
-  system: string
-  /** `sys.implementation.name`: `cpython`. */
-  implementation: string
-}
-
-/** What markers see on Lambda for (runtime, architecture). */
-function targetMarkerEnvironment(
-  runtime: RuntimeFacts,
-  architecture: Architecture
-): MarkerEnvironment {
+export function pep508Entry(
+  text: string,
+  where: string,
+  baseDir: string,
+  hashes: readonly string[] = []
+): DependencyEntry {
+  const requirement = text.trim()
+  const { spec, marker } = splitMarker(requirement)
+  refuseVcs(spec, where)
+  const local = localRequirementPath(spec)
+  const named = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*@/.exec(spec)?.[1]
+  const project = local
+    ? named === undefined
+      ? undefined
+      : normalizeProjectName(named)
+    : requirementProject(spec, where)
   return {
-    pythonVersion: runtime.pythonVersion,
-    machine: WHEEL_ARCH[architecture],
-    system: 'Linux',
-    implementation: 'cpython'
+    requirement: spec,
+    options: [],
+    text: maskCredentials(requirement.replace(/\s+/g, ' ')),
+    ...(project === undefined ? {} : { project }),
+    hashes: [...hashes].sort(),
+    marker,
+    markerVariables: markerVariables(marker),
+    extras: requirementExtras(spec),
+    where,
+    ...(local
+      ? {
+          local: {
+            ...local,
+            path: localPath(join(baseDir, 'x'), local.path),
+            marker,
+            editable: false
+          }
+        }
+      : {})
   }
-}
-
-/** Marker variables whose value differs between the host and the target. */
-function differingMarkerVariables(host: MarkerEnvironment, target: MarkerEnvironment): Set<string> {
-  const differ = new Set<string>(['platform_release', 'platform_version'])
-  if (host.pythonVersion !== target.pythonVersion) {
-    for (const v of ['python_version', 'python_full_version', 'implementation_version'])
-      differ.add(v)
-  }
-  if (host.machine !== target.machine) differ.add('platform_machine')
-  if (host.system !== target.system) {
-    for (const v of ['platform_system', 'sys_platform', 'os_name']) differ.add(v)
-  }
-  if (host.implementation !== target.implementation) {
-    for (const v of ['implementation_name', 'platform_python_implementation']) differ.add(v)
-  }
-  return differ
-}
-
-/**
- * One warning per requirement line whose markers pip will evaluate with this machine's values
- * rather than the target's (pypa/pip#11664).
- */
-export function hostMarkerWarnings(
-  parsed: ParsedRequirements,
-  host: MarkerEnvironment,
-  runtime: RuntimeFacts,
-  architecture: Architecture
-): string[] {
-  const target = targetMarkerEnvironment(runtime, architecture)
-  const differ = differingMarkerVariables(host, target)
-  const warnings: string[] = []
-  for (const entry of allEntries(parsed)) {
-    const affected = entry.markerVariables.filter((v) => differ.has(v))
-    if (affected.length === 0) continue
-    const where = `${displayPath(parsed.root, entry.file)}:${entry.line}`
-    warnings.push(
-      `${where}: "${entry.text}" depends on ${affected.join(', ')}; ` +
-        `pip evaluates markers on this machine (Python ${host.pythonVersion}, ${host.machine}), ` +
-        `not on ${runtime.name} ${architecture} (Python ${target.pythonVersion}, ${target.machine}) ` +
-        `(pypa/pip#11664). Use installer: auto (the default) or uv, which evaluate them for the target.`
-    )
-  }
-  return warnings
-}
-
-/** Hash algorithms named by `--hash` values. */
-export function hashAlgorithms(parsed: ParsedRequirements): string[] {
-  const algorithms = new Set<string>()
-  for (const entry of allEntries(parsed)) {
-    for (const hash of entry.hashes) algorithms.add(hash.split(':')[0] as string)
-  }
-  return [...algorithms].sort()
-}
-
-export interface DownloadedWheel {
-  file: string
-  project: string
-  /** Hex digest per algorithm (`sha256`). */
-  digests: Readonly<Record<string, string>>
-}
-
-/**
- * pip's hash-checking rules applied to the wheels we kept: a wheel whose project has
- * `--hash` values must match one; in hash-checking mode every wheel needs one. uv ignores
- * `--hash` when it compiles, so this check is what honours them on that path.
- */
-export function hashProblems(
-  parsed: ParsedRequirements,
-  wheels: readonly DownloadedWheel[]
-): string[] {
-  const byProject = new Map<string, RequirementEntry[]>()
-  for (const entry of allEntries(parsed)) {
-    if (entry.project === undefined || entry.hashes.length === 0) continue
-    byProject.set(entry.project, [...(byProject.get(entry.project) ?? []), entry])
-  }
-  const problems: string[] = []
-  for (const wheel of wheels) {
-    const listed = byProject.get(wheel.project)
-    if (!listed) {
-      if (parsed.hashMode) {
-        problems.push(
-          `${wheel.project} (${wheel.file}) has no --hash: in hash-checking mode every package, ` +
-            `dependencies included, needs a pinned version and a hash`
-        )
-      }
-      continue
-    }
-    const matches = listed.some((entry) =>
-      entry.hashes.some((hash) => {
-        const [algorithm, hex] = hash.split(':') as [string, string]
-        return wheel.digests[algorithm] === hex
-      })
-    )
-    if (!matches) {
-      const where = listed.map((e) => `${displayPath(parsed.root, e.file)}:${e.line}`).join(', ')
-      const got = Object.entries(wheel.digests)
-        .map(([algorithm, hex]) => `${algorithm}:${hex}`)
-        .join(', ')
-      problems.push(
-        `${wheel.project} (${wheel.file}) has ${got}, which is not among the --hash values at ` +
-          `${where}; update the hash if you changed the version, else check where the file came from`
-      )
-    }
-  }
-  return problems
 }

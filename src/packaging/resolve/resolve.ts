@@ -1,9 +1,12 @@
-// Resolve stage: requirements → wheels that load on (runtime, architecture), through the
-// wheel store and the Actions cache. The decisions live in the pure modules beside this one.
+// Resolve stage: the dependency set (project/ made it; no project file is read here) → wheels
+// that load on (runtime, architecture), through the wheel store and the Actions cache. A lock's
+// pins are chosen for the target here and fetched as they are; anything else is pinned for the
+// target by the installer first. Every store hit is held against the set's hashes again (issue
+// 18). The decisions live in the pure modules beside this one.
 import * as core from '@actions/core'
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, isAbsolute, join, resolve as resolvePath } from 'node:path'
+import { basename, isAbsolute, join } from 'node:path'
 import { UserError, errorMessage } from '../../errors.js'
 import { relayInert } from '../../report/log.js'
 import { indexUrlSecrets } from '../../secrets.js'
@@ -34,16 +37,22 @@ import {
 import { openInstaller } from '../tools/open-installer.js'
 import { platformTags } from '../pep/platform-tags.js'
 import { uvPythonPlatform } from '../tools/tool-args.js'
+import { findCredentials } from '../requirements/requirements-file.js'
 import {
-  findCredentials,
+  fetchArgs,
   hashAlgorithms,
   hashProblems,
   hostMarkerWarnings,
+  lockedPinsFor,
   normalizedRequirements,
-  parseRequirements,
-  type ParsedRequirements
-} from '../requirements/requirements-file.js'
-import { afterFailure } from '../tools/sdist.js'
+  pinsWithoutWheel,
+  renderConstraints,
+  renderRequirements,
+  type DependencySet,
+  type DownloadedWheel
+} from '../requirements/dependency-set.js'
+import type { PinnedList } from '../tools/installer-adapter.js'
+import { afterFailure, hashMismatchesFromPip } from '../tools/sdist.js'
 import { buildPureWheel, probeVersions } from './source-build.js'
 import {
   commitEntry,
@@ -59,8 +68,8 @@ import { checkWheels, parseWheelName, wheelProblems } from '../pep/wheel-tags.js
 import { fsReader } from '../requirements/fs-reader.js'
 
 export interface ResolveRequest {
-  /** Absolute; undefined = no dependencies (resolve nothing, cacheHit true). */
-  requirementsFile?: string
+  /** What the project phase read; no requirements: resolve nothing, cacheHit true. */
+  dependencies: DependencySet
   runtime: RuntimeFacts
   architecture: Architecture
   installer: InstallerChoice
@@ -137,8 +146,7 @@ async function listFindLinks(dirs: readonly string[]): Promise<string[]> {
 
 export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWheels> {
   const env = request.env ?? process.env
-  const file =
-    request.requirementsFile === undefined ? undefined : resolvePath(request.requirementsFile)
+  const set = request.dependencies
   const nothing: ResolvedWheels = {
     wheels: [],
     cacheKey: '',
@@ -147,8 +155,6 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     warnings: [],
     secrets: []
   }
-  if (file === undefined) return nothing
-
   const secrets = new Set<string>()
   const mask = (found: readonly string[]) => {
     for (const secret of found) {
@@ -156,10 +162,13 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
       secrets.add(secret)
     }
   }
-  const parsed = parseRequirements(file, fsReader, env)
-  mask(parsed.secrets)
-  if (parsed.requirements.length === 0) {
-    relayInert(`${file} lists no requirements: no dependencies to resolve`)
+  mask(set.secrets)
+  if (set.requirements.length === 0) {
+    core.info(`${targetLabel(request)}: no requirements: no dependencies to resolve`)
+    return { ...nothing, secrets: [...secrets] }
+  }
+  if (set.lock && lockedPinsFor(set, request).length === 0) {
+    relayInert(`${targetLabel(request)}: no pin of ${set.lock.file} holds for the target`)
     return { ...nothing, secrets: [...secrets] }
   }
 
@@ -178,7 +187,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     host,
     env,
     configText,
-    parsed,
+    fetchArgs(set),
     request.toolCache ?? defaultStoreRoot(env),
     (path) => (bootstrappedUv = path)
   )
@@ -188,13 +197,13 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     .flatMap(([, value]) => value.split(/\s+/))
   const uvFindLinks = installer.name === 'uv' ? (env.UV_FIND_LINKS ?? '').split(/[\s,]+/) : []
   const findLinksListing = await listFindLinks([
-    ...parsed.localFindLinks,
+    ...set.localFindLinks,
     ...localDirectories([...pipFindLinks, ...uvFindLinks].filter(Boolean))
   ])
 
   const ladder = platformTags(request.runtime, request.architecture, request)
   const keyInput = {
-    requirements: normalizedRequirements(parsed),
+    requirements: normalizedRequirements(set),
     runtime: request.runtime,
     architecture: request.architecture,
     platformTags: ladder,
@@ -215,7 +224,7 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
 
   const warnings =
     installer.name === 'pip'
-      ? hostMarkerWarnings(parsed, host, request.runtime, request.architecture)
+      ? hostMarkerWarnings(set, host, request.runtime, request.architecture)
       : []
   const result = (wheels: string[], cacheHit: boolean): ResolvedWheels => ({
     wheels,
@@ -235,10 +244,10 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
   }
   if (
     request.useActionsCache &&
-    mayRestore(request.cacheRestore ?? 'any', parsed, targetLabel(request)) &&
+    mayRestore(request.cacheRestore ?? 'any', set, targetLabel(request)) &&
     (await restoreStoreEntry(entryDir(root, key), key))
   ) {
-    const restored = await restoredEntry(root, key, request, parsed)
+    const restored = await restoredEntry(root, key, request)
     if (restored) {
       core.info(
         `${targetLabel(request)}: ${restored.length} wheel(s) from the Actions cache (${key})`
@@ -247,18 +256,14 @@ export async function resolveWheels(request: ResolveRequest): Promise<ResolvedWh
     }
   }
 
-  const wheels = await resolveFresh(request, parsed, installer, root, key, env)
+  const wheels = await resolveFresh(request, installer, root, key, env)
   if (request.useActionsCache) await saveStoreEntry(entryDir(root, key), key)
   return result(wheels, false)
 }
 
 /** Whether an entry restored from the Actions cache could be used at all: the policy, said once. */
-function mayRestore(
-  policy: CacheRestorePolicy,
-  parsed: ParsedRequirements,
-  label: string
-): boolean {
-  if (policy === 'any' || (policy === 'hashed' && parsed.hashMode)) return true
+function mayRestore(policy: CacheRestorePolicy, set: DependencySet, label: string): boolean {
+  if (policy === 'any' || (policy === 'hashed' && set.hashMode)) return true
   core.info(
     policy === 'none'
       ? `${label}: the Actions cache is not read (cache-in-deploy: none)`
@@ -269,26 +274,19 @@ function mayRestore(
 }
 
 /**
- * An entry just restored from the Actions cache, checked as if its wheels entered the store
- * now: its manifest came with it, so neither that manifest's sha256s nor its record of the
- * zip check prove anything. Each wheel is read as pip reads it, and held to the requirements'
- * hashes when there are any. A refused entry is removed: the resolve runs instead.
+ * An entry just restored from the Actions cache: usable (below, the hashes included), and each
+ * wheel read again as pip reads it, since the manifest's record of that check came with the
+ * entry and proves nothing. A refused entry is removed: the resolve runs instead.
  */
 async function restoredEntry(
   root: string,
   key: string,
-  request: ResolveRequest,
-  parsed: ParsedRequirements
+  request: ResolveRequest
 ): Promise<string[] | undefined> {
   const wheels = await usableEntry(root, key, request)
   if (!wheels) return undefined
   try {
     for (const wheel of wheels) await verifyWheel(wheel)
-    await checkHashes(
-      parsed,
-      entryDir(root, key),
-      wheels.map((wheel) => basename(wheel))
-    )
     return wheels
   } catch (error) {
     core.warning(`Actions cache entry ${key} refused: ${errorMessage(error)}; resolving instead`)
@@ -297,7 +295,12 @@ async function restoredEntry(
   }
 }
 
-/** The stored wheels for `key` when the entry is whole and every wheel loads; else undefined. */
+/**
+ * The stored wheels for `key` when the entry is whole, every wheel loads, and every wheel has a
+ * hash the set allows (pip's rules, as on a fresh resolve): someone who can write the Actions
+ * cache or the runner's tool cache can rewrite a wheel and its manifest together, never the
+ * hashes the user pinned. Else undefined, the entry removed, and the caller resolves again.
+ */
 async function usableEntry(
   root: string,
   key: string,
@@ -305,32 +308,83 @@ async function usableEntry(
 ): Promise<string[] | undefined> {
   const entry = await readEntry(root, key)
   if (entry.state === 'missing') return undefined
-  if (entry.state === 'corrupt') {
-    core.warning(`Wheel store entry ${key} is damaged (${entry.reason}); resolving again`)
+  const refuse = async (reason: string) => {
+    core.warning(`Wheel store entry ${key} ${reason}; resolving again`)
     await removeEntry(root, key)
     return undefined
   }
+  if (entry.state === 'corrupt') return refuse(`is damaged (${entry.reason})`)
   const problems = wheelProblems(entry.wheels, request.runtime, request.architecture, request)
-  if (problems.length > 0) {
-    core.warning(`Wheel store entry ${key} holds wheels that do not load; resolving again`)
-    await removeEntry(root, key)
-    return undefined
+  if (problems.length > 0) return refuse('holds wheels that do not load')
+  const unpinned = await storedHashProblems(request.dependencies, entry.wheels, entry.sha256)
+  if (unpinned.length > 0) {
+    return refuse(
+      `fails the requirements' hashes:\n${unpinned.map((p) => `  - ${p}`).join('\n')}\n` +
+        'Someone may have rewritten the store (the Actions cache, a shared tool cache)'
+    )
   }
   return entry.wheels
 }
 
+/** The set's hash problems for stored wheels; sha256 comes from the entry's check of the bytes. */
+async function storedHashProblems(
+  set: DependencySet,
+  wheels: readonly string[],
+  sha256: readonly string[]
+): Promise<string[]> {
+  if (hashAlgorithms(set).length === 0) return []
+  const others = hashAlgorithms(set).filter((a) => a !== 'sha256')
+  const digested: DownloadedWheel[] = await Promise.all(
+    wheels.map(async (path, i) => ({
+      file: basename(path),
+      project: parseWheelName(basename(path))?.project ?? basename(path),
+      digests: {
+        ...(others.length > 0 ? await fileDigests(path, others) : {}),
+        sha256: sha256[i] as string
+      }
+    }))
+  )
+  return hashProblems(set, digested)
+}
+
+/** What the installer fetches for a lock: its pins whose markers hold for the target, as they are. */
+async function lockedList(request: ResolveRequest, work: string): Promise<PinnedList> {
+  const set = request.dependencies
+  const lock = set.lock as NonNullable<DependencySet['lock']>
+  const pins = lockedPinsFor(set, request)
+  const missing = pinsWithoutWheel(pins, request)
+  if (missing.length > 0) {
+    throw new UserError(
+      `${lock.file}: ${missing.length === 1 ? 'a locked package has' : `${missing.length} locked packages have`} ` +
+        `no wheel that loads on ${targetLabel(request)}:\n${missing.map((m) => `  - ${m}`).join('\n')}\n` +
+        `Way out: ${lock.noWheelAdvice}.`
+    )
+  }
+  const file = join(work, 'locked.txt')
+  await writeFile(file, renderRequirements(set, undefined, pins, false))
+  core.info(
+    `${targetLabel(request)}: ${pins.length} of the lock's ${set.requirements.length} pins hold for the target`
+  )
+  return { file, complete: true, requiresPythonChecked: true }
+}
+
 async function resolveFresh(
   request: ResolveRequest,
-  parsed: ParsedRequirements,
   installer: InstallerAdapter,
   root: string,
   key: string,
   env: Env
 ): Promise<string[]> {
+  const set = request.dependencies
   const work = await mkdtemp(join(tmpdir(), 'lambda-python-deploy-'))
   const staging = await createStaging(root, key)
   const built = join(work, 'built')
   await mkdir(built)
+  // The set as the installers read it, in this private folder (it may hold credentials).
+  const requirementsFile = join(work, 'requirements.txt')
+  const constraintsFile = join(work, 'constraints.txt')
+  await writeFile(requirementsFile, renderRequirements(set, constraintsFile))
+  if (set.constraints.length > 0) await writeFile(constraintsFile, renderConstraints(set))
   const attempted = new Set<string>()
   const { runtime, architecture } = request
   const goal: Target = { runtime, architecture, allowLinuxWheels: request.allowLinuxWheels }
@@ -339,11 +393,9 @@ async function resolveFresh(
   const attempt = async (findLinks: string[]) => {
     let step: 'pin' | 'fetch' = 'pin'
     try {
-      const pinned = await installer.pin(goal, {
-        requirementsFile: parsed.root,
-        findLinks,
-        work
-      })
+      const pinned = set.lock
+        ? await lockedList(request, work)
+        : await installer.pin(goal, { requirementsFile, findLinks, work })
       step = 'fetch'
       await installer.fetch(goal, pinned, { destination: staging, findLinks })
       return undefined
@@ -357,6 +409,21 @@ async function resolveFresh(
       const findLinks = (await listWheels(built)).length > 0 ? [built] : []
       const failed = await attempt(findLinks)
       if (failed === undefined) break
+      // pip checks the hashes as it downloads (and picks among the files they allow): say which
+      // wheel failed as our own check would.
+      const mismatches = hashMismatchesFromPip(failed.failure.result.output)
+      if (mismatches.length > 0) {
+        throwHashProblems(
+          hashProblems(
+            set,
+            mismatches.map((m) => ({
+              file: m.file,
+              project: m.project,
+              digests: { sha256: m.sha256 }
+            }))
+          )
+        )
+      }
       const next = afterFailure(failed.missing, attempted, MAX_SOURCE_BUILDS)
       if (next.step === 'fail') throw failed.failure
       let missing = next.missing
@@ -375,8 +442,8 @@ async function resolveFresh(
       }
       attempted.add(missing.project)
       if (next.step === 'probe')
-        missing = await probeVersions(missing, request, parsed, installer, work, env)
-      await buildPureWheel(missing, request, parsed, installer, work, built, env)
+        missing = await probeVersions(missing, request, fetchArgs(set), installer, work, env)
+      await buildPureWheel(missing, request, fetchArgs(set), installer, work, built, env)
       // A new wheel on find-links may change the whole resolution: start from an empty store.
       await rm(staging, { recursive: true, force: true })
       await mkdir(staging)
@@ -384,7 +451,7 @@ async function resolveFresh(
 
     const files = await listWheels(staging)
     checkWheels(files, runtime, architecture, request)
-    await checkHashes(parsed, staging, files)
+    await checkHashes(set, staging, files)
     const wheels = await commitEntry(root, key, staging)
     core.info(`${label}: resolved ${wheels.length} wheel(s) into the wheel store (${key})`)
     return wheels
@@ -394,10 +461,9 @@ async function resolveFresh(
   }
 }
 
-async function checkHashes(parsed: ParsedRequirements, dir: string, files: string[]) {
-  // Any `--hash` turns hash-checking mode on.
-  if (!parsed.hashMode) return
-  const algorithms = [...new Set(['sha256', ...hashAlgorithms(parsed)])]
+async function checkHashes(set: DependencySet, dir: string, files: string[]) {
+  if (hashAlgorithms(set).length === 0) return
+  const algorithms = [...new Set(['sha256', ...hashAlgorithms(set)])]
   const wheels = await Promise.all(
     files.map(async (file) => ({
       file,
@@ -405,10 +471,12 @@ async function checkHashes(parsed: ParsedRequirements, dir: string, files: strin
       digests: await fileDigests(join(dir, file), algorithms)
     }))
   )
-  const problems = hashProblems(parsed, wheels)
-  if (problems.length > 0) {
-    throw new UserError(
-      `${problems.length} wheel(s) fail the --hash check:\n${problems.map((p) => `  - ${p}`).join('\n')}`
-    )
-  }
+  throwHashProblems(hashProblems(set, wheels))
+}
+
+function throwHashProblems(problems: readonly string[]): void {
+  if (problems.length === 0) return
+  throw new UserError(
+    `${problems.length} wheel(s) fail the --hash check:\n${problems.map((p) => `  - ${p}`).join('\n')}`
+  )
 }

@@ -8,7 +8,6 @@ import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-f
 import { lastLines, type Env } from '../tools/run-tool.js'
 import { targetLabel, toolFailure, type InstallerAdapter } from '../tools/installer-adapter.js'
 import { fetchOptionLines, uvPythonPlatform } from '../tools/tool-args.js'
-import type { ParsedRequirements } from '../requirements/requirements-file.js'
 import { nativeSources, newestListed, type MissingWheel } from '../tools/sdist.js'
 import {
   isPurePythonWheel,
@@ -44,7 +43,8 @@ function wayOut(request: SourceBuildTarget, lead = 'pin'): string {
 export async function probeVersions(
   missing: MissingWheel,
   request: SourceBuildTarget,
-  parsed: ParsedRequirements,
+  /** Where the requirements say to fetch from (`fetchArgs(set)`). */
+  fetchArgs: readonly string[],
   installer: InstallerAdapter,
   work: string,
   env: Env
@@ -53,7 +53,7 @@ export async function probeVersions(
   const requirements = join(dir, 'requirement.txt')
   await writeFile(
     requirements,
-    `${fetchOptionLines(parsed.fetchArgs, installer.name, env)}${missing.requirement}\n`
+    `${fetchOptionLines(fetchArgs, installer.name, env)}${missing.requirement}\n`
   )
   try {
     await installer.fetch(
@@ -83,7 +83,8 @@ export async function probeVersions(
 export async function buildPureWheel(
   missing: MissingWheel,
   request: SourceBuildTarget,
-  parsed: ParsedRequirements,
+  /** Where the requirements say to fetch from (`fetchArgs(set)`). */
+  fetchArgs: readonly string[],
   installer: InstallerAdapter,
   work: string,
   built: string,
@@ -101,7 +102,7 @@ export async function buildPureWheel(
   const dir = await mkdtemp(join(work, 'sdist-'))
   const options = join(dir, 'options.txt')
   const requirement = join(dir, 'requirement.txt')
-  const fetchLines = fetchOptionLines(parsed.fetchArgs, installer.name, env)
+  const fetchLines = fetchOptionLines(fetchArgs, installer.name, env)
   await writeFile(options, fetchLines)
   await writeFile(requirement, `${fetchLines}${missing.requirement}\n`)
   let source

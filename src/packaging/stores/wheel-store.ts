@@ -6,7 +6,7 @@
 // inflated (bounded) and CRC-checked (zip-format's verifyZip). Packages then copy its compressed
 // bytes verbatim. The manifest records that check beside the wheel's sha256, and every read of
 // the entry checks the sha256, so a warm build trusts the check without inflating again.
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename, join } from 'node:path'
 import { CACHE_FORMAT_VERSION } from '../../constants.js'
@@ -14,10 +14,15 @@ import { UserError } from '../../errors.js'
 import { fileDigests } from '../../file-digest.js'
 import { MalformedZipError, verifyZip } from '../zip-format.js'
 import { parseWheelName } from '../pep/wheel-tags.js'
+import {
+  COMPLETE_MARKER,
+  createStaging as stagingBeside,
+  exists,
+  publishEntry
+} from './atomic-entry.js'
 
+export { COMPLETE_MARKER }
 export const MANIFEST_FILE = 'manifest.json'
-/** Written after the manifest: an entry without it is incomplete. */
-export const COMPLETE_MARKER = '.complete'
 
 /** `$RUNNER_TOOL_CACHE/lambda-python-deploy` on a runner, else `~/.cache/lambda-python-deploy`. */
 export function defaultStoreRoot(env: Readonly<Record<string, string | undefined>>): string {
@@ -45,18 +50,10 @@ export interface Manifest {
 }
 
 export type EntryState =
-  | { state: 'complete'; dir: string; wheels: string[] }
+  /** `sha256`: each wheel's digest, as checked against its bytes just now. */
+  | { state: 'complete'; dir: string; wheels: string[]; sha256: string[] }
   | { state: 'missing' }
   | { state: 'corrupt'; reason: string }
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path)
-    return true
-  } catch {
-    return false
-  }
-}
 
 function parseManifest(text: string, key: string): Manifest | string {
   let value: unknown
@@ -122,7 +119,12 @@ export async function readEntry(root: string, key: string): Promise<EntryState> 
   )
   const problem = problems.find((p) => p !== undefined)
   if (problem !== undefined) return { state: 'corrupt', reason: problem }
-  return { state: 'complete', dir, wheels: manifest.wheels.map((w) => join(dir, w.file)) }
+  return {
+    state: 'complete',
+    dir,
+    wheels: manifest.wheels.map((w) => join(dir, w.file)),
+    sha256: manifest.wheels.map((w) => w.sha256)
+  }
 }
 
 export async function removeEntry(root: string, key: string): Promise<void> {
@@ -130,9 +132,8 @@ export async function removeEntry(root: string, key: string): Promise<void> {
 }
 
 /** A fresh directory beside the entries (same file system, so the final rename is atomic). */
-export async function createStaging(root: string, key: string): Promise<string> {
-  await mkdir(root, { recursive: true })
-  return mkdtemp(join(root, `.staging-${key}-`))
+export function createStaging(root: string, key: string): Promise<string> {
+  return stagingBeside(entryDir(root, key))
 }
 
 /** Wheel file names in `dir`, sorted. */
@@ -159,22 +160,11 @@ export async function commitEntry(root: string, key: string, staging: string): P
   )
   const manifest: Manifest = { format: CACHE_FORMAT_VERSION, cacheKey: key, wheels }
   await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
-  await writeFile(join(staging, COMPLETE_MARKER), `${key}\n`)
   const dir = entryDir(root, key)
-  const current = await readEntry(root, key)
-  if (current.state === 'complete') {
-    await rm(staging, { recursive: true, force: true })
-    return current.wheels
-  }
-  if (current.state === 'corrupt') await removeEntry(root, key)
-  try {
-    await rename(staging, dir)
-  } catch (error) {
-    // Lost a race with a concurrent commit of the same key: keep theirs if it is whole.
-    const raced = await readEntry(root, key)
-    await rm(staging, { recursive: true, force: true })
-    if (raced.state === 'complete') return raced.wheels
-    throw error
+  const whole = async () => (await readEntry(root, key)).state === 'complete'
+  if (!(await publishEntry(staging, dir, whole, `${key}\n`))) {
+    const current = await readEntry(root, key)
+    if (current.state === 'complete') return current.wheels
   }
   return files.map((file) => join(dir, file))
 }

@@ -1,6 +1,5 @@
 // Opens the installer a resolve or the project phase runs: pip on the host Python, uv on PATH,
 // or the pinned uv the action brings (fetched only when first needed).
-import type { ParsedRequirements } from '../requirements/requirements-file.js'
 import {
   chooseInstaller,
   pipInstaller,
@@ -29,7 +28,8 @@ export async function openInstaller(
   host: HostPython,
   env: Env,
   configText: string,
-  parsed: ParsedRequirements,
+  /** Where the requirements say to fetch from (`fetchArgs(set)`), credentials included. */
+  fetchArgs: readonly string[],
   toolCache: string,
   onBootstrap: (path: string) => void
 ): Promise<InstallerAdapter> {
@@ -51,8 +51,8 @@ export async function openInstaller(
           python: host.python,
           env,
           root: toolCache,
-          fetchLines: fetchOptionLines(parsed.fetchArgs, 'pip', env),
-          indexes: indexesTried(configText, parsed.fetchArgs)
+          fetchLines: fetchOptionLines(fetchArgs, 'pip', env),
+          indexes: indexesTried(configText, fetchArgs)
         })
         onBootstrap(path)
         return path

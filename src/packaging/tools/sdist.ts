@@ -118,3 +118,33 @@ export function afterFailure(
   if (missing.versionsWithWheels === undefined) return { step: 'probe', missing }
   return { step: 'build', missing }
 }
+
+/** A file pip refused in hash-checking mode: what it fetched and the sha256 it got. */
+export interface HashMismatch {
+  /** The wheel's (or archive's) file name. */
+  file: string
+  /** PEP 503 name. */
+  project: string
+  /** `Got` in pip's report, hex. */
+  sha256: string
+}
+
+/**
+ * pip's `THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE` report: one entry
+ * per `<requirement> from <url> ...:` block with its `Got <hex>` line.
+ */
+export function hashMismatchesFromPip(output: string): HashMismatch[] {
+  if (!/DO NOT MATCH THE HASHES/.test(output)) return []
+  const found: HashMismatch[] = []
+  const block =
+    /^\s+([A-Za-z0-9][A-Za-z0-9._-]*)\S* from (\S+)[^\n]*:\n(?:\s+Expected[^\n]*\n)+\s+Got\s+([0-9a-f]{64})/gm
+  for (const match of output.matchAll(block)) {
+    const url = (match[2] as string).split(/[?#]/)[0] as string
+    found.push({
+      file: decodeURIComponent(url.slice(url.lastIndexOf('/') + 1)),
+      project: normalizeProjectName(match[1] as string),
+      sha256: match[3] as string
+    })
+  }
+  return found
+}

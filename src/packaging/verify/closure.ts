@@ -6,21 +6,13 @@
 // Pure: the metadata comes in as text; no interpreter of the target is needed.
 import { UserError } from '../../errors.js'
 import {
-  LAMBDA_MARKER_VALUES,
   RUNTIME_PROVIDED_DISTRIBUTIONS,
-  WHEEL_ARCH,
   type Architecture,
   type RuntimeFacts
 } from '../../lambda-facts.js'
 import { normalizeProjectName } from '../pep/wheel-tags.js'
-import {
-  evaluateMarkerForAll,
-  MarkerSyntaxError,
-  parseMarker,
-  type Marker,
-  type MarkerEnvironment,
-  type Truth
-} from '../pep/marker.js'
+import { parseMarker, type Marker, type MarkerEnvironment, type Truth } from '../pep/marker.js'
+import { judgeMarker as judge, targetEnvironments } from '../pep/target-markers.js'
 import { parseCoreMetadata } from '../pep/metadata.js'
 import { parseRequirement, type Requirement } from '../pep/requirement.js'
 import { specifierSetContains } from '../pep/specifier.js'
@@ -74,37 +66,10 @@ export interface ClosureResult {
   unmet: UnmetRequirement[]
 }
 
-/**
- * What markers see on Lambda. The runtime's patch release is not fixed (AWS updates it), so
- * `python_full_version` is judged at both ends of the minor: a marker that differs between them
- * stays undecided rather than guessed.
- */
-export function targetEnvironments(target: ClosureTarget): MarkerEnvironment[] {
-  const { pythonVersion } = target.runtime
-  return [`${pythonVersion}.0`, `${pythonVersion}.999`].map((full) => ({
-    ...LAMBDA_MARKER_VALUES,
-    python_version: pythonVersion,
-    python_full_version: full,
-    implementation_version: full,
-    platform_machine: WHEEL_ARCH[target.architecture],
-    extra: ''
-  }))
-}
-
 interface Distribution {
   version: string
   label: string
   requirements: Requirement[]
-}
-
-/** The marker's value, undecided when it compares what cannot be compared (`~=` on strings). */
-function judge(marker: Marker, envs: readonly MarkerEnvironment[]): Truth {
-  try {
-    return evaluateMarkerForAll(marker, envs)
-  } catch (error) {
-    if (error instanceof MarkerSyntaxError) return undefined
-    throw error
-  }
 }
 
 /** Holds for the target with no extra or with one of `extras`: the first that selects it. */

@@ -2,10 +2,10 @@
 // layer), for the dependency-closure check. Only those small entries are inflated, each
 // bounded by the size its central-directory record declares.
 import { open } from 'node:fs/promises'
-import { basename, dirname, relative } from 'node:path'
+import { basename } from 'node:path'
 import { UserError } from '../../errors.js'
 import { LAYER_PREFIX } from '../assemble/assemble.js'
-import { parseRequirements } from '../requirements/requirements-file.js'
+import type { DependencySet } from '../requirements/dependency-set.js'
 import { readEntryData, readZipEntriesFrom } from '../zip-format.js'
 import {
   checkClosure,
@@ -15,7 +15,6 @@ import {
   type InstalledMetadata,
   type RequestedProject
 } from './closure.js'
-import { fsReader } from '../requirements/fs-reader.js'
 
 /** METADATA is headers plus a README; far above this is not metadata but a damaged zip. */
 const METADATA_MAX_BYTES = 16 * 1024 * 1024
@@ -48,37 +47,27 @@ export async function readPackageMetadata(zips: readonly string[]): Promise<Inst
   return found
 }
 
-/** The projects the requirements file asks for, with their extras and markers. */
-function requestedProjects(
-  requirementsFile: string | undefined,
-  env: Readonly<Record<string, string | undefined>>
-): RequestedProject[] {
-  if (requirementsFile === undefined) return []
-  const parsed = parseRequirements(requirementsFile, fsReader, env)
-  return parsed.requirements.flatMap((entry) =>
+/**
+ * The projects the set asks for, with their extras and markers. A lock lists its whole closure,
+ * each pin with the marker that selects it, so the check holds each one.
+ */
+function requestedProjects(set: DependencySet): RequestedProject[] {
+  return set.requirements.flatMap((entry) =>
     entry.project === undefined
       ? []
-      : [
-          {
-            project: entry.project,
-            extras: entry.extras,
-            marker: entry.marker,
-            where: `${relative(dirname(parsed.root), entry.file) || entry.file}:${entry.line}`
-          }
-        ]
+      : [{ project: entry.project, extras: entry.extras, marker: entry.marker, where: entry.where }]
   )
 }
 
 /** Reads the packages' metadata and checks the closure; throws naming what is missing. */
 export async function checkPackageClosure(
   zips: readonly string[],
-  requirementsFile: string | undefined,
-  target: ClosureTarget,
-  env: Readonly<Record<string, string | undefined>> = process.env
+  dependencies: DependencySet,
+  target: ClosureTarget
 ): Promise<ClosureResult> {
   const result = checkClosure(
     await readPackageMetadata(zips),
-    requestedProjects(requirementsFile, env),
+    requestedProjects(dependencies),
     target
   )
   if (result.unmet.length > 0) throw closureError(result, target)
