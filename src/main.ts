@@ -196,6 +196,7 @@ export async function run(): Promise<void> {
           groups: inputs.groups,
           handler: plan.handler,
           importCheck: inputs.importCheck,
+          python: inputs.python,
           packageType: inputs.packageType,
           exclude: inputs.exclude,
           slim: inputs.slim,

@@ -10,6 +10,7 @@ import type { ArchBuild, BuildResult, PackageFile } from '../types.js'
 import { assemblePackages } from './assemble/assemble.js'
 import { closureSummaryLine } from './verify/closure.js'
 import { runImportCheck } from './verify/import-check.js'
+import { findTargetInterpreter } from './tools/interpreters.js'
 import { checkPackageLibraries, ElfParseCache, elfParseCacheFile } from './verify/library-scan.js'
 import { checkPackageClosure } from './verify/package-metadata.js'
 import { prepareDependencies, type PreparedDependencies } from './project/prepare.js'
@@ -26,6 +27,8 @@ export interface BuildRequest {
   groups: string[]
   handler?: string
   importCheck: boolean
+  /** The `python` input: the interpreter the user names for the check. */
+  python?: string
   packageType: 'zip' | 'layer'
   exclude: string[]
   slim: boolean
@@ -74,6 +77,17 @@ async function buildArchitecture(
   elfCache: ElfParseCache
 ): Promise<ArchBuild> {
   const timings: Record<string, number> = {}
+  const checkInterpreter = { toolCache: storeRoot(request), python: request.python }
+  if (request.importCheck && request.handler) {
+    // Looked up (or brought) while the wheels resolve; the import check reuses the answer, and
+    // any failure (a bad python input) is reported there.
+    findTargetInterpreter({
+      runtime: request.runtime,
+      architecture,
+      env: process.env,
+      ...checkInterpreter
+    }).catch(() => undefined)
+  }
   const resolved = await timed(timings, 'resolve', () =>
     resolveWheels({
       requirementsFile: dependencies.requirementsFile,
@@ -133,14 +147,21 @@ async function buildArchitecture(
     if (closure.distributions > 0) {
       core.info(`${architecture}: ${closureSummaryLine(closure)} in ${closureMs} ms`)
     }
+    const checkStart = performance.now()
     const { check: importCheck } = await runImportCheck({
       treeRoot: join(storeRoot(request), 'import-check'),
       handler: request.handler,
       enabled: request.importCheck,
       runtime: request.runtime,
       architecture,
-      packages
+      packages,
+      ...checkInterpreter
     })
+    core.info(
+      importCheck.status === 'passed'
+        ? `${architecture}: import check passed in ${Math.round(performance.now() - checkStart)} ms with ${importCheck.interpreter}`
+        : `${architecture}: import check skipped: ${importCheck.reason}`
+    )
     return { importCheck, closure }
   })
   return {

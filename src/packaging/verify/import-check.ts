@@ -9,6 +9,7 @@ import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import type { ArchPackages, ImportCheck } from '../../types.js'
 import { findTargetInterpreter, type TargetInterpreter } from '../tools/interpreters.js'
 import { execWithoutStdin } from '../tools/run-tool.js'
+import { defaultStoreRoot } from '../stores/wheel-store.js'
 import { IMPORT_CHECK_SCRIPT, RUNTIME_PROVIDED_MODULES } from './import-check-script.js'
 import { syncPackageTree, treeName } from './package-tree.js'
 
@@ -52,6 +53,10 @@ export interface ImportCheckRequest {
    * rewrites only the files that changed and reuses the .pyc files. Default: a temporary folder.
    */
   treeRoot?: string
+  /** Where brought interpreters are kept (the wheel store's root); default: the runner's tool cache. */
+  toolCache?: string
+  /** The `python` input. */
+  python?: string
 }
 
 /** A lock older than this was left by a run that died: take it over. */
@@ -113,7 +118,13 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
   })
   if (!request.enabled) return skipped('import-check is false')
   if (!handler) return skipped('no handler given (set the handler input to check it)')
-  const lookup = await findTargetInterpreter({ runtime, architecture, env: process.env })
+  const lookup = await findTargetInterpreter({
+    runtime,
+    architecture,
+    env: process.env,
+    toolCache: request.toolCache ?? defaultStoreRoot(process.env),
+    python: request.python
+  })
   if (lookup.found === undefined) return skipped(lookup.reason)
   const python = lookup.found
   const { module, function: functionName } = splitHandler(handler)
