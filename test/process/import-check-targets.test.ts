@@ -244,7 +244,7 @@ describe('arm64 under qemu, with a sysroot of what Lambda provides', () => {
     const check = run.report?.architectures[0]?.importCheck
     expect(check?.status).toBe('passed')
     expect(check?.interpreter).toMatch(
-      /^CPython 3\.11\.\d+ for aarch64 \(Debian bookworm python3\.11 \S+\) under qemu-aarch64 \S+ \(Debian \w+\), with a sysroot of Lambda's libraries and the interpreter's own$/
+      /^CPython 3\.11\.\d+ for aarch64 \(Debian bookworm python3\.11 \S+\) under qemu-aarch64 \S+ \(Debian \w+\), -cpu neoverse-n1, with a sysroot of Lambda's libraries and the interpreter's own$/
     )
   })
 

@@ -23,7 +23,8 @@ import {
   emulatedCommand,
   lambdaLibraryPackages,
   LAMBDA_LIBRARY_PACKAGES,
-  qemuBinaryNames
+  qemuBinaryNames,
+  qemuCpu
 } from '../../src/packaging/tools/python/emulation.js'
 import { newestPatch, toolCachePython } from '../../src/packaging/tools/python/hosted-tool-cache.js'
 import {
@@ -260,15 +261,25 @@ describe('emulation', () => {
   )
   it('runs the interpreter under qemu with the sysroot as the root the loader sees', () => {
     expect(qemuBinaryNames('aarch64')).toEqual(['qemu-aarch64-static', 'qemu-aarch64'])
-    expect(emulatedCommand('/q', '/root', '/root/usr/bin/python3.11')).toEqual([
+    expect(emulatedCommand({ path: '/q' }, '/root', '/root/usr/bin/python3.11')).toEqual([
       '/q',
       '-L',
       '/root',
       '/root/usr/bin/python3.11'
     ])
+    expect(
+      emulatedCommand({ path: '/q', cpu: 'neoverse-n1' }, '/root', '/root/usr/bin/python3.11')
+    ).toEqual(['/q', '-cpu', 'neoverse-n1', '-L', '/root', '/root/usr/bin/python3.11'])
     expect(qemuVersion('qemu-aarch64 version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)\n')).toBe(
       '7.2.22'
     )
+  })
+
+  it("emulates Lambda's arm64 processor (Graviton2, a Neoverse N1) when qemu knows it", () => {
+    const help = 'Available CPUs:\n  a64fx\n  cortex-a72\n  max\n  neoverse-n1\n'
+    expect(qemuCpu('arm64', help)).toBe('neoverse-n1')
+    expect(qemuCpu('arm64', 'Available CPUs:\n  cortex-a72\n  max\n')).toBeUndefined()
+    expect(qemuCpu('x86_64', 'Available CPUs:\n  max\n  Skylake-Server\n')).toBeUndefined()
   })
 })
 

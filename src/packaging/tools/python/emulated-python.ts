@@ -4,7 +4,7 @@
 // install` (GitHub's downloads) with a sysroot from the runner's release, or else python3.X of
 // the release of the archive that has that minor, with its own libraries.
 import * as core from '@actions/core'
-import { copyFile, mkdir, readdir, rm } from 'node:fs/promises'
+import { copyFile, mkdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errorMessage } from '../../../errors.js'
 import { execWithoutStdin, findOnPath } from '../run-tool.js'
@@ -21,16 +21,17 @@ import {
   emulatedCommand,
   lambdaLibraryPackages,
   QEMU_PACKAGES,
-  qemuBinaryNames
+  qemuBinaryNames,
+  qemuCpu,
+  type QemuCommand
 } from './emulation.js'
 import { keep, openKept, unlessFailedRecently, type KeptEntry } from './kept-tools.js'
 import type { LookupContext, StepResult } from './lookup.js'
 import { bringUvPython, keptPython, uvEntryName } from './native-python.js'
 import { probeInterpreter } from './probe.js'
 
-interface Qemu {
-  path: string
-  /** `qemu-aarch64 7.2.17 (Debian bookworm qemu-user-static)` */
+interface Qemu extends QemuCommand {
+  /** `qemu-aarch64 7.2.22 (Debian bookworm), -cpu neoverse-n1` */
   description: string
 }
 
@@ -39,16 +40,34 @@ export function qemuVersion(output: string): string | undefined {
   return /version (\d+\.\d+(?:\.\d+)?)/.exec(output)?.[1]
 }
 
-async function runsAsQemu(path: string, env: LookupContext['env']): Promise<string | undefined> {
+/** What `qemu args` prints (`-cpu help` exits 1 after its list), or '' when it does not run. */
+async function askQemu(path: string, args: string[], env: LookupContext['env']): Promise<string> {
   try {
-    const result = await execWithoutStdin(path, ['--version'], {
+    const result = await execWithoutStdin(path, args, {
       silent: true,
       ignoreReturnCode: true,
       env: env as Record<string, string>
     })
-    return result.exitCode === 0 ? qemuVersion(result.stdout) : undefined
+    return result.stdout
   } catch {
-    return undefined
+    return ''
+  }
+}
+
+async function runsAsQemu(path: string, env: LookupContext['env']): Promise<string | undefined> {
+  return qemuVersion(await askQemu(path, ['--version'], env))
+}
+
+/** The qemu found or kept, with Lambda's processor model when it emulates it. */
+async function withCpu(context: LookupContext, path: string, description: string): Promise<Qemu> {
+  const cpu = qemuCpu(
+    context.architecture,
+    (await askQemu(path, ['-cpu', 'help'], context.env)) ?? ''
+  )
+  return {
+    path,
+    description: cpu ? `${description}, -cpu ${cpu}` : description,
+    ...(cpu ? { cpu } : {})
   }
 }
 
@@ -76,6 +95,7 @@ async function fillQemu(
   tree: string
 ): Promise<{ description: string; facts: Record<string, string> }> {
   const unpacked = `${tree}.deb`
+  const started = performance.now()
   let lastProblem = ''
   try {
     for (const name of QEMU_PACKAGES) {
@@ -97,8 +117,15 @@ async function fillQemu(
         continue
       }
       const bin = join(unpacked, 'usr', 'bin')
-      const binaries = await readdir(bin).catch(() => [] as string[])
-      const binary = qemuBinaryNames(context.machine).find((b) => binaries.includes(b))
+      // Debian 13's qemu-user-static holds only links to qemu-user's (static) binaries.
+      let binary: string | undefined
+      for (const candidate of qemuBinaryNames(context.machine)) {
+        const info = await stat(join(bin, candidate)).catch(() => undefined)
+        if (info?.isFile()) {
+          binary = candidate
+          break
+        }
+      }
       if (binary === undefined) {
         lastProblem = `${name} holds no qemu-${context.machine}`
         continue
@@ -108,6 +135,9 @@ async function fillQemu(
       const version = await runsAsQemu(join(tree, binary), context.env)
       if (version === undefined)
         throw new Error(`${binary} from ${packages.join(' ')} does not run`)
+      core.info(
+        `${context.architecture}: brought qemu-${context.machine} ${version} from ${ARCHIVE_NAME[archive.distro]} ${archive.codename} (${name}) in ${((performance.now() - started) / 1000).toFixed(1)} s`
+      )
       return {
         description: `qemu-${context.machine} ${version} (${ARCHIVE_NAME[archive.distro]} ${archive.codename})`,
         facts: { qemu: binary, version, packages: packages.join(' ') }
@@ -134,7 +164,7 @@ function qemuFor(
       for (const name of qemuBinaryNames(context.machine)) {
         const path = await findOnPath(name, context.env)
         const version = path && (await runsAsQemu(path, context.env))
-        if (path && version) return { path, description: `${name} ${version} on PATH` }
+        if (path && version) return withCpu(context, path, `${name} ${version} on PATH`)
       }
       if ('reason' in archive)
         return { miss: `no qemu-${context.machine}-static on PATH, and ${archive.reason}` }
@@ -144,10 +174,11 @@ function qemuFor(
       )
       if (!brought.value) return { miss: `qemu-${context.machine}: ${brought.miss}` }
       const entry = brought.value
-      return {
-        path: join(entry.tree, entry.manifest.facts.qemu ?? ''),
-        description: entry.manifest.description
-      }
+      return withCpu(
+        context,
+        join(entry.tree, entry.manifest.facts.qemu ?? ''),
+        entry.manifest.description
+      )
     })()
     qemus.set(key, pending)
   }
@@ -207,7 +238,7 @@ function keepArchivePython(
     await finishSysroot(tree)
     const python = `usr/bin/${name}`
     const probe = await probeInterpreter(
-      emulatedCommand(qemu.path, tree, join(tree, python)),
+      emulatedCommand(qemu, tree, join(tree, python)),
       context.env
     )
     if (!probe.facts)
@@ -234,7 +265,7 @@ function emulated(
   const version = python.manifest.facts.version ?? ''
   return {
     found: {
-      command: emulatedCommand(qemu.path, sysroot, keptPython(python)),
+      command: emulatedCommand(qemu, sysroot, keptPython(python)),
       version,
       description: `CPython ${version} for ${context.machine} (${python.manifest.description}) under ${qemu.description}, with a sysroot of ${holding}`,
       emulated: true,
@@ -246,10 +277,26 @@ function emulated(
 /** The other machine's CPython under qemu: kept parts first, then brought ones. */
 export async function fromEmulation(context: LookupContext): Promise<StepResult> {
   const archive = await readHostArchive()
-  const qemu = await qemuFor(context, archive)
-  if ('miss' in qemu) return { miss: qemu.miss }
   if ('reason' in archive) return { miss: archive.reason }
   const suite = pythonSuite(archive.distro, context.pythonVersion)
+  // qemu is fetched only once there is an interpreter for it to run.
+  const withQemu = async (): Promise<Qemu> => {
+    const qemu = await qemuFor(context, archive)
+    if ('miss' in qemu) throw new Error(qemu.miss)
+    return qemu
+  }
+  const misses: string[] = []
+  const run = async (
+    python: KeptEntry,
+    sysroot: KeptEntry,
+    holding: string
+  ): Promise<StepResult> => {
+    try {
+      return emulated(context, await withQemu(), python, sysroot.tree, holding)
+    } catch (error) {
+      return { miss: [...misses, errorMessage(error)].join('; ') }
+    }
+  }
 
   // Kept from an earlier run: no network.
   const [keptUv, keptSysroot, keptArchive] = await Promise.all([
@@ -259,23 +306,23 @@ export async function fromEmulation(context: LookupContext): Promise<StepResult>
       ? undefined
       : openKept(context.keptDir, archiveEntryName(context, archive, suite))
   ])
-  if (keptUv && keptSysroot) {
-    return emulated(context, qemu, keptUv, keptSysroot.tree, keptSysroot.manifest.description)
-  }
-  if (keptArchive) return emulated(context, qemu, keptArchive, keptArchive.tree, ARCHIVE_SYSROOT)
+  if (keptUv && keptSysroot) return run(keptUv, keptSysroot, keptSysroot.manifest.description)
+  if (keptArchive) return run(keptArchive, keptArchive, ARCHIVE_SYSROOT)
 
-  const misses: string[] = []
+  // A standalone CPython from uv (GitHub's downloads), in a sysroot of the runner's release.
   let sysroot: KeptEntry | undefined
   const uv = await bringUvPython(context, async (python) => {
+    const qemu = await withQemu()
     sysroot = await keepSysroot(context, archive)
-    return emulatedCommand(qemu.path, sysroot.tree, python)
+    return emulatedCommand(qemu, sysroot.tree, python)
   })
   if (uv.entry) {
     sysroot ??= await keepSysroot(context, archive)
-    return emulated(context, qemu, uv.entry, sysroot.tree, sysroot.manifest.description)
+    return run(uv.entry, sysroot, sysroot.manifest.description)
   }
   misses.push(uv.miss)
 
+  // python3.X from the release of the archive that has it.
   if (suite === undefined) {
     misses.push(
       `${ARCHIVE_NAME[archive.distro]}'s archive has no python${context.pythonVersion} (it has ${pythonSuitesText(archive.distro)})`
@@ -286,9 +333,8 @@ export async function fromEmulation(context: LookupContext): Promise<StepResult>
     context.keptDir,
     archiveEntryName(context, archive, suite),
     context.architecture,
-    () => keepArchivePython(context, archive, suite, qemu)
+    async () => keepArchivePython(context, archive, suite, await withQemu())
   )
   if (!brought.value) return { miss: [...misses, brought.miss].join('; ') }
-  const python = brought.value
-  return emulated(context, qemu, python, python.tree, ARCHIVE_SYSROOT)
+  return run(brought.value, brought.value, ARCHIVE_SYSROOT)
 }

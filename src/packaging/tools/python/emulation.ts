@@ -1,7 +1,11 @@
 // Running the other architecture's CPython: qemu user-mode with a sysroot (`-L`) in which the
 // dynamic loader finds the libraries Lambda's runtime provides and nothing of the runner's.
 // Names and argv only; kept-tools.ts and apt-fetch.ts bring the parts.
-import { runtimeProvidedLibraries, type Architecture } from '../../../lambda-facts.js'
+import {
+  LAMBDA_CPU_MODEL,
+  runtimeProvidedLibraries,
+  type Architecture
+} from '../../../lambda-facts.js'
 
 /** The qemu user-mode binaries for a machine, the static build first (it needs no host library). */
 export function qemuBinaryNames(machine: string): string[] {
@@ -48,7 +52,22 @@ export function lambdaLibraryPackages(architecture: Architecture): string[] {
   ]
 }
 
+/**
+ * The processor model to emulate: Lambda's (lambda-facts.ts) when this qemu knows it (its
+ * `-cpu help` lists it), else qemu's default.
+ */
+export function qemuCpu(architecture: Architecture, cpuHelp: string): string | undefined {
+  const model = LAMBDA_CPU_MODEL[architecture]
+  return model !== undefined && cpuHelp.split(/\s+/).includes(model) ? model : undefined
+}
+
+export interface QemuCommand {
+  path: string
+  /** `-cpu` model, when qemu emulates Lambda's. */
+  cpu?: string
+}
+
 /** The argv prefix that runs `python` under qemu with `sysroot` as the root the loader sees. */
-export function emulatedCommand(qemu: string, sysroot: string, python: string): string[] {
-  return [qemu, '-L', sysroot, python]
+export function emulatedCommand(qemu: QemuCommand, sysroot: string, python: string): string[] {
+  return [qemu.path, ...(qemu.cpu ? ['-cpu', qemu.cpu] : []), '-L', sysroot, python]
 }
