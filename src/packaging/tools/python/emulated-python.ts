@@ -60,10 +60,7 @@ async function runsAsQemu(path: string, env: LookupContext['env']): Promise<stri
 
 /** The qemu found or kept, with Lambda's processor model when it emulates it. */
 async function withCpu(context: LookupContext, path: string, description: string): Promise<Qemu> {
-  const cpu = qemuCpu(
-    context.architecture,
-    (await askQemu(path, ['-cpu', 'help'], context.env)) ?? ''
-  )
+  const cpu = qemuCpu(context.architecture, await askQemu(path, ['-cpu', 'help'], context.env))
   return {
     path,
     description: cpu ? `${description}, -cpu ${cpu}` : description,
@@ -153,10 +150,7 @@ async function fillQemu(
 const qemus = new Map<string, Promise<Qemu | { miss: string }>>()
 
 /** qemu for the target's machine: on PATH (qemu-user-static installed), else kept or brought. */
-function qemuFor(
-  context: LookupContext,
-  archive: HostArchive | { reason: string }
-): Promise<Qemu | { miss: string }> {
+function qemuFor(context: LookupContext, archive: HostArchive): Promise<Qemu | { miss: string }> {
   const key = `${context.machine}\0${context.keptDir}\0${context.env.PATH ?? ''}`
   let pending = qemus.get(key)
   if (!pending) {
@@ -166,8 +160,6 @@ function qemuFor(
         const version = path && (await runsAsQemu(path, context.env))
         if (path && version) return withCpu(context, path, `${name} ${version} on PATH`)
       }
-      if ('reason' in archive)
-        return { miss: `no qemu-${context.machine}-static on PATH, and ${archive.reason}` }
       const name = `qemu-${context.machine}-${archive.distro}-${archive.codename}`
       const brought = await unlessFailedRecently(context.keptDir, name, context.architecture, () =>
         keep(context.keptDir, name, (tree) => fillQemu(context, archive, tree))
@@ -249,7 +241,7 @@ function keepArchivePython(
     )
     return {
       description: `${ARCHIVE_NAME[archive.distro]} ${suite} ${name} ${version}`,
-      facts: { python, version: probe.facts.version, sysroot: '.', packages: packages.join(' ') }
+      facts: { python, version: probe.facts.version, packages: packages.join(' ') }
     }
   })
 }

@@ -48,7 +48,7 @@ export async function fromInput(context: LookupContext, python: string): Promise
   if (problem !== undefined) {
     throw new InputError(
       INPUT.python,
-      `${python} ${problem}, and the runtime is Python ${context.pythonVersion}; name ${wanted}.`
+      `${python} ${problem} (the runtime's minor); name ${wanted}.`
     )
   }
   if (probe.facts.machine !== context.machine) {
