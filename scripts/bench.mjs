@@ -12,6 +12,8 @@
 // (examples/monorepo/services/orders: uv.lock + libs/common), a poetry.lock, a Pipfile.lock and a
 // pylock.toml, each written here by its own tool (.tools/lock-tools). The bar is within 10%, and
 // a warm build that starts an installer fails the bench. `BENCH_PART=projects` runs it alone.
+// Last (issue 20), the import check's cost per target on warm builds, native and emulated
+// (`BENCH_PART=import-check` alone).
 import { execFileSync, spawnSync } from 'node:child_process'
 import {
   cpSync,
@@ -334,8 +336,123 @@ function benchProjects() {
   )
 }
 
+/**
+ * Issue 20: the import check's cost on warm builds, per target, native and emulated. numpy +
+ * scipy + pandas for python3.11, both architectures: x86_64 imported by this runner's CPython
+ * 3.11 (python3.11 on PATH), arm64 by an aarch64 CPython 3.11 under qemu, brought into the tool
+ * cache by the cold build (its one-time cost is printed too). Today's warm build is the same
+ * action on a runner that cannot check arm64 (its apt reaches no archive, nothing kept): x86_64
+ * checked, arm64 skipped, as before issue 20. Warm builds without the check, today's, and with both
+ * architectures checked run CHECK_RUNS times each, interleaved; the medians give the ratio
+ * (bar: within 2x of today's), and each log gives each target's check time and how long its
+ * interpreter took to be ready (found, or its kept files verified).
+ */
+function benchImportCheck() {
+  const RUNS = Number(process.env.CHECK_RUNS ?? 5)
+  const { requirements: pins } = SETS['python3.11']
+  const dir = join(work, 'check-src')
+  mkdirSync(dir)
+  writeFileSync(
+    join(dir, 'app.py'),
+    'import numpy, scipy, pandas\n\ndef handler(event, context):\n    return {"ok": True}\n'
+  )
+  writeFileSync(join(dir, 'requirements.txt'), pins.join('\n') + '\n')
+  // A runner whose apt reaches no archive: the arm64 interpreter cannot be brought.
+  const noArchive = join(work, 'no-archive')
+  mkdirSync(noArchive)
+  writeFileSync(
+    join(noArchive, 'apt-get'),
+    '#!/bin/sh\necho "E: this runner reaches no package archive" >&2\nexit 100\n',
+    { mode: 0o755 }
+  )
+  const variants = [
+    { label: 'no import check', store: join(work, 'tool-cache-check'), check: 'false', env: {} },
+    {
+      label: "today's: x86_64 checked, arm64 not (apt reaches no archive)",
+      store: join(work, 'tool-cache-today'),
+      check: 'true',
+      env: { PATH: `${noArchive}${delimiter}${pathWithoutUv}` }
+    },
+    {
+      label: 'both architectures checked',
+      store: join(work, 'tool-cache-check'),
+      check: 'true',
+      env: {}
+    }
+  ]
+  const out = () => mkdtempSync(join(work, 'out-check-'))
+  const build = ({ store, check, env }) =>
+    runAction(store, out(), { source: dir, runtime: 'python3.11', 'import-check': check }, env)
+  const checkTimes = (log) =>
+    Object.fromEntries(
+      [...log.matchAll(/^(\S+): import check passed in (\d+) ms/gm)].map((m) => [
+        m[1],
+        Number(m[2]) / 1000
+      ])
+    )
+  const readyTimes = (log) =>
+    Object.fromEntries(
+      [...log.matchAll(/^(\S+): python3\.11 code runs on .* \(ready in (\d+) ms\)$/gm)].map((m) => [
+        m[1],
+        Number(m[2]) / 1000
+      ])
+    )
+  const cold = build(variants[2])
+  build(variants[1])
+  const brought = [...cold.log.matchAll(/^(\S+): brought (.*) in ([\d.]+) s$/gm)].map(
+    (m) => `${m[1]} ${m[2]}: ${m[3]} s`
+  )
+  const descriptions = [...cold.log.matchAll(/^(\S+): import check passed in \d+ ms with (.*)$/gm)]
+  if (descriptions.length !== 2) {
+    throw new Error(`the import check did not pass for both architectures:\n${cold.log}`)
+  }
+  const times = variants.map(() => [])
+  const perTarget = { arm64: [], x86_64: [] }
+  const ready = { arm64: [], x86_64: [] }
+  for (let run = 0; run < RUNS; run++) {
+    variants.forEach((variant, i) => {
+      const result = build(variant)
+      if (/^\S+: (brought |uv python install \S+: CPython)/m.test(result.log)) {
+        throw new Error(`${variant.label}: a warm build brought an interpreter`)
+      }
+      times[i].push(result.time)
+      if (i !== 2) return
+      for (const [arch, s] of Object.entries(checkTimes(result.log))) perTarget[arch]?.push(s)
+      for (const [arch, s] of Object.entries(readyTimes(result.log))) ready[arch]?.push(s)
+    })
+  }
+  console.log(
+    `\nimport check, warm builds of ${pins.join(' ')} for python3.11, arm64 + x86_64, ${RUNS} runs each:`
+  )
+  for (const m of descriptions) console.log(`  ${m[1]}: ${m[2]}`)
+  const medians = variants.map((variant, i) => {
+    const { median: m, min, max } = median(times[i])
+    console.log(
+      `  warm build, ${variant.label}: median ${m.toFixed(2)} s (min ${min.toFixed(2)}, max ${max.toFixed(2)})`
+    )
+    return m
+  })
+  for (const arch of ['x86_64', 'arm64']) {
+    console.log(
+      `  ${arch} check (${arch === 'arm64' ? 'emulated' : 'native'}): median ${median(perTarget[arch]).median.toFixed(2)} s; its interpreter ready in ${median(ready[arch]).median.toFixed(2)} s (looked up while the wheels resolve)`
+    )
+  }
+  const ratio = medians[2] / medians[1]
+  console.log(
+    `  both checked / today's, warm medians: ${ratio.toFixed(2)}x (bar: within 2x): ${ratio <= 2 ? 'met' : 'NOT met'}; both checked / no check: ${(medians[2] / medians[0]).toFixed(2)}x`
+  )
+  console.log(
+    `  one-time, in the cold build: ${brought.join('; ') || 'nothing brought (kept already)'}`
+  )
+}
+
 if (process.env.BENCH_PART === 'projects') {
   benchProjects()
+  rmSync(work, { recursive: true, force: true })
+  process.exit(0)
+}
+if (process.env.BENCH_PART === 'import-check') {
+  benchImportCheck()
   rmSync(work, { recursive: true, force: true })
   process.exit(0)
 }
@@ -464,4 +581,5 @@ for (const arch of packages.architectures) {
   )
 }
 benchProjects()
+benchImportCheck()
 rmSync(work, { recursive: true, force: true })

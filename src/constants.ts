@@ -12,6 +12,7 @@ export const INPUT = {
   handler: 'handler',
   importCheck: 'import-check',
   importEnv: 'import-env',
+  python: 'python',
   packageType: 'package-type',
   layerName: 'layer-name',
   exclude: 'exclude',

@@ -3,7 +3,7 @@
 import * as core from '@actions/core'
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { delimiter, join, resolve } from 'node:path'
 import { INPUT } from './constants.js'
 import { DEFAULT_WAIT_TIMEOUT_MS } from './deploy/context.js'
 import { functionNameOf } from './deploy/function-config.js'
@@ -45,6 +45,8 @@ export interface Inputs {
    * values may be secrets: masked once read, never logged nor reported.
    */
   importEnv: Record<string, string>
+  /** An interpreter of the runtime's minor the user names: an absolute path, or a command on PATH. */
+  python?: string
   packageType: PackageType
   layerName?: string
   exclude: string[]
@@ -264,6 +266,43 @@ function s3BucketOwner(value: string | undefined, bucket: string | undefined): s
     )
   }
   return value
+}
+
+/**
+ * The `python` input: a path (made absolute) to an executable file, or a command found on PATH.
+ * Whether it is a CPython of the runtime's minor is asked when a target needs it.
+ */
+function parsePython(value: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (value === undefined) return undefined
+  const example = 'e.g. /opt/python/3.12/bin/python3, or python3.12 on PATH'
+  if (value.includes('\n')) {
+    throw new InputError(INPUT.python, `names one interpreter, not several (${example}).`)
+  }
+  const executable = (path: string) => {
+    try {
+      accessSync(path, fsConstants.X_OK)
+      return statSync(path).isFile()
+    } catch {
+      return false
+    }
+  }
+  if (!value.includes('/')) {
+    const found = (env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .some((dir) => executable(join(dir, value)))
+    if (!found)
+      throw new InputError(INPUT.python, `'${value}' is not on PATH; give its path (${example}).`)
+    return value
+  }
+  const path = resolve(value)
+  if (!executable(path)) {
+    throw new InputError(
+      INPUT.python,
+      `${path} ${existsSync(path) ? 'is not an executable file' : 'does not exist'}; name a CPython of the runtime's minor (${example}).`
+    )
+  }
+  return path
 }
 
 /** A count of versions to keep: a whole number, 1 or more. */
@@ -607,6 +646,7 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     ),
     importCheck,
     importEnv,
+    python: parsePython(read(INPUT.python), env),
     packageType,
     layerName,
     exclude: splitGlobs(read(INPUT.exclude)),

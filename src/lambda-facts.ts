@@ -170,6 +170,14 @@ export function runtimeProvidedLibraries(architecture: Architecture): ReadonlySe
   ])
 }
 
+/**
+ * The processor model Lambda runs an architecture's functions on, as qemu names it, where Lambda
+ * names one: arm64 functions run on AWS Graviton2 (Arm Neoverse N1, Armv8.2, no SVE). The import
+ * check emulates that model, so code a wheel picks only on newer processors (SVE kernels) is not
+ * what loads there.
+ */
+export const LAMBDA_CPU_MODEL: Partial<Record<Architecture, string>> = { arm64: 'neoverse-n1' }
+
 /** Where a function zip and a layer zip are unpacked on Lambda. */
 export const TASK_ROOT = '/var/task'
 export const LAYER_ROOT = '/opt'

@@ -235,6 +235,7 @@ export async function run(): Promise<void> {
           handler: plan.handler,
           importCheck: inputs.importCheck,
           importEnvironment: importEnvironmentOf(inputs, targets),
+          python: inputs.python,
           packageType: inputs.packageType,
           exclude: inputs.exclude,
           slim: inputs.slim,

@@ -23,6 +23,7 @@ import {
   scanPackageLibraries
 } from './verify/library-scan.js'
 import { judgeLibraries } from './verify/library-verdict.js'
+import { findTargetInterpreter } from './tools/interpreters.js'
 import { checkPackageClosure } from './verify/package-metadata.js'
 import { prepareDependencies, type PreparedDependencies } from './project/prepare.js'
 import { resolveWheels } from './resolve/resolve.js'
@@ -41,6 +42,8 @@ export interface BuildRequest {
   importCheck: boolean
   /** The function's name, region, memory and variables for the import check. */
   importEnvironment?: FunctionEnvironment
+  /** The `python` input: the interpreter the user names for the check. */
+  python?: string
   packageType: 'zip' | 'layer'
   exclude: string[]
   slim: boolean
@@ -110,9 +113,11 @@ function verifyError(
 }
 
 /** Nothing unproven ships silently: a check that could not run is a warning, saying why. */
-function logImportCheck(architecture: Architecture, check: ImportCheck): void {
+function logImportCheck(architecture: Architecture, check: ImportCheck, ms: number): void {
   if (check.status === 'passed') {
-    core.info(`${architecture}: import check passed with ${check.interpreter ?? 'CPython'}`)
+    core.info(
+      `${architecture}: import check passed in ${ms} ms with ${check.interpreter ?? 'CPython'}`
+    )
   } else if (check.reason === IMPORT_CHECK_OFF) {
     core.info(`${architecture}: import check not run (${IMPORT_CHECK_OFF})`)
   } else {
@@ -139,6 +144,17 @@ async function buildArchitecture(
   warnOnce: (message: string) => void
 ): Promise<ArchBuild> {
   const timings: Record<string, number> = {}
+  const checkInterpreter = { toolCache: storeRoot(request), python: request.python }
+  if (request.importCheck && request.handler) {
+    // Looked up (or brought) while the wheels resolve; the import check reuses the answer, and
+    // any failure (a bad python input) is reported there.
+    findTargetInterpreter({
+      runtime: request.runtime,
+      architecture,
+      env: process.env,
+      ...checkInterpreter
+    }).catch(() => undefined)
+  }
   const resolved = await timed(timings, 'resolve', () =>
     resolveWheels({
       dependencies: dependencies.set,
@@ -201,15 +217,16 @@ async function buildArchitecture(
     // The import runs before the library findings are judged: what it loaded decides them.
     let imported: ImportCheckResult | undefined
     let failure: ImportFailure | undefined
+    const checkStart = performance.now()
     try {
       imported = await runImportCheck({
         treeRoot: request.privateImportCheck ? undefined : join(storeRoot(request), 'import-check'),
-        toolRoot: storeRoot(request),
         handler: request.handler,
         enabled: request.importCheck,
         runtime: request.runtime,
         architecture,
         packages,
+        ...checkInterpreter,
         ...(request.importEnvironment ? { function: request.importEnvironment } : {})
       })
     } catch (error) {
@@ -230,7 +247,7 @@ async function buildArchitecture(
       core.warning(`${architecture}: ${warning.entry} ${warning.message}`)
     }
     const importCheck = (imported as ImportCheckResult).check
-    logImportCheck(architecture, importCheck)
+    logImportCheck(architecture, importCheck, Math.round(performance.now() - checkStart))
     return { importCheck, closure }
   })
   return {

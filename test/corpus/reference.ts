@@ -451,18 +451,13 @@ finally:
  * Imports the modules from the extracted zip alone: `-I` (no environment, no user site) and
  * `-S` (no site-packages at all), so nothing on this machine can stand in for a missing file.
  */
-export async function importFromZip(zip: string, modules: readonly string[]): Promise<void> {
-  await run('python3', ['-I', '-S', '-c', IMPORT_SCRIPT, zip, JSON.stringify(modules)], {
+export async function importFromZip(
+  zip: string,
+  modules: readonly string[],
+  python = 'python3'
+): Promise<void> {
+  await run(python, ['-I', '-S', '-c', IMPORT_SCRIPT, zip, JSON.stringify(modules)], {
     env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' },
     maxBuffer: 16 << 20
   })
-}
-
-/** `3.11`: the CPython minor of `python3` on this machine. */
-export async function hostPythonVersion(): Promise<string> {
-  const { stdout } = await run('python3', [
-    '-c',
-    'import sys; print("%d.%d" % sys.version_info[:2])'
-  ])
-  return stdout.trim()
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import node24 from '../../scripts/node24.json' with { type: 'json' }
 import { linesWithCommandsOn } from './workflow-commands.js'
+import { shareKeptPythons } from './pythons.js'
 
 export const ROOT = new URL('../..', import.meta.url).pathname
 export const TOOLS_BIN = join(ROOT, '.tools', 'venv', 'bin')
@@ -51,6 +52,12 @@ export interface RunOptions {
   node?: string
   /** A command that runs `node dist/index.js` for us, e.g. `['/usr/bin/time', '-v']` to measure it. */
   wrapper?: string[]
+  /**
+   * What the action brings for the import check (qemu, the other architecture's CPython) is
+   * kept in one folder under .tools/ for every run (pythons.ts), unless this is false: the run
+   * then brings its own into its tool cache.
+   */
+  shareKeptPythons?: boolean
 }
 
 export async function runAction({
@@ -60,7 +67,8 @@ export async function runAction({
   echo = false,
   onSpawn,
   node = process.env.NODE_BINARY || process.execPath,
-  wrapper = []
+  wrapper = [],
+  shareKeptPythons: share = true
 }: RunOptions): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), 'lpd-run-'))
   const outputFile = join(dir, 'output')
@@ -86,6 +94,8 @@ export async function runAction({
     if (value === undefined) delete childEnv[key]
     else childEnv[key] = value
   }
+
+  if (share && childEnv.RUNNER_TOOL_CACHE) shareKeptPythons(childEnv.RUNNER_TOOL_CACHE)
 
   const [command, ...args] = [...wrapper, node, join(ROOT, 'dist', 'index.js')]
   const child = spawn(command as string, args, { cwd, env: childEnv })

@@ -12,7 +12,8 @@ import {
   type FunctionEnvironment
 } from '../../src/packaging/verify/import-environment.js'
 import { hostArchitecture } from '../../src/packaging/tools/interpreters.js'
-import { runtimeFacts, runtimeProvidedVersions, type Architecture } from '../../src/lambda-facts.js'
+import { sharedStoreRoot } from '../helpers/pythons.js'
+import { runtimeFacts, runtimeProvidedVersions } from '../../src/lambda-facts.js'
 import type { PackageFile } from '../../src/types.js'
 import { writeNativeWheel } from '../helpers/wheels.js'
 
@@ -24,10 +25,12 @@ const hostMinor = execFileSync('python3', [
   .trim()
 const runtime = runtimeFacts(`python${hostMinor}`)!
 const host = hostArchitecture()!
-const other: Architecture = host === 'arm64' ? 'x86_64' : 'arm64'
 const dir = mkdtempSync(join(tmpdir(), 'lpd-import-check-'))
-/** The test's tool cache: Lambda's boto3 wheels are fetched into it once. */
-const toolRoot = join(dir, 'tool-cache')
+/**
+ * The test's tool cache: Lambda's boto3 wheels are fetched into it once; what the action brings
+ * (the arm64 CPython, qemu) is kept for every test under .tools/.
+ */
+const toolCache = sharedStoreRoot(dir)
 
 /** A zip made with Python's zipfile from {name: content}. */
 function zipOf(name: string, files: Record<string, string>): PackageFile {
@@ -48,11 +51,11 @@ const check = (
   fn?: FunctionEnvironment
 ) =>
   runImportCheck({
+    toolCache,
     handler,
     enabled: true,
     runtime,
     architecture: host,
-    toolRoot,
     packages: {
       function: zipOf(`f-${Math.random()}.zip`, files),
       ...(layer ? { layer: zipOf(`l-${Math.random()}.zip`, layer) } : {})
@@ -141,7 +144,7 @@ describe('import check', () => {
         enabled: true,
         runtime,
         architecture: host,
-        toolRoot,
+        toolCache,
         packages: { function: { path, size: 0, unzippedSize: 0, codeSha256: '' } }
       })
       expect(result.check.status).toBe('passed')
@@ -174,6 +177,7 @@ describe('import check', () => {
     bytes.fill(0xff, 30 + 'app.py'.length, 30 + 'app.py'.length + 8) // stored data: CRC fails
     writeFileSync(broken.path, bytes)
     const result = runImportCheck({
+      toolCache,
       handler: 'app.handler',
       enabled: true,
       runtime,
@@ -306,7 +310,7 @@ describe('import check', () => {
       enabled: true,
       runtime,
       architecture: host,
-      toolRoot: join(dir, `empty-tool-cache-${Math.random()}`),
+      toolCache: join(dir, `empty-tool-cache-${Math.random()}`),
       packages: {
         function: zipOf(`b-${Math.random()}.zip`, {
           'app.py': 'import boto3\ndef handler(e, c): pass'
@@ -321,7 +325,7 @@ describe('import check', () => {
 
   it("keeps Lambda's wheels in the tool cache and fetches a damaged one again", async () => {
     await check({ 'app.py': 'import six\ndef handler(e, c): pass' })
-    const cached = join(toolRoot, 'tools', 'runtime-provided')
+    const cached = join(toolCache, 'tools', 'runtime-provided')
     const six = join(cached, `six-${runtimeProvidedVersions(runtime).six}-py2.py3-none-any.whl`)
     expect(existsSync(six)).toBe(true)
     writeFileSync(six, 'planted')
@@ -338,16 +342,16 @@ describe('import check', () => {
   })
 
   it.each([
-    ['another architecture', { architecture: other }, /runner is .*, the package is/],
     [
       'another Python minor',
       { runtime: runtimeFacts(hostMinor === '3.14' ? 'python3.9' : 'python3.14')! },
-      /no Python 3\.\d+ on this runner/
+      /^no CPython 3\.\d+ for \w+: no python3\.\d+ on PATH/
     ],
     ['no handler', { handler: undefined }, /no handler given/],
     ['import-check false', { enabled: false }, /import-check is false/]
   ])('is skipped, saying why, for %s', async (_, change, reason) => {
     const result = await runImportCheck({
+      toolCache,
       handler: 'app.handler',
       enabled: true,
       runtime,

@@ -99,7 +99,7 @@ describe('package tree', () => {
         runtime: runtimeFacts(`python${minor}`)!,
         architecture: host,
         treeRoot: join(dir, 'kept'),
-        toolRoot: join(dir, 'tool-cache'),
+        toolCache: join(dir, 'tool-cache'),
         packages: { function: { path: zipOf(files), size: 0, unzippedSize: 0, codeSha256: '' } }
       })
     await expect(

@@ -54,6 +54,8 @@ const rows: Row[] = [
   ['requirements', deploy, { requirements: join(work, 'missing.txt') }],
   ['handler', deploy, { handler: 'app' }],
   ['import-check', deploy, { 'import-check': 'maybe' }],
+  ['python', deploy, { python: join(work, 'missing', 'python3.12') }],
+  ['python', deploy, { python: aFile }],
   ['package-type', deploy, { 'package-type': 'image' }],
   ['layer-name', deploy, { 'package-type': 'layer', 'layer-name': 'deps layer' }],
   ['slim', deploy, { slim: 'yes please' }],

@@ -154,6 +154,11 @@ describe('getInputs', () => {
     ['handler', { ...buildBase, handler: 'app' }],
     ['handler', { ...buildBase, handler: 'app.handler()' }],
     ['import-check', { ...buildBase, 'import-check': 'maybe' }],
+    ['python', { ...buildBase, python: join(source, 'missing', 'python3') }],
+    ['python', { ...buildBase, python: join(source, 'app.py') }],
+    ['python', { ...buildBase, python: join(source, 'a-dir') }],
+    ['python', { ...buildBase, python: 'python3.99-nowhere' }],
+    ['python', { ...buildBase, python: '/usr/bin/python3\n/usr/bin/python3.12' }],
     ['package-type', { ...buildBase, 'package-type': 'image' }],
     ['layer-name', { ...buildBase, 'layer-name': 'deps layer' }],
     ['slim', { ...buildBase, slim: 'yes please' }],
@@ -278,6 +283,18 @@ describe('getInputs', () => {
     expect(() => parse({ ...buildBase, requirements: unreadable })).toThrow(
       /^requirements: .*cannot be read/
     )
+  })
+
+  it('reads python as an absolute path, or a command that is on PATH', () => {
+    const python = join(source, 'bin', 'python3.12')
+    mkdirSync(join(source, 'bin'), { recursive: true })
+    writeFileSync(python, '#!/bin/sh\n')
+    chmodSync(python, 0o755)
+    const read = (value: string, PATH = '/nowhere') =>
+      getInputs(reader({ ...buildBase, python: value }), { RUNNER_TEMP: '/tmp/rt', PATH }).python
+    expect(read(python)).toBe(python)
+    expect(read('python3.12', `/nowhere:${join(source, 'bin')}`)).toBe('python3.12')
+    expect(parse(buildBase).python).toBeUndefined()
   })
 
   it('splits lists on commas and newlines', () => {

@@ -1,25 +1,30 @@
 // A CPython of a Lambda runtime's exact minor that can run code for a target architecture: the
-// import check runs the handler's import with it, and bytecode is compiled with it. Which
-// interpreter was found (or why none was) is reported per target.
-import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
-import { childEnvironment } from './child-env.js'
-import { execWithoutStdin, type Env } from './run-tool.js'
+// import check runs the handler's import with it, and bytecode is compiled with it. Found on the
+// runner or brought into the tool cache (tools/python/), for the runner's machine natively and
+// for the other one under qemu. Which interpreter was found (or why none was) is reported per
+// target. Looked up once per process and target.
+import * as core from '@actions/core'
+import { WHEEL_ARCH, type Architecture, type RuntimeFacts } from '../../lambda-facts.js'
+import type { Env } from './run-tool.js'
+import { fromEmulation } from './python/emulated-python.js'
+import { keptToolsDir } from './python/kept-tools.js'
+import {
+  lookupSteps,
+  type LookupContext,
+  type LookupStep,
+  type StepResult,
+  type TargetInterpreter
+} from './python/lookup.js'
+import {
+  fromHostedToolCache,
+  fromInput,
+  fromKept,
+  fromPath,
+  fromUvFind,
+  fromUvInstall
+} from './python/native-python.js'
 
-export interface TargetInterpreter {
-  /**
-   * The argv prefix that starts it: `['/usr/bin/python3.12']`, or an emulator in front of a
-   * foreign interpreter (`['qemu-aarch64-static', '-L', sysroot, python]`).
-   */
-  command: readonly string[]
-  /** `3.12.7`, as the interpreter itself reports it. */
-  version: string
-  /** For the log, the summary and report.json: what it is and where it came from. */
-  description: string
-  /** Runs under an emulator (the other architecture). */
-  emulated: boolean
-  /** What the command needs in its environment beyond the caller's own (e.g. QEMU_LD_PREFIX). */
-  env: Readonly<Record<string, string>>
-}
+export type { TargetInterpreter } from './python/lookup.js'
 
 export type InterpreterLookup = { found: TargetInterpreter } | { found?: undefined; reason: string }
 
@@ -27,6 +32,13 @@ export interface InterpreterRequest {
   runtime: RuntimeFacts
   architecture: Architecture
   env: Env
+  /**
+   * The wheel store's root (`$RUNNER_TOOL_CACHE/lambda-python-deploy`): what the action brings
+   * is kept under its `tools/`.
+   */
+  toolCache: string
+  /** The `python` input: an interpreter the user names (a path, or a command on PATH). */
+  python?: string
 }
 
 /** Lambda's name for the machine this process runs on, if Lambda has one. */
@@ -36,59 +48,90 @@ export function hostArchitecture(arch: string = process.arch): Architecture | un
   return undefined
 }
 
-/** `3.12.7` when `command` runs and is a CPython; undefined otherwise. */
-async function cpythonVersion(command: readonly string[], env: Env): Promise<string | undefined> {
-  const [path, ...args] = command
-  if (path === undefined) return undefined
-  try {
-    const result = await execWithoutStdin(
-      path,
-      [
-        ...args,
-        '-c',
-        'import platform; print(platform.python_implementation(), platform.python_version())'
-      ],
-      { silent: true, ignoreReturnCode: true, env: childEnvironment(env) }
-    )
-    const match = /^CPython (\d+\.\d+\.\d+\S*)\s*$/.exec(result.stdout)
-    return result.exitCode === 0 && match ? match[1] : undefined
-  } catch {
-    return undefined
-  }
+const lookups = new Map<string, Promise<InterpreterLookup>>()
+
+/** Settings that change what a lookup finds: the same answer is reused within a run. */
+function lookupKey(request: InterpreterRequest): string {
+  const env = Object.entries(request.env)
+    .filter(([name]) => /^(PATH|HOME|RUNNER_TOOL_CACHE|VIRTUAL_ENV|UV_.*)$/.test(name))
+    .sort()
+  return JSON.stringify([
+    request.runtime.name,
+    request.architecture,
+    request.toolCache,
+    request.python ?? '',
+    env
+  ])
 }
 
 /**
- * An interpreter of the runtime's minor for the target: today `python3.X` on PATH, else
- * `python3` when it is that minor, on a runner of the target's architecture.
+ * An interpreter of the runtime's minor for the target, or why there is none. Memoised per
+ * process: both the import check and bytecode ask, and a build may ask early (to overlap the
+ * lookup with resolving). An input naming an unusable interpreter rejects with an InputError.
  */
-export async function findTargetInterpreter(
-  request: InterpreterRequest
-): Promise<InterpreterLookup> {
-  const { runtime, architecture, env } = request
+export function findTargetInterpreter(request: InterpreterRequest): Promise<InterpreterLookup> {
+  const key = lookupKey(request)
+  let pending = lookups.get(key)
+  if (!pending) {
+    pending = lookUp(request)
+    lookups.set(key, pending)
+  }
+  return pending
+}
+
+async function lookUp(request: InterpreterRequest): Promise<InterpreterLookup> {
+  const { runtime, architecture } = request
+  const started = performance.now()
+  const plan = lookupSteps({
+    target: architecture,
+    host: hostArchitecture(),
+    platform: process.platform,
+    hostArch: process.arch,
+    input: request.python !== undefined
+  })
+  if ('reason' in plan) return { reason: plan.reason }
+  const context: LookupContext = {
+    pythonVersion: runtime.pythonVersion,
+    architecture,
+    machine: WHEEL_ARCH[architecture],
+    env: request.env,
+    toolCache: request.toolCache,
+    keptDir: keptToolsDir(request.toolCache)
+  }
+  const steps: Record<LookupStep, () => Promise<StepResult>> = {
+    input: () => fromInput(context, request.python as string),
+    path: () => fromPath(context),
+    'hosted-tool-cache': () => fromHostedToolCache(context),
+    kept: () => fromKept(context),
+    'uv-find': () => fromUvFind(context),
+    'uv-install': () => fromUvInstall(context),
+    emulation: () => fromEmulation(context)
+  }
+  const misses: string[] = []
+  for (const step of plan.steps) {
+    const result = await steps[step]()
+    if (result.found) {
+      const ms = Math.round(performance.now() - started)
+      core.info(
+        `${architecture}: ${runtime.name} code runs on ${result.found.description} (ready in ${ms} ms)`
+      )
+      return { found: result.found }
+    }
+    if (result.miss) misses.push(result.miss)
+  }
+  return { reason: noInterpreterReason(runtime, architecture, misses) }
+}
+
+/** Why no interpreter ran, with what each place said and the ways out. */
+export function noInterpreterReason(
+  runtime: RuntimeFacts,
+  architecture: Architecture,
+  misses: readonly string[]
+): string {
   const host = hostArchitecture()
-  if (host !== architecture) {
-    return {
-      reason: `this runner is ${host ?? process.arch}, the package is ${architecture} (run on a ${architecture} runner to check it)`
-    }
-  }
-  for (const candidate of [`python${runtime.pythonVersion}`, 'python3']) {
-    const version = await cpythonVersion([candidate], env)
-    if (
-      version !== undefined &&
-      version.split('.').slice(0, 2).join('.') === runtime.pythonVersion
-    ) {
-      return {
-        found: {
-          command: [candidate],
-          version,
-          description: `CPython ${version} (${candidate} on PATH)`,
-          emulated: false,
-          env: {}
-        }
-      }
-    }
-  }
-  return {
-    reason: `no Python ${runtime.pythonVersion} on this runner (actions/setup-python with python-version ${runtime.pythonVersion} enables the check)`
-  }
+  const wayOut =
+    host === architecture
+      ? `put Python ${runtime.pythonVersion} on PATH (actions/setup-python) or name one with the python input`
+      : `build on an ${architecture} runner, or give this runner GitHub's downloads or Debian's or Ubuntu's archive`
+  return `no CPython ${runtime.pythonVersion} for ${architecture}: ${misses.join('; ')}. To check it, ${wayOut}`
 }

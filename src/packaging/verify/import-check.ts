@@ -85,8 +85,13 @@ export interface ImportCheckRequest {
    * rewrites only the files that changed and reuses the .pyc files. Default: a temporary folder.
    */
   treeRoot?: string
-  /** The action's tool cache folder, for Lambda's boto3 wheels. Default: the runner's. */
-  toolRoot?: string
+  /**
+   * The action's tool cache (the wheel store's root): brought interpreters and Lambda's boto3
+   * wheels are kept there. Default: the runner's.
+   */
+  toolCache?: string
+  /** The `python` input. */
+  python?: string
   /** The function's name, region, memory and variables. Default: build mode with none. */
   function?: FunctionEnvironment
 }
@@ -176,14 +181,20 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
   })
   if (!request.enabled) return skipped(IMPORT_CHECK_OFF)
   if (!handler) return skipped('no handler given (set the handler input to check it)')
-  const lookup = await findTargetInterpreter({ runtime, architecture, env: process.env })
+  const lookup = await findTargetInterpreter({
+    runtime,
+    architecture,
+    env: process.env,
+    toolCache: request.toolCache ?? defaultStoreRoot(process.env),
+    python: request.python
+  })
   if (lookup.found === undefined) return skipped(lookup.reason)
   const python = lookup.found
   const fn = request.function ?? buildModeEnvironment({}, undefined, process.env)
   // Lambda's boto3 from the tool cache; fetched the first time a handler imports it.
   const cache = {
     runtime,
-    root: request.toolRoot ?? defaultStoreRoot(process.env),
+    root: request.toolCache ?? defaultStoreRoot(process.env),
     env: process.env
   }
   const cached = await cachedRuntimeProvided(cache)
