@@ -20,6 +20,7 @@ import type { DistributionSize, PackageFile } from '../../types.js'
 import { listSourceFiles, type SourceFile } from './source-files.js'
 import {
   compareEntryNames,
+  entryHeaderBytes,
   isExecutableEntry,
   readZipEntriesFrom,
   ZipWriter,
@@ -48,6 +49,8 @@ export interface AssembleResult {
   /** Biggest first. */
   distributions: DistributionSize[]
   codeUnzippedSize: number
+  /** Entry names of the handler code in the function zip (`app.py`, `pkg/util.py`). */
+  codeFiles: string[]
   excludedByDefault: string[]
   warnings: string[]
 }
@@ -376,11 +379,6 @@ function checkFileFolderConflicts(entries: readonly PlannedEntry<WheelEntryInput
   }
 }
 
-/** Zip header bytes per entry: local (30) and central (46) headers, the name in each. */
-function headerBytes(name: string): number {
-  return 30 + 46 + 2 * Buffer.byteLength(name, 'utf8')
-}
-
 /**
  * Refuses a plan that no package can hold before a byte is written: more entries than a zip
  * without zip64 has, past 4 GiB zipped, or over Lambda's unzipped limit, which no function
@@ -399,7 +397,7 @@ function checkPlannedSize(plan: PackagePlan<WheelEntryInput>): void {
     for (const entry of entries) {
       const stored =
         entry.from === 'wheel' ? (entry.entry.compressedSize ?? entry.size) : entry.size
-      zipped += stored + headerBytes(entry.name)
+      zipped += stored + entryHeaderBytes(entry.name)
     }
     if (zipped >= 0xffffffff) {
       throw new UserError(
@@ -500,6 +498,7 @@ export async function assemblePackages(request: AssembleRequest): Promise<Assemb
       ...(layerZip ? { layer: layerZip } : {}),
       distributions: plan.distributions,
       codeUnzippedSize: plan.codeUnzippedSize,
+      codeFiles: plan.function.filter((entry) => entry.from === 'source').map((e) => e.name),
       excludedByDefault: source.excludedByDefault,
       warnings: [...source.warnings, ...plan.warnings]
     }
