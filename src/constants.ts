@@ -11,6 +11,7 @@ export const INPUT = {
   architectures: 'architectures',
   handler: 'handler',
   importCheck: 'import-check',
+  bytecode: 'bytecode',
   packageType: 'package-type',
   layerName: 'layer-name',
   exclude: 'exclude',

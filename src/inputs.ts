@@ -17,6 +17,7 @@ import {
   type RuntimeFacts
 } from './lambda-facts.js'
 import { parseSize } from './report/sizes.js'
+import { BYTECODE_MODES, type BytecodeMode } from './types.js'
 
 export type Mode = 'build' | 'deploy'
 export type PackageType = 'zip' | 'layer'
@@ -36,6 +37,8 @@ export interface Inputs {
   architectures?: Architecture[]
   handler?: string
   importCheck: boolean
+  /** Which modules get a .pyc (docs/bytecode.md). */
+  bytecode: BytecodeMode
   packageType: PackageType
   layerName?: string
   exclude: string[]
@@ -196,6 +199,16 @@ function packageDir(value: string | undefined, mode: Mode): string | undefined {
     )
   }
   return existingDirectory(INPUT.packageDir, value, ' (the output-dir of an earlier mode: build)')
+}
+
+function parseBytecode(value: string | undefined): BytecodeMode {
+  if (value === undefined) return 'imported'
+  if ((BYTECODE_MODES as readonly string[]).includes(value)) return value as BytecodeMode
+  throw new InputError(
+    INPUT.bytecode,
+    `'${value}' is not accepted; use imported (the default: what the handler imports at init), ` +
+      'all (every module) or none, e.g. `bytecode: all`.'
+  )
 }
 
 /** A count of versions to keep: a whole number, 1 or more. */
@@ -366,6 +379,7 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
       'use module.function, e.g. app.handler or pkg/app.handler'
     ),
     importCheck: parseBoolean(INPUT.importCheck, read(INPUT.importCheck), true),
+    bytecode: parseBytecode(read(INPUT.bytecode)),
     packageType,
     layerName,
     exclude: splitList(read(INPUT.exclude)),

@@ -5,6 +5,7 @@ import { createClients } from './aws/clients.js'
 import { INPUT, OUTPUT } from './constants.js'
 import { InputError, UserError, errorMessage } from './errors.js'
 import { buildPackages, sourceDateEpoch } from './packaging/build.js'
+import { reuseKeptBytecode } from './packaging/bytecode/bytecode-store.js'
 import { loadBuiltPackages } from './packaging/built-package.js'
 import { deployAll, readTargets, type FunctionTarget } from './deploy/deploy.js'
 import { pruneAfterDeploy } from './deploy/prune.js'
@@ -196,6 +197,9 @@ export async function run(): Promise<void> {
           groups: inputs.groups,
           handler: plan.handler,
           importCheck: inputs.importCheck,
+          bytecode: inputs.bytecode,
+          reuseKeptBytecode: reuseKeptBytecode(inputs.mode),
+          limits: { maxSize: inputs.maxSize, maxUnzippedSize: inputs.maxUnzippedSize },
           packageType: inputs.packageType,
           exclude: inputs.exclude,
           slim: inputs.slim,

@@ -1,13 +1,19 @@
-// The build stage: for each architecture, concurrently, resolve wheels → assemble zips → verify,
-// then write the JSON report next to the packages.
+// The build stage: for each architecture, concurrently, resolve wheels → assemble zips → verify
+// → bytecode (what the import check saw the handler load, compiled for the runtime), then write
+// the JSON report next to the packages.
 import * as core from '@actions/core'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative } from 'node:path'
 import { REPORT_FILE } from '../constants.js'
 import { UserError, errorMessage } from '../errors.js'
 import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
-import type { ArchBuild, BuildResult, PackageFile } from '../types.js'
+import type { SizeLimits } from '../report/gate.js'
+import { formatBytes, formatSize } from '../report/sizes.js'
+import type { ArchBuild, BuildResult, BytecodeMode, PackageFile } from '../types.js'
 import { assemblePackages } from './assemble/assemble.js'
+import { addBytecode } from './bytecode/add-bytecode.js'
+import { BytecodeCompiler } from './bytecode/compiler.js'
+import { timeHandlerImport } from './bytecode/import-timing.js'
 import { closureSummaryLine } from './verify/closure.js'
 import { runImportCheck } from './verify/import-check.js'
 import { checkPackageLibraries, ElfParseCache, elfParseCacheFile } from './verify/library-scan.js'
@@ -26,6 +32,15 @@ export interface BuildRequest {
   groups: string[]
   handler?: string
   importCheck: boolean
+  /** Which modules get a .pyc (docs/bytecode.md). */
+  bytecode: BytecodeMode
+  /**
+   * Use .pyc files kept by earlier builds on this runner. False where another job could have
+   * planted them (deploy mode on a runner that is not GitHub-hosted): compiled afresh then.
+   */
+  reuseKeptBytecode: boolean
+  /** Bytecode never takes a package past these (nor Lambda's own). */
+  limits: SizeLimits
   packageType: 'zip' | 'layer'
   exclude: string[]
   slim: boolean
@@ -71,7 +86,8 @@ async function buildArchitecture(
   request: BuildRequest,
   dependencies: PreparedDependencies,
   architecture: Architecture,
-  elfCache: ElfParseCache
+  elfCache: ElfParseCache,
+  compiler: BytecodeCompiler | { reason: string }
 ): Promise<ArchBuild> {
   const timings: Record<string, number> = {}
   const resolved = await timed(timings, 'resolve', () =>
@@ -103,15 +119,15 @@ async function buildArchitecture(
   if (assembled.excludedByDefault.length > 0) {
     core.info(`${architecture}: left out by default: ${assembled.excludedByDefault.join(', ')}`)
   }
-  const packages = {
+  const assembledPackages = {
     function: assembled.function,
     ...(assembled.layer ? { layer: assembled.layer } : {})
   }
 
-  const { importCheck, closure } = await timed(timings, 'verify', async () => {
+  const { importCheck, closure, loadedFiles } = await timed(timings, 'verify', async () => {
     const started = performance.now()
     const libraries = await checkPackageLibraries({
-      packages,
+      packages: assembledPackages,
       runtime: request.runtime,
       architecture,
       cache: elfCache
@@ -124,7 +140,7 @@ async function buildArchitecture(
     }
     const closureStart = performance.now()
     const closure = await checkPackageClosure(
-      Object.values(packages).map((zip) => zip.path),
+      Object.values(assembledPackages).map((zip) => zip.path),
       // What resolve read: the user's requirements file, or the one the project phase wrote.
       dependencies.requirementsFile,
       { runtime: request.runtime, architecture }
@@ -133,15 +149,58 @@ async function buildArchitecture(
     if (closure.distributions > 0) {
       core.info(`${architecture}: ${closureSummaryLine(closure)} in ${closureMs} ms`)
     }
-    const { check: importCheck } = await runImportCheck({
+    const { check: importCheck, loadedFiles } = await runImportCheck({
       treeRoot: join(storeRoot(request), 'import-check'),
       handler: request.handler,
       enabled: request.importCheck,
       runtime: request.runtime,
       architecture,
-      packages
+      packages: assembledPackages
     })
-    return { importCheck, closure }
+    return { importCheck, closure, loadedFiles }
+  })
+
+  const { packages, report: bytecode } = await timed(timings, 'bytecode', async () => {
+    const added = await addBytecode({
+      mode: request.bytecode,
+      packages: assembledPackages,
+      codeFiles: assembled.codeFiles,
+      loadedFiles: importCheck.status === 'passed' ? loadedFiles : undefined,
+      limits: request.limits,
+      compiler,
+      sourceDateEpoch: request.sourceDateEpoch
+    })
+    const report = added.report
+    if (added.notCompiled.length > 0) {
+      core.info(
+        `${architecture}: bytecode: ${added.notCompiled.length} .py file(s) do not compile for ${request.runtime.name} and ship as source alone (first: ${added.notCompiled.slice(0, 3).join(', ')})`
+      )
+    }
+    if (report.files === 0) {
+      core.info(`${architecture}: bytecode: none: ${report.reason}`)
+      return added
+    }
+    core.info(
+      `${architecture}: bytecode: ${formatBytes(report.files)} .pyc file(s) (${report.compiled === 'all' ? 'every module' : 'what the handler imports at init'}) of ${formatBytes(report.sources)} .py, +${formatSize(report.unzippedBytes)} unzipped, +${formatSize(report.zippedBytes)} zipped; ${report.freshlyCompiled} compiled, ${report.reused} kept from earlier builds, by ${report.interpreter}`
+    )
+    if (report.reason) core.warning(`${architecture}: bytecode: ${report.reason}`)
+    const timing = await timeHandlerImport({
+      handler: request.handler,
+      runtime: request.runtime,
+      architecture,
+      packages: added.packages,
+      treeRoot: join(storeRoot(request), 'import-time')
+    })
+    if ('time' in timing) {
+      report.importTime = timing.time
+      core.info(
+        `${architecture}: handler import: ${timing.time.withoutBytecodeMs} ms without bytecode, ${timing.time.withBytecodeMs} ms with it`
+      )
+    } else {
+      report.importTimeNote = timing.note
+      core.info(`${architecture}: handler import not timed: ${timing.note}`)
+    }
+    return added
   })
   return {
     architecture,
@@ -152,6 +211,7 @@ async function buildArchitecture(
     cacheHit: resolved.cacheHit,
     wheels: resolved.wheels.map((wheel) => basename(wheel)),
     importCheck,
+    bytecode,
     closure: {
       distributions: closure.distributions,
       requirements: closure.checked,
@@ -192,11 +252,29 @@ export async function buildPackages(request: BuildRequest): Promise<BuildResult>
     useActionsCache: request.useActionsCache,
     storeRoot: request.storeRoot
   })
+  // One compiler for every architecture: a .pyc does not depend on the machine.
+  const compiler: BytecodeCompiler | { reason: string } =
+    request.bytecode === 'none'
+      ? { reason: 'bytecode is none' }
+      : await BytecodeCompiler.open({
+          runtime: request.runtime,
+          architectures: request.architectures,
+          env: process.env,
+          storeRoot: storeRoot(request),
+          readKept: request.reuseKeptBytecode
+        })
+  if (!('compile' in compiler) && request.bytecode !== 'none') {
+    core.notice(`No bytecode: ${compiler.reason}. The packages ship without .pyc files.`)
+  } else if ('compile' in compiler && !compiler.readsKept) {
+    core.info(
+      'bytecode: compiled afresh: in deploy mode on a runner that is not GitHub-hosted, .pyc files kept by earlier jobs are not trusted'
+    )
+  }
   // Every architecture finishes (or fails) before the step does: no build left running unseen,
   // and each distinct failure is reported.
   const settled = await Promise.allSettled(
     request.architectures.map((architecture) =>
-      buildArchitecture(request, dependencies, architecture, elfCache)
+      buildArchitecture(request, dependencies, architecture, elfCache, compiler)
     )
   )
   await elfCache.save()

@@ -1,12 +1,13 @@
 // Imports the handler module from the built package alone, in a clean interpreter of the
 // runtime's exact CPython minor, when this machine can: the Runtime.ImportModuleError users would
 // otherwise meet only after the deploy.
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { UserError, errorMessage } from '../../errors.js'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import type { ArchPackages, ImportCheck } from '../../types.js'
+import { lockFolder, unlockFolder } from '../stores/folder-lock.js'
 import { findTargetInterpreter, type TargetInterpreter } from '../tools/interpreters.js'
 import { execWithoutStdin } from '../tools/run-tool.js'
 import { IMPORT_CHECK_SCRIPT, RUNTIME_PROVIDED_MODULES } from './import-check-script.js'
@@ -52,32 +53,6 @@ export interface ImportCheckRequest {
    * rewrites only the files that changed and reuses the .pyc files. Default: a temporary folder.
    */
   treeRoot?: string
-}
-
-/** A lock older than this was left by a run that died: take it over. */
-const STALE_LOCK_MS = 15 * 60 * 1000
-
-/** Takes `<dir>.lock` (mkdir is atomic); false when another build holds it. */
-async function lock(dir: string): Promise<boolean> {
-  // An unwritable store costs only speed: the check then unpacks into a temporary folder.
-  if (
-    !(await mkdir(dirname(dir), { recursive: true }).then(
-      () => true,
-      () => false
-    ))
-  )
-    return false
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await mkdir(`${dir}.lock`)
-      return true
-    } catch {
-      const info = await stat(`${dir}.lock`).catch(() => undefined)
-      if (!info || Date.now() - info.mtimeMs < STALE_LOCK_MS) return false
-      await rm(`${dir}.lock`, { recursive: true, force: true })
-    }
-  }
-  return false
 }
 
 export interface LoadedFiles {
@@ -126,7 +101,7 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
           request.treeRoot,
           treeName([runtime.name, architecture, request.packages.layer ? 'layer' : 'function'])
         )
-  const locked = kept !== undefined && (await lock(kept))
+  const locked = kept !== undefined && (await lockFolder(kept))
   const workDir = locked ? (kept as string) : await mkdtemp(join(tmpdir(), 'lpd-import-'))
   const taskRoot = join(workDir, 'task')
   const optRoot = request.packages.layer ? join(workDir, 'opt') : undefined
@@ -178,7 +153,7 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
       `import check: importing handler '${handler}' from the ${architecture} package with Python ${runtime.pythonVersion} failed; on Lambda this is Runtime.ImportModuleError. Add the missing distribution to requirements, or fix the handler input.\n${tail}`
     )
   } finally {
-    if (locked) await rm(`${workDir}.lock`, { recursive: true, force: true })
+    if (locked) await unlockFolder(workDir)
     else await rm(workDir, { recursive: true, force: true })
   }
 }
