@@ -8,12 +8,10 @@ import { REPORT_FILE } from '../constants.js'
 import { UserError, errorMessage } from '../errors.js'
 import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
 import type { SizeLimits } from '../report/gate.js'
-import { formatBytes, formatSize } from '../report/sizes.js'
 import type { ArchBuild, BuildResult, BytecodeMode, PackageFile } from '../types.js'
 import { assemblePackages } from './assemble/assemble.js'
-import { addBytecode } from './bytecode/add-bytecode.js'
 import { BytecodeCompiler } from './bytecode/compiler.js'
-import { timeHandlerImport } from './bytecode/import-timing.js'
+import { shipBytecode } from './bytecode/ship-bytecode.js'
 import { closureSummaryLine } from './verify/closure.js'
 import { runImportCheck } from './verify/import-check.js'
 import { checkPackageLibraries, ElfParseCache, elfParseCacheFile } from './verify/library-scan.js'
@@ -124,7 +122,7 @@ async function buildArchitecture(
     ...(assembled.layer ? { layer: assembled.layer } : {})
   }
 
-  const { importCheck, closure, loadedFiles } = await timed(timings, 'verify', async () => {
+  const { importCheck, closure } = await timed(timings, 'verify', async () => {
     const started = performance.now()
     const libraries = await checkPackageLibraries({
       packages: assembledPackages,
@@ -149,7 +147,7 @@ async function buildArchitecture(
     if (closure.distributions > 0) {
       core.info(`${architecture}: ${closureSummaryLine(closure)} in ${closureMs} ms`)
     }
-    const { check: importCheck, loadedFiles } = await runImportCheck({
+    const importCheck = await runImportCheck({
       treeRoot: join(storeRoot(request), 'import-check'),
       handler: request.handler,
       enabled: request.importCheck,
@@ -157,51 +155,25 @@ async function buildArchitecture(
       architecture,
       packages: assembledPackages
     })
-    return { importCheck, closure, loadedFiles }
+    return { importCheck, closure }
   })
 
-  const { packages, report: bytecode } = await timed(timings, 'bytecode', async () => {
-    const added = await addBytecode({
+  const { packages, report: bytecode } = await timed(timings, 'bytecode', () =>
+    shipBytecode({
       mode: request.bytecode,
       packages: assembledPackages,
       codeFiles: assembled.codeFiles,
-      loadedFiles: importCheck.status === 'passed' ? loadedFiles : undefined,
-      limits: request.limits,
-      compiler,
-      sourceDateEpoch: request.sourceDateEpoch
-    })
-    const report = added.report
-    if (added.notCompiled.length > 0) {
-      core.info(
-        `${architecture}: bytecode: ${added.notCompiled.length} .py file(s) do not compile for ${request.runtime.name} and ship as source alone (first: ${added.notCompiled.slice(0, 3).join(', ')})`
-      )
-    }
-    if (report.files === 0) {
-      core.info(`${architecture}: bytecode: none: ${report.reason}`)
-      return added
-    }
-    core.info(
-      `${architecture}: bytecode: ${formatBytes(report.files)} .pyc file(s) (${report.compiled === 'all' ? 'every module' : 'what the handler imports at init'}) of ${formatBytes(report.sources)} .py, +${formatSize(report.unzippedBytes)} unzipped, +${formatSize(report.zippedBytes)} zipped; ${report.freshlyCompiled} compiled, ${report.reused} kept from earlier builds, by ${report.interpreter}`
-    )
-    if (report.reason) core.warning(`${architecture}: bytecode: ${report.reason}`)
-    const timing = await timeHandlerImport({
+      importCheck,
+      importCheckEnabled: request.importCheck,
       handler: request.handler,
       runtime: request.runtime,
       architecture,
-      packages: added.packages,
+      limits: request.limits,
+      compiler,
+      sourceDateEpoch: request.sourceDateEpoch,
       treeRoot: join(storeRoot(request), 'import-time')
     })
-    if ('time' in timing) {
-      report.importTime = timing.time
-      core.info(
-        `${architecture}: handler import: ${timing.time.withoutBytecodeMs} ms without bytecode, ${timing.time.withBytecodeMs} ms with it`
-      )
-    } else {
-      report.importTimeNote = timing.note
-      core.info(`${architecture}: handler import not timed: ${timing.note}`)
-    }
-    return added
-  })
+  )
   return {
     architecture,
     runtime: request.runtime.name,
@@ -210,7 +182,7 @@ async function buildArchitecture(
     codeUnzippedSize: assembled.codeUnzippedSize,
     cacheHit: resolved.cacheHit,
     wheels: resolved.wheels.map((wheel) => basename(wheel)),
-    importCheck,
+    importCheck: importCheck.check,
     bytecode,
     closure: {
       distributions: closure.distributions,

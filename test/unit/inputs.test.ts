@@ -31,6 +31,7 @@ describe('getInputs', () => {
       packageType: 'zip',
       installer: 'auto',
       importCheck: true,
+      bytecode: 'imported',
       cache: true,
       slim: false,
       publish: true,
@@ -137,6 +138,8 @@ describe('getInputs', () => {
     ['handler', { ...buildBase, handler: 'app' }],
     ['handler', { ...buildBase, handler: 'app.handler()' }],
     ['import-check', { ...buildBase, 'import-check': 'maybe' }],
+    ['bytecode', { ...buildBase, bytecode: 'true' }],
+    ['bytecode', { ...buildBase, bytecode: 'unchecked-hash' }],
     ['package-type', { ...buildBase, 'package-type': 'image' }],
     ['layer-name', { ...buildBase, 'layer-name': 'deps layer' }],
     ['slim', { ...buildBase, slim: 'yes please' }],
@@ -171,6 +174,16 @@ describe('getInputs', () => {
     ['wait-timeout', { ...buildBase, 'wait-timeout': '7h' }]
   ])('refuses a bad %s', (input, values) => {
     expect(() => parse(values as Record<string, string>)).toThrow(new RegExp(`^${input}: `))
+  })
+
+  it.each(['imported', 'all', 'none'] as const)('reads bytecode: %s', (mode) => {
+    expect(parse({ ...buildBase, bytecode: mode }).bytecode).toBe(mode)
+  })
+
+  it('names the accepted bytecode values with an example', () => {
+    expect(() => parse({ ...buildBase, bytecode: 'yes' })).toThrow(
+      "bytecode: 'yes' is not accepted; use imported (the default: what the handler imports at init), all (every module) or none, e.g. `bytecode: all`."
+    )
   })
 
   it.skipIf(process.getuid?.() === 0)('refuses an unreadable requirements file', () => {

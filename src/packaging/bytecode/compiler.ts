@@ -57,11 +57,12 @@ async function runPython(
 }
 
 /**
- * The interpreter's own environment, nothing from the runner's: no PYTHONPATH or
- * PYTHONOPTIMIZE can change what is compiled, and a fixed hash seed fixes frozenset order.
+ * The interpreter's own environment, nothing from the runner's but the PATH it was found on:
+ * no PYTHONPATH or PYTHONOPTIMIZE can change what is compiled, and a fixed hash seed fixes the
+ * order of frozenset constants.
  */
-function compileEnv(): Record<string, string> {
-  return { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', PYTHONHASHSEED: '0' }
+function compileEnv(env: Env): Record<string, string> {
+  return { PATH: env.PATH ?? '', LANG: 'C.UTF-8', PYTHONHASHSEED: '0' }
 }
 
 const PROBE =
@@ -107,7 +108,8 @@ export class BytecodeCompiler {
   private constructor(
     readonly python: TargetInterpreter,
     readonly identity: CompilerIdentity,
-    private readonly store: BytecodeStore | undefined
+    private readonly store: BytecodeStore | undefined,
+    private readonly env: Record<string, string>
   ) {}
 
   /** `cpython-312`: the .pyc files' name tag. */
@@ -120,10 +122,11 @@ export class BytecodeCompiler {
     const lookup = await findCompilerInterpreter(request)
     if (!('found' in lookup)) return { reason: lookup.reason }
     const python = lookup.found
+    const env = compileEnv(request.env)
     let magic: string
     let cacheTag: string
     try {
-      ;[magic = '', cacheTag = ''] = (await runPython(python, ['-S', '-c', PROBE], compileEnv()))
+      ;[magic = '', cacheTag = ''] = (await runPython(python, ['-S', '-c', PROBE], env))
         .trim()
         .split(/\s+/)
     } catch (error) {
@@ -140,7 +143,7 @@ export class BytecodeCompiler {
       request.storeRoot === undefined
         ? undefined
         : new BytecodeStore(namespaceDir(request.storeRoot, identity), magic, request.readKept)
-    return new BytecodeCompiler(python, identity, store)
+    return new BytecodeCompiler(python, identity, store, env)
   }
 
   /** Whether results kept by earlier builds are read (see bytecode-store.ts). */
@@ -209,7 +212,7 @@ export class BytecodeCompiler {
       const stdout = await runPython(
         this.python,
         ['-S', '-B', '-c', COMPILE_SCRIPT, join(dir, 'jobs.json')],
-        compileEnv()
+        this.env
       )
       const answer = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
         magic?: string

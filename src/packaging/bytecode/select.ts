@@ -120,7 +120,7 @@ function unzippedLimit(limits: SizeLimits): { bytes: number; name: string } {
   return limits.maxUnzippedSize < LIMITS.unzippedBytes
     ? {
         bytes: limits.maxUnzippedSize,
-        name: `${INPUT.maxUnzippedSize} (${formatExact(limits.maxUnzippedSize)})`
+        name: `${INPUT.maxUnzippedSize} of ${formatExact(limits.maxUnzippedSize)}`
       }
     : {
         bytes: LIMITS.unzippedBytes,
@@ -171,7 +171,7 @@ export function limitProblem(
       return `${label} ${now.entries} files, more than the ${MAX_ZIP_ENTRIES} a zip without zip64 holds`
     }
     if (limits.maxSize !== undefined && now.size > limits.maxSize) {
-      return `${label} ${formatExact(now.size)} zipped, over ${INPUT.maxSize} (${formatExact(limits.maxSize)})`
+      return `${label} ${formatExact(now.size)} zipped, over ${INPUT.maxSize} of ${formatExact(limits.maxSize)}`
     }
     if (was.size <= LIMITS.directUploadBytes && now.size > LIMITS.directUploadBytes) {
       return `${label} ${formatExact(now.size)} zipped, past the ${formatExact(LIMITS.directUploadBytes)} Lambda takes in a direct upload`

@@ -1,0 +1,169 @@
+// Imports the handler from the packages, unpacked as Lambda unpacks them, in a fresh
+// `python -I -B` process (nothing written, as on Lambda's read-only task root), and reports how
+// long the import took and every package source CPython compiled on the way. Run on the
+// packages as assembled, that is the cost without bytecode and the exact set bytecode saves:
+// it includes modules whose import was tried and failed (`urllib3.contrib.pyopenssl` without
+// pyOpenSSL), which the import check's list of loaded modules cannot show. Run on the packages
+// with bytecode, it is the cost with it. It runs the import check's own program, with its
+// `importlib.import_module` call timed, so the handler loads the way the check loaded it.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, sep } from 'node:path'
+import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
+import type { ArchPackages } from '../../types.js'
+import { lockFolder, unlockFolder } from '../stores/folder-lock.js'
+import { findTargetInterpreter, type TargetInterpreter } from '../tools/interpreters.js'
+import { runInterpreter } from '../tools/run-interpreter.js'
+import { lastLines } from '../tools/run-tool.js'
+import { IMPORT_CHECK_SCRIPT, RUNTIME_PROVIDED_MODULES } from '../verify/import-check-script.js'
+import { splitHandler, type LoadedFiles } from '../verify/import-check.js'
+import { syncPackageTree, treeName } from '../verify/package-tree.js'
+
+/** A handler that hangs at import stops the run after this long (faulthandler), as in the check. */
+const IMPORT_TIMEOUT_SECONDS = 120
+
+/**
+ * Run before the import check's program: records each source compiled (no usable .pyc), and
+ * times the check's `importlib.import_module` call. Prints one line for each, on stderr.
+ */
+const PROBE_PREFIX = `
+import importlib as _importlib, importlib.machinery as _machinery, sys as _sys, time as _time
+_source_to_code = _machinery.SourceFileLoader.source_to_code
+def _recorded(self, data, path, *rest, **options):
+    print('lpd-compiled %s' % path, file=_sys.stderr)
+    return _source_to_code(self, data, path, *rest, **options)
+_machinery.SourceFileLoader.source_to_code = _recorded
+_import_module = _importlib.import_module
+def _timed_import(name, package=None):
+    start = _time.perf_counter_ns()
+    module = _import_module(name, package)
+    print('lpd-import-ns %s %d' % (name, _time.perf_counter_ns() - start), file=_sys.stderr)
+    return module
+_importlib.import_module = _timed_import
+`
+
+/** Milliseconds the import of `module` took, as PROBE_PREFIX printed it. */
+export function handlerImportMs(stderr: string, module: string): number | undefined {
+  let ns: number | undefined
+  for (const line of stderr.split('\n')) {
+    const match = /^lpd-import-ns (\S+) (\d+)$/.exec(line.trim())
+    if (match && match[1] === module) ns = Number(match[2])
+  }
+  return ns === undefined ? undefined : Math.round(ns / 1e6)
+}
+
+/** The package entries behind the compiled paths PROBE_PREFIX printed, per package. */
+export function compiledEntries(
+  stderr: string,
+  roots: { taskRoot: string; optRoot?: string }
+): LoadedFiles {
+  const files: LoadedFiles = { function: [], layer: [] }
+  for (const line of stderr.split('\n')) {
+    const path = /^lpd-compiled (.+)$/.exec(line.trim())?.[1]
+    if (path === undefined) continue
+    if (path.startsWith(roots.taskRoot + sep)) {
+      files.function.push(
+        path
+          .slice(roots.taskRoot.length + 1)
+          .split(sep)
+          .join('/')
+      )
+    } else if (roots.optRoot !== undefined && path.startsWith(roots.optRoot + sep)) {
+      files.layer.push(
+        path
+          .slice(roots.optRoot.length + 1)
+          .split(sep)
+          .join('/')
+      )
+    }
+  }
+  return { function: [...new Set(files.function)].sort(), layer: [...new Set(files.layer)].sort() }
+}
+
+export interface ProbeResult {
+  importMs: number
+  /** Package sources CPython compiled during the import: no .pyc, or none it could use. */
+  compiled: LoadedFiles
+}
+
+export interface ProbeRequest {
+  handler?: string
+  /** The `import-check` input: a handler the user asked us not to import is not imported. */
+  enabled: boolean
+  runtime: RuntimeFacts
+  architecture: Architecture
+  layer: boolean
+  /** Where unpacked packages are kept between builds; default a temporary folder. */
+  treeRoot?: string
+}
+
+export class ImportProbe {
+  private constructor(
+    private readonly python: TargetInterpreter,
+    private readonly module: string,
+    private readonly functionName: string,
+    private readonly workDir: string,
+    private readonly locked: boolean,
+    private readonly layer: boolean
+  ) {}
+
+  /** A probe for the target, or why the handler's import cannot be timed here. */
+  static async open(request: ProbeRequest): Promise<ImportProbe | { note: string }> {
+    const { handler, runtime, architecture } = request
+    if (!request.enabled) return { note: 'import-check is false' }
+    if (!handler) return { note: 'no handler given' }
+    const lookup = await findTargetInterpreter({ runtime, architecture, env: process.env })
+    if (!lookup.found) return { note: lookup.reason }
+    if (lookup.found.emulated) {
+      return { note: 'an emulated interpreter does not time like Lambda' }
+    }
+    const { module, function: functionName } = splitHandler(handler)
+    const kept =
+      request.treeRoot === undefined
+        ? undefined
+        : join(
+            request.treeRoot,
+            treeName([runtime.name, architecture, request.layer ? 'layer' : 'function'])
+          )
+    const locked = kept !== undefined && (await lockFolder(kept))
+    const workDir = locked ? (kept as string) : await mkdtemp(join(tmpdir(), 'lpd-import-time-'))
+    return new ImportProbe(lookup.found, module, functionName, workDir, locked, request.layer)
+  }
+
+  /** Unpacks `packages` (only what changed since the last run) and imports the handler from them. */
+  async run(packages: ArchPackages): Promise<ProbeResult> {
+    const taskRoot = join(this.workDir, 'task')
+    const optRoot = this.layer ? join(this.workDir, 'opt') : undefined
+    await syncPackageTree(packages.function.path, taskRoot)
+    if (packages.layer && optRoot) await syncPackageTree(packages.layer.path, optRoot)
+    const args = JSON.stringify({
+      taskRoot,
+      optRoot,
+      module: this.module,
+      function: this.functionName,
+      runtimeProvided: RUNTIME_PROVIDED_MODULES
+    })
+    const timeout = `import faulthandler; faulthandler.dump_traceback_later(${IMPORT_TIMEOUT_SECONDS}, exit=True)\n`
+    const result = await runInterpreter(
+      this.python,
+      ['-I', '-B', '-c', timeout + PROBE_PREFIX + IMPORT_CHECK_SCRIPT, args],
+      { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', AWS_DEFAULT_REGION: 'us-east-1' }
+    )
+    const stderr = result.stderr
+    if (result.exitCode !== 0) {
+      const why = stderr
+        .split('\n')
+        .filter((line) => !line.startsWith('lpd-'))
+        .join('\n')
+      throw new Error(`the import failed: ${lastLines(why, 3)}`)
+    }
+    const importMs = handlerImportMs(stderr, this.module)
+    if (importMs === undefined) throw new Error(`the import of ${this.module} printed no time`)
+    return { importMs, compiled: compiledEntries(stderr, { taskRoot, optRoot }) }
+  }
+
+  async close(): Promise<void> {
+    if (this.locked) await unlockFolder(this.workDir)
+    else await rm(this.workDir, { recursive: true, force: true })
+  }
+}
