@@ -1,6 +1,6 @@
 // The build stage: for each architecture, concurrently, resolve wheels → assemble zips → verify
-// → bytecode (what the import check saw the handler load, compiled for the runtime), then write
-// the JSON report next to the packages.
+// → bytecode (.pyc files for what the handler's import compiles, made by the runtime's CPython),
+// then write the JSON report next to the packages.
 import * as core from '@actions/core'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative } from 'node:path'

@@ -23,6 +23,29 @@ import { syncPackageTree, treeName } from '../verify/package-tree.js'
 const IMPORT_TIMEOUT_SECONDS = 120
 
 /**
+ * Run before the import check's program: modules under the package's folders are compiled from
+ * source, their .pyc files never read (as if absent); everything else loads as usual.
+ */
+const IGNORE_PACKAGE_BYTECODE = `
+import json as _json, sys as _sys
+from importlib.machinery import (BYTECODE_SUFFIXES as _B, EXTENSION_SUFFIXES as _E, SOURCE_SUFFIXES as _S,
+    ExtensionFileLoader as _Ext, FileFinder as _Finder, SourceFileLoader as _Source, SourcelessFileLoader as _Sourceless)
+_args = _json.loads(_sys.argv[1])
+_roots = tuple(r for r in (_args['taskRoot'], _args.get('optRoot')) if r)
+class _SourceOnly(_Source):
+    def get_data(self, path):
+        if path.endswith('.pyc'):
+            raise FileNotFoundError(path)
+        return super().get_data(path)
+def _package_folders(path):
+    if not path.startswith(_roots):
+        raise ImportError
+    return _Finder(path, (_Ext, _E), (_SourceOnly, _S), (_Sourceless, _B))
+_sys.path_hooks.insert(0, _package_folders)
+_sys.path_importer_cache.clear()
+`
+
+/**
  * Run before the import check's program: records each source compiled (no usable .pyc), and
  * times the check's `importlib.import_module` call. Prints one line for each, on stderr.
  */
@@ -130,12 +153,16 @@ export class ImportProbe {
     return new ImportProbe(lookup.found, module, functionName, workDir, locked, request.layer)
   }
 
-  /** Unpacks `packages` (only what changed since the last run) and imports the handler from them. */
-  async run(packages: ArchPackages): Promise<ProbeResult> {
+  /**
+   * Unpacks `packages` (only what changed since the last run) and imports the handler from them;
+   * `withoutBytecode` ignores the package's .pyc files (from earlier builds, kept on disk).
+   */
+  async run(packages: ArchPackages, withoutBytecode = false): Promise<ProbeResult> {
     const taskRoot = join(this.workDir, 'task')
     const optRoot = this.layer ? join(this.workDir, 'opt') : undefined
-    await syncPackageTree(packages.function.path, taskRoot)
-    if (packages.layer && optRoot) await syncPackageTree(packages.layer.path, optRoot)
+    const keep = (name: string) => withoutBytecode && /(^|\/)__pycache__\/[^/]+\.pyc$/.test(name)
+    await syncPackageTree(packages.function.path, taskRoot, keep)
+    if (packages.layer && optRoot) await syncPackageTree(packages.layer.path, optRoot, keep)
     const args = JSON.stringify({
       taskRoot,
       optRoot,
@@ -146,7 +173,16 @@ export class ImportProbe {
     const timeout = `import faulthandler; faulthandler.dump_traceback_later(${IMPORT_TIMEOUT_SECONDS}, exit=True)\n`
     const result = await runInterpreter(
       this.python,
-      ['-I', '-B', '-c', timeout + PROBE_PREFIX + IMPORT_CHECK_SCRIPT, args],
+      [
+        '-I',
+        '-B',
+        '-c',
+        timeout +
+          (withoutBytecode ? IGNORE_PACKAGE_BYTECODE : '') +
+          PROBE_PREFIX +
+          IMPORT_CHECK_SCRIPT,
+        args
+      ],
       { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', AWS_DEFAULT_REGION: 'us-east-1' }
     )
     const stderr = result.stderr

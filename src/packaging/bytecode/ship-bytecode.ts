@@ -53,7 +53,7 @@ export async function shipBytecode(request: ShipBytecodeRequest): Promise<AddByt
     let before: ProbeResult | undefined
     if (probe instanceof ImportProbe) {
       try {
-        before = await probe.run(request.packages)
+        before = await probe.run(request.packages, true)
       } catch (error) {
         note = errorMessage(error)
       }

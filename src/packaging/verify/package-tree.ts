@@ -114,8 +114,14 @@ function writeContent(path: string, data: Buffer, mode: number, time: number): v
 /**
  * Makes `root` hold exactly the files of the zip at `zipPath` (plus a manifest). Files whose
  * recorded content, size and mtime still match are kept; everything else is written again.
+ * `keep` spares files the zip does not hold (the bytecode probe keeps earlier .pyc files, and
+ * ignores them, rather than delete and write them back on every build).
  */
-export async function syncPackageTree(zipPath: string, root: string): Promise<TreeSync> {
+export async function syncPackageTree(
+  zipPath: string,
+  root: string,
+  keep: (name: string) => boolean = () => false
+): Promise<TreeSync> {
   await mkdir(root, { recursive: true })
   const manifestPath = join(root, MANIFEST)
   let recorded: Record<string, string> = {}
@@ -139,7 +145,7 @@ export async function syncPackageTree(zipPath: string, root: string): Promise<Tr
     const entries = (await readZipEntriesFrom(handle, zipPath)).filter((e) => !e.name.endsWith('/'))
     const wanted = new Set(entries.map((e) => e.name))
     for (const name of await listFiles(root)) {
-      if (!wanted.has(name)) {
+      if (!wanted.has(name) && !keep(name)) {
         await rm(join(root, name), { force: true })
         result.removed++
       }
