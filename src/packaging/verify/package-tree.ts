@@ -145,10 +145,14 @@ export async function syncPackageTree(
     const entries = (await readZipEntriesFrom(handle, zipPath)).filter((e) => !e.name.endsWith('/'))
     const wanted = new Set(entries.map((e) => e.name))
     for (const name of await listFiles(root)) {
-      if (!wanted.has(name) && !keep(name)) {
-        await rm(join(root, name), { force: true })
-        result.removed++
+      if (wanted.has(name)) continue
+      if (keep(name)) {
+        // Still what the manifest says it is: a later sync that wants it can keep it.
+        if (recorded[name] !== undefined) files[name] = recorded[name]
+        continue
       }
+      await rm(join(root, name), { force: true })
+      result.removed++
     }
     const folders = new Set<string>()
     let next = 0
