@@ -16,7 +16,7 @@
 // package never comes near 4 GiB or 65,535 entries. Both are checked and refused with a clear
 // message (the plan checks them first, before anything is written).
 import { createHash, type Hash } from 'node:crypto'
-import { open, rm, type FileHandle } from 'node:fs/promises'
+import { open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { constants as zlibConstants, crc32, createInflateRaw, inflateRawSync } from 'node:zlib'
 import { Deflate, deflateRaw } from 'pako'
@@ -1015,6 +1015,28 @@ export class ZipWriter {
   private async settleWrite(): Promise<void> {
     await this.pendingWrite
     if (this.writeError !== undefined) throw this.writeError
+  }
+}
+
+/**
+ * Writes the zip at `path` with the entries `fill` adds, beside the final name first and renamed
+ * at the end: a failed build never leaves a zip that looks complete.
+ */
+export async function writeZipFile(
+  path: string,
+  options: ZipWriterOptions,
+  fill: (writer: ZipWriter) => Promise<void>
+): Promise<WrittenZip> {
+  const partial = `${path}.partial`
+  const writer = await ZipWriter.create(partial, options)
+  try {
+    await fill(writer)
+    const written = await writer.finish()
+    await rename(partial, path)
+    return { ...written, path }
+  } catch (error) {
+    await writer.abort()
+    throw error
   }
 }
 

@@ -1,7 +1,6 @@
 // The compiler (src/packaging/bytecode/compiler.ts) with real interpreters and a real wheel from
 // PyPI: the bytes of a .pyc depend on its source alone, never on what else one process compiled;
 // kept results are checked before use, and not read where they may have been planted.
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -15,6 +14,7 @@ import {
 } from '../../src/packaging/bytecode/compiler.js'
 import { readEntryData, readZipEntriesFrom } from '../../src/packaging/zip-format.js'
 import { pathWithPython } from '../helpers/pyenv.js'
+import { downloadWheel } from '../helpers/wheels.js'
 
 const work = mkdtempSync(join(tmpdir(), 'lpd-compiler-'))
 
@@ -43,25 +43,10 @@ function bytesOf(results: CompiledItem[]): string[] {
 let numpy: CompileItem[] = []
 
 beforeAll(async () => {
-  const dir = join(work, 'wheels')
-  execFileSync('python3', [
-    '-m',
-    'pip',
-    'download',
-    '--quiet',
-    '--no-deps',
-    '--only-binary=:all:',
-    '--python-version',
-    '3.10',
-    '--platform',
-    'manylinux2014_x86_64',
-    '--dest',
-    dir,
-    'numpy==2.2.6'
-  ])
-  const wheel = join(
-    dir,
-    readdirSync(dir).find((name) => name.endsWith('.whl'))!
+  const wheel = downloadWheel(
+    'numpy==2.2.6',
+    { platform: 'manylinux2014_x86_64', pythonVersion: '3.10' },
+    work
   )
   const handle = await open(wheel, 'r')
   try {

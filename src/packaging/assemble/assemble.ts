@@ -10,7 +10,7 @@
 // - bytecode (`__pycache__/`, `*.pyc`) and installer bookkeeping (`INSTALLER`, `REQUESTED`,
 //   `direct_url.json`) are dropped; `*.dist-info/` stays, with the wheel's own RECORD, because
 //   importlib.metadata reads it.
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { UserError } from '../../errors.js'
 import { LIMITS } from '../../lambda-facts.js'
@@ -23,7 +23,7 @@ import {
   entryHeaderBytes,
   isExecutableEntry,
   readZipEntriesFrom,
-  ZipWriter,
+  writeZipFile,
   type ZipEntry
 } from '../zip-format.js'
 
@@ -424,32 +424,22 @@ async function writePackage(
   wheelHandles: ReadonlyMap<string, FileHandle>,
   sourceDateEpoch: number | undefined
 ): Promise<PackageFile> {
-  // Written beside the final name, renamed at the end: a failed build never leaves a zip that
-  // looks complete.
-  const partial = `${path}.partial`
-  const writer = await ZipWriter.create(partial, { sourceDateEpoch })
-  try {
-    for (const entry of entries) {
-      if (entry.from === 'source') {
-        await writer.addFile(entry.name, entry.file.absolutePath, entry.executable)
-      } else {
-        const handle = wheelHandles.get(entry.wheel)
-        if (!handle) throw new Error(`no open handle for ${entry.wheel}`)
-        await writer.addRaw(entry.name, handle, entry.entry, entry.executable)
+  const { size, unzippedSize, codeSha256 } = await writeZipFile(
+    path,
+    { sourceDateEpoch },
+    async (writer) => {
+      for (const entry of entries) {
+        if (entry.from === 'source') {
+          await writer.addFile(entry.name, entry.file.absolutePath, entry.executable)
+        } else {
+          const handle = wheelHandles.get(entry.wheel)
+          if (!handle) throw new Error(`no open handle for ${entry.wheel}`)
+          await writer.addRaw(entry.name, handle, entry.entry, entry.executable)
+        }
       }
     }
-    const written = await writer.finish()
-    await rename(partial, path)
-    return {
-      path,
-      size: written.size,
-      unzippedSize: written.unzippedSize,
-      codeSha256: written.codeSha256
-    }
-  } catch (error) {
-    await writer.abort()
-    throw error
-  }
+  )
+  return { path, size, unzippedSize, codeSha256 }
 }
 
 /** Lists, plans and writes the packages of one architecture. */

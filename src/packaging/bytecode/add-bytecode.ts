@@ -2,7 +2,7 @@
 // which modules (select.ts), compiles them (compiler.ts), and writes each zip again with the
 // .pyc files beside their sources. The entries already there are copied as stored; the new ones
 // were deflated once, so the same inputs give the same zip and the same CodeSha256.
-import { open, rename, type FileHandle } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 import { INPUT } from '../../constants.js'
 import { errorMessage } from '../../errors.js'
 import type { SizeLimits } from '../../report/gate.js'
@@ -12,7 +12,7 @@ import {
   isExecutableEntry,
   readEntryData,
   readZipEntriesFrom,
-  ZipWriter,
+  writeZipFile,
   type PreparedEntry,
   type ZipEntry
 } from '../zip-format.js'
@@ -73,28 +73,20 @@ async function rewriteZip(
     ...zip.entries.map((entry) => ({ name: entry.name, key: Buffer.from(entry.name), entry })),
     ...added.map((a) => ({ name: a.name, key: Buffer.from(a.name), prepared: a.prepared }))
   ].sort((a, b) => Buffer.compare(a.key, b.key))
-  const partial = `${zip.file.path}.partial`
-  const writer = await ZipWriter.create(partial, { sourceDateEpoch })
-  try {
-    for (const item of items) {
-      if (item.entry) {
-        await writer.addRaw(item.name, zip.handle, item.entry, isExecutableEntry(item.entry))
-      } else {
-        await writer.addPrepared(item.name, item.prepared)
+  const { path, size, unzippedSize, codeSha256 } = await writeZipFile(
+    zip.file.path,
+    { sourceDateEpoch },
+    async (writer) => {
+      for (const item of items) {
+        if (item.entry) {
+          await writer.addRaw(item.name, zip.handle, item.entry, isExecutableEntry(item.entry))
+        } else {
+          await writer.addPrepared(item.name, item.prepared)
+        }
       }
     }
-    const written = await writer.finish()
-    await rename(partial, zip.file.path)
-    return {
-      path: zip.file.path,
-      size: written.size,
-      unzippedSize: written.unzippedSize,
-      codeSha256: written.codeSha256
-    }
-  } catch (error) {
-    await writer.abort()
-    throw error
-  }
+  )
+  return { path, size, unzippedSize, codeSha256 }
 }
 
 function none(report: BytecodeReport, reason: string): BytecodeReport {

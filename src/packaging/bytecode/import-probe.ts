@@ -6,18 +6,15 @@
 // pyOpenSSL), which the import check's list of loaded modules cannot show. Run on the packages
 // with bytecode, it is the cost with it. It runs the import check's own program, with its
 // `importlib.import_module` call timed, so the handler loads the way the check loaded it.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join, sep } from 'node:path'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import type { ArchPackages } from '../../types.js'
-import { lockFolder, unlockFolder } from '../stores/folder-lock.js'
 import { findTargetInterpreter, type TargetInterpreter } from '../tools/interpreters.js'
 import { runInterpreter } from '../tools/run-interpreter.js'
 import { lastLines } from '../tools/run-tool.js'
 import { IMPORT_CHECK_SCRIPT, RUNTIME_PROVIDED_MODULES } from '../verify/import-check-script.js'
 import { splitHandler, type LoadedFiles } from '../verify/import-check.js'
-import { syncPackageTree, treeName } from '../verify/package-tree.js'
+import { openTreeFolder, syncPackageTree, type TreeFolder } from '../verify/package-tree.js'
 
 /** A handler that hangs at import stops the run after this long (faulthandler), as in the check. */
 const IMPORT_TIMEOUT_SECONDS = 120
@@ -125,8 +122,7 @@ export class ImportProbe {
     private readonly python: TargetInterpreter,
     private readonly module: string,
     private readonly functionName: string,
-    private readonly workDir: string,
-    private readonly locked: boolean,
+    private readonly tree: TreeFolder,
     private readonly layer: boolean
   ) {}
 
@@ -141,16 +137,12 @@ export class ImportProbe {
       return { note: 'an emulated interpreter does not time like Lambda' }
     }
     const { module, function: functionName } = splitHandler(handler)
-    const kept =
-      request.treeRoot === undefined
-        ? undefined
-        : join(
-            request.treeRoot,
-            treeName([runtime.name, architecture, request.layer ? 'layer' : 'function'])
-          )
-    const locked = kept !== undefined && (await lockFolder(kept))
-    const workDir = locked ? (kept as string) : await mkdtemp(join(tmpdir(), 'lpd-import-time-'))
-    return new ImportProbe(lookup.found, module, functionName, workDir, locked, request.layer)
+    const tree = await openTreeFolder(
+      request.treeRoot,
+      [runtime.name, architecture, request.layer ? 'layer' : 'function'],
+      'lpd-import-time-'
+    )
+    return new ImportProbe(lookup.found, module, functionName, tree, request.layer)
   }
 
   /**
@@ -158,8 +150,8 @@ export class ImportProbe {
    * `withoutBytecode` ignores the package's .pyc files (from earlier builds, kept on disk).
    */
   async run(packages: ArchPackages, withoutBytecode = false): Promise<ProbeResult> {
-    const taskRoot = join(this.workDir, 'task')
-    const optRoot = this.layer ? join(this.workDir, 'opt') : undefined
+    const taskRoot = join(this.tree.dir, 'task')
+    const optRoot = this.layer ? join(this.tree.dir, 'opt') : undefined
     const keep = (name: string) => withoutBytecode && /(^|\/)__pycache__\/[^/]+\.pyc$/.test(name)
     await syncPackageTree(packages.function.path, taskRoot, keep)
     if (packages.layer && optRoot) await syncPackageTree(packages.layer.path, optRoot, keep)
@@ -199,7 +191,6 @@ export class ImportProbe {
   }
 
   async close(): Promise<void> {
-    if (this.locked) await unlockFolder(this.workDir)
-    else await rm(this.workDir, { recursive: true, force: true })
+    await this.tree.release()
   }
 }

@@ -1,17 +1,14 @@
 // Imports the handler module from the built package alone, in a clean interpreter of the
 // runtime's exact CPython minor, when this machine can: the Runtime.ImportModuleError users would
 // otherwise meet only after the deploy.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { UserError, errorMessage } from '../../errors.js'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import type { ArchPackages, ImportCheck } from '../../types.js'
-import { lockFolder, unlockFolder } from '../stores/folder-lock.js'
 import { findTargetInterpreter, type TargetInterpreter } from '../tools/interpreters.js'
 import { execWithoutStdin } from '../tools/run-tool.js'
 import { IMPORT_CHECK_SCRIPT, RUNTIME_PROVIDED_MODULES } from './import-check-script.js'
-import { syncPackageTree, treeName } from './package-tree.js'
+import { openTreeFolder, syncPackageTree } from './package-tree.js'
 
 /**
  * A handler whose import never returns (a network call at import time) must not hold the
@@ -94,15 +91,12 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
   const { module, function: functionName } = splitHandler(handler)
   // One kept tree per target and package type; another build on the same runner holding it
   // gets a fresh temporary one.
-  const kept =
-    request.treeRoot === undefined
-      ? undefined
-      : join(
-          request.treeRoot,
-          treeName([runtime.name, architecture, request.packages.layer ? 'layer' : 'function'])
-        )
-  const locked = kept !== undefined && (await lockFolder(kept))
-  const workDir = locked ? (kept as string) : await mkdtemp(join(tmpdir(), 'lpd-import-'))
+  const tree = await openTreeFolder(
+    request.treeRoot,
+    [runtime.name, architecture, request.packages.layer ? 'layer' : 'function'],
+    'lpd-import-'
+  )
+  const workDir = tree.dir
   const taskRoot = join(workDir, 'task')
   const optRoot = request.packages.layer ? join(workDir, 'opt') : undefined
   const args = {
@@ -153,7 +147,6 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
       `import check: importing handler '${handler}' from the ${architecture} package with Python ${runtime.pythonVersion} failed; on Lambda this is Runtime.ImportModuleError. Add the missing distribution to requirements, or fix the handler input.\n${tail}`
     )
   } finally {
-    if (locked) await unlockFolder(workDir)
-    else await rm(workDir, { recursive: true, force: true })
+    await tree.release()
   }
 }

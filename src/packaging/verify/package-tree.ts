@@ -14,9 +14,11 @@ import {
   statSync,
   writeSync
 } from 'node:fs'
-import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { UserError } from '../../errors.js'
+import { lockFolder, unlockFolder } from '../stores/folder-lock.js'
 import {
   isExecutableEntry,
   readEntryData,
@@ -201,4 +203,28 @@ export async function syncPackageTree(
 /** A folder name for one package: the same target always reuses the same tree. */
 export function treeName(parts: readonly string[]): string {
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 16)
+}
+
+/** A folder to unpack one target's packages into; `release` when done. */
+export interface TreeFolder {
+  dir: string
+  release: () => Promise<void>
+}
+
+/**
+ * The folder named by `parts` under `treeRoot`, kept between builds (a warm build rewrites only
+ * what changed) when no other build on this runner holds it; else a temporary one, deleted on
+ * release.
+ */
+export async function openTreeFolder(
+  treeRoot: string | undefined,
+  parts: readonly string[],
+  temporaryPrefix: string
+): Promise<TreeFolder> {
+  const kept = treeRoot === undefined ? undefined : join(treeRoot, treeName(parts))
+  if (kept !== undefined && (await lockFolder(kept))) {
+    return { dir: kept, release: () => unlockFolder(kept) }
+  }
+  const dir = await mkdtemp(join(tmpdir(), temporaryPrefix))
+  return { dir, release: () => rm(dir, { recursive: true, force: true }) }
 }
