@@ -53,6 +53,9 @@ export interface AddBytecodeResult {
   notCompiled: string[]
 }
 
+/** A .pyc entry to write, with its bytes. */
+type Pyc = AddedEntry & { prepared: PreparedEntry }
+
 interface OpenZip {
   pkg: PackageName
   file: PackageFile
@@ -181,7 +184,7 @@ export async function addBytecode(request: AddBytecodeRequest): Promise<AddBytec
     const notCompiled = widest.sources
       .filter((source) => result.get(source)?.prepared === undefined)
       .map((source) => source.name)
-    const addedFor = (selection: Selection): AddedEntry[] =>
+    const pycsFor = (selection: Selection): Pyc[] =>
       selection.sources.flatMap((source) => {
         const prepared = result.get(source)?.prepared
         return prepared
@@ -190,12 +193,13 @@ export async function addBytecode(request: AddBytecodeRequest): Promise<AddBytec
                 package: source.package,
                 name: pycEntryName(source.name, compiler.cacheTag),
                 compressedSize: prepared.data.length,
-                uncompressedSize: prepared.uncompressedSize
+                uncompressedSize: prepared.uncompressedSize,
+                prepared
               }
             ]
           : []
       })
-    const choice = chooseSelection(selections, addedFor, sizes, request.limits)
+    const choice = chooseSelection(selections, pycsFor, sizes, request.limits)
     const chosen = choice.selection
     if (!chosen) {
       return {
@@ -206,16 +210,9 @@ export async function addBytecode(request: AddBytecodeRequest): Promise<AddBytec
 
     const packages: ArchPackages = { ...request.packages }
     for (const zip of zips) {
-      const names = new Set(zip.entries.map((e) => e.name))
-      const added = chosen.sources
-        .filter((source) => source.package === zip.pkg)
-        .flatMap((source) => {
-          const prepared = result.get(source)?.prepared
-          const name = pycEntryName(source.name, compiler.cacheTag)
-          return prepared && !names.has(name) ? [{ name, prepared }] : []
-        })
-      if (added.length === 0) continue
-      packages[zip.pkg] = await rewriteZip(zip, added, request.sourceDateEpoch)
+      const added = choice.added.filter((pyc) => pyc.package === zip.pkg)
+      if (added.length > 0)
+        packages[zip.pkg] = await rewriteZip(zip, added, request.sourceDateEpoch)
     }
     const origins = chosen.sources.map((source) => result.get(source))
     const before = zips.reduce((n, zip) => n + zip.file.size, 0)

@@ -188,21 +188,21 @@ export function describeSelection(selection: Selection, added: readonly AddedEnt
   return `${what} (${added.length} files, +${formatSize(bytes)} unzipped)`
 }
 
-export interface Choice {
+export interface Choice<E extends AddedEntry> {
   /** The first selection that fits; undefined: none does. */
   selection?: Selection
-  added: AddedEntry[]
+  added: E[]
   /** One sentence per selection passed over, with the limit it would break. */
   passedOver: string[]
 }
 
 /** Ships the first selection whose .pyc entries fit the limits. */
-export function chooseSelection(
+export function chooseSelection<E extends AddedEntry>(
   selections: readonly Selection[],
-  addedFor: (selection: Selection) => AddedEntry[],
+  addedFor: (selection: Selection) => E[],
   before: PackageSizes,
   limits: SizeLimits
-): Choice {
+): Choice<E> {
   const passedOver: string[] = []
   for (const selection of selections) {
     const added = addedFor(selection)
