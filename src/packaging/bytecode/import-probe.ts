@@ -6,6 +6,8 @@
 // pyOpenSSL), which the import check's list of loaded modules cannot show. Run on the packages
 // with bytecode, it is the cost with it. It runs the import check's own program, with its
 // `importlib.import_module` call timed, so the handler loads the way the check loaded it.
+import { createHash } from 'node:crypto'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import type { ArchPackages } from '../../types.js'
@@ -104,6 +106,8 @@ export interface ProbeResult {
   importMs: number
   /** Package sources CPython compiled during the import: no .pyc, or none it could use. */
   compiled: LoadedFiles
+  /** Measured by an earlier build of these very packages on this runner, not by this one. */
+  remembered?: boolean
 }
 
 export interface ProbeRequest {
@@ -115,6 +119,11 @@ export interface ProbeRequest {
   layer: boolean
   /** Where unpacked packages are kept between builds; default a temporary folder. */
   treeRoot?: string
+  /**
+   * Take the result an earlier build measured for the very same packages (kept in the tree
+   * folder) instead of importing again. False where other jobs could have written it.
+   */
+  reuseKept: boolean
 }
 
 export class ImportProbe {
@@ -123,7 +132,8 @@ export class ImportProbe {
     private readonly module: string,
     private readonly functionName: string,
     private readonly tree: TreeFolder,
-    private readonly layer: boolean
+    private readonly layer: boolean,
+    private readonly reuseKept: boolean
   ) {}
 
   /** A probe for the target, or why the handler's import cannot be timed here. */
@@ -142,14 +152,51 @@ export class ImportProbe {
       [runtime.name, architecture, request.layer ? 'layer' : 'function'],
       'lpd-import-time-'
     )
-    return new ImportProbe(lookup.found, module, functionName, tree, request.layer)
+    return new ImportProbe(
+      lookup.found,
+      module,
+      functionName,
+      tree,
+      request.layer,
+      request.reuseKept
+    )
   }
 
   /**
    * Unpacks `packages` (only what changed since the last run) and imports the handler from them;
-   * `withoutBytecode` ignores the package's .pyc files (from earlier builds, kept on disk).
+   * `withoutBytecode` ignores the package's .pyc files (from earlier builds, kept on disk). The
+   * very same packages, measured before on this runner, are not imported again.
    */
   async run(packages: ArchPackages, withoutBytecode = false): Promise<ProbeResult> {
+    const key = createHash('sha256')
+      .update(
+        JSON.stringify([
+          this.python.command,
+          this.python.version,
+          this.module,
+          this.functionName,
+          withoutBytecode,
+          packages.function.codeSha256,
+          packages.layer?.codeSha256 ?? '',
+          PROBE_PREFIX,
+          IGNORE_PACKAGE_BYTECODE,
+          IMPORT_CHECK_SCRIPT
+        ])
+      )
+      .digest('hex')
+    const kept = join(this.tree.dir, withoutBytecode ? 'probe-without.json' : 'probe-with.json')
+    if (this.reuseKept) {
+      const earlier = await readFile(kept, 'utf8')
+        .then((text) => JSON.parse(text) as { key?: string; result?: ProbeResult })
+        .catch(() => undefined)
+      if (earlier?.key === key && earlier.result) return { ...earlier.result, remembered: true }
+    }
+    const result = await this.measure(packages, withoutBytecode)
+    await writeFile(kept, JSON.stringify({ key, result })).catch(() => undefined)
+    return result
+  }
+
+  private async measure(packages: ArchPackages, withoutBytecode: boolean): Promise<ProbeResult> {
     const taskRoot = join(this.tree.dir, 'task')
     const optRoot = this.layer ? join(this.tree.dir, 'opt') : undefined
     const keep = (name: string) => withoutBytecode && /(^|\/)__pycache__\/[^/]+\.pyc$/.test(name)

@@ -45,7 +45,8 @@ export async function shipBytecode(request: ShipBytecodeRequest): Promise<AddByt
         runtime: request.runtime,
         architecture,
         layer: request.packages.layer !== undefined,
-        treeRoot: request.treeRoot
+        treeRoot: request.treeRoot,
+        reuseKept: 'compile' in request.compiler && request.compiler.readsKept
       })
     : undefined
   let note = probe && 'note' in probe ? probe.note : undefined
@@ -80,8 +81,9 @@ export async function shipBytecode(request: ShipBytecodeRequest): Promise<AddByt
       try {
         const after = await probe.run(added.packages)
         report.importTime = { withBytecodeMs: after.importMs, withoutBytecodeMs: before.importMs }
+        const earlier = before.remembered && after.remembered
         core.info(
-          `${architecture}: handler import: ${before.importMs} ms without bytecode, ${after.importMs} ms with it`
+          `${architecture}: handler import: ${before.importMs} ms without bytecode, ${after.importMs} ms with it${earlier ? ' (measured by an earlier build of the same packages)' : ''}`
         )
         const still = [...after.compiled.function, ...after.compiled.layer]
         if (still.length > 0) {
