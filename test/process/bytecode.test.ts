@@ -383,11 +383,8 @@ describe('bytecode, through node dist/index.js', () => {
   })
 
   it('shows the bytes bytecode adds and the handler’s import time with and without it', async () => {
-    const built = await build(
-      project('summary', SERVICE),
-      { runtime: 'python3.12' },
-      { pythonVersion: '3.12' }
-    )
+    const source = project('summary', SERVICE)
+    const built = await build(source, { runtime: 'python3.12' }, { pythonVersion: '3.12' })
     const bytecode = bytecodeOf(built)
     expect(bytecode.importTime?.withBytecodeMs).toBeGreaterThan(0)
     expect(bytecode.importTime?.withoutBytecodeMs).toBeGreaterThan(0)
