@@ -12,8 +12,14 @@
 // (examples/monorepo/services/orders: uv.lock + libs/common), a poetry.lock, a Pipfile.lock and a
 // pylock.toml, each written here by its own tool (.tools/lock-tools). The bar is within 10%, and
 // a warm build that starts an installer fails the bench. `BENCH_PART=projects` runs it alone.
-// Last (issue 20), the import check's cost per target on warm builds, native and emulated
+// Then (issue 20), the import check's cost per target on warm builds, native and emulated
 // (`BENCH_PART=import-check` alone).
+// Last (issue 16): cold starts. For three stacks on python3.12 x86_64, the handler's init import
+// time from the package as the action ships it (bytecode on, the default), as uv's Lambda guide
+// ships it (`uv pip install --no-compile-bytecode --target` + `zip -r`) and as the action ships it
+// with `bytecode: none`: fresh `python -I -B` processes (nothing written), interleaved rounds,
+// medians, ratios; with the unzipped size each adds, checked-hash against unchecked-hash .pyc
+// files, and what bytecode adds to a warm build. `BENCH_PART=bytecode` runs it alone.
 import { execFileSync, spawnSync } from 'node:child_process'
 import {
   cpSync,
@@ -23,6 +29,7 @@ import {
   readdirSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync
 } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -446,13 +453,290 @@ function benchImportCheck() {
   )
 }
 
-if (process.env.BENCH_PART === 'projects') {
-  benchProjects()
-  rmSync(work, { recursive: true, force: true })
-  process.exit(0)
+/** The stacks the cold-start benchmark imports, each with a handler as teams write them. */
+const COLD_START_STACKS = [
+  {
+    name: 'numpy + pandas',
+    requirements: ['numpy==2.2.6', 'pandas==2.2.3'],
+    handler: [
+      'import numpy as np',
+      'import pandas as pd',
+      '',
+      'def handler(event, context):',
+      '    return int(pd.DataFrame({"x": np.arange(3)})["x"].sum())'
+    ],
+    goal: 3
+  },
+  {
+    name: 'boto3 + aws-lambda-powertools[tracer,parser]',
+    requirements: ['boto3==1.44.8', 'aws-lambda-powertools[tracer,parser]==3.37.0'],
+    handler: [
+      'import os',
+      '',
+      'import boto3',
+      'from aws_lambda_powertools import Logger, Tracer',
+      'from aws_lambda_powertools.utilities.parser import BaseModel, event_parser',
+      '',
+      'logger = Logger()',
+      'tracer = Tracer()',
+      'TABLE = boto3.resource("dynamodb").Table(os.environ.get("TABLE_NAME", "orders"))',
+      '',
+      'class Order(BaseModel):',
+      '    id: str',
+      '',
+      '@event_parser(model=Order)',
+      'def handler(event, context):',
+      '    return {"id": event.id}'
+    ],
+    goal: 2
+  },
+  {
+    name: 'fastapi + mangum + pydantic',
+    requirements: ['fastapi==0.165.0', 'mangum==0.22.0', 'pydantic==2.14.4'],
+    handler: [
+      'from fastapi import FastAPI',
+      'from mangum import Mangum',
+      'from pydantic import BaseModel',
+      '',
+      'app = FastAPI()',
+      '',
+      'class Item(BaseModel):',
+      '    name: str',
+      '',
+      '@app.post("/items")',
+      'def create(item: Item) -> Item:',
+      '    return item',
+      '',
+      'handler = Mangum(app)'
+    ]
+  }
+]
+
+/** `python3.12` to run the handler with, and a PATH that lets the action find it too. */
+function python312() {
+  try {
+    execFileSync('python3.12', ['-c', 'pass'], { stdio: 'ignore' })
+    return { python: 'python3.12', path: pathWithoutUv }
+  } catch {
+    // pyenv keeps each version in its own folder; its shims answer only for the selected one.
+    const versions = join(execFileSync('pyenv', ['root'], { encoding: 'utf8' }).trim(), 'versions')
+    const version = readdirSync(versions)
+      .filter((v) => /^3\.12\.\d+$/.test(v))
+      .sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2]))
+      .at(-1)
+    if (!version)
+      throw new Error('the cold-start benchmark needs CPython 3.12 (python3.12 on PATH)')
+    const bin = join(work, 'python312-bin')
+    mkdirSync(bin, { recursive: true })
+    const python = join(versions, version, 'bin', 'python3.12')
+    symlinkSync(python, join(bin, 'python3.12'))
+    return { python, path: `${bin}${delimiter}${pathWithoutUv}` }
+  }
 }
-if (process.env.BENCH_PART === 'import-check') {
-  benchImportCheck()
+
+/** uv as users run it: on PATH, else the one scripts/tools.mjs installed. */
+function uvCommand() {
+  const tools = join(root, '.tools', 'venv', 'bin', 'uv')
+  try {
+    statSync(tools)
+    return tools
+  } catch {
+    return 'uv'
+  }
+}
+
+function extract(zip, dir) {
+  execFileSync('python3', [
+    '-c',
+    'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])',
+    zip,
+    dir
+  ])
+  return dir
+}
+
+function treeBytes(dir) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .reduce((total, entry) => total + statSync(join(entry.parentPath, entry.name)).size, 0)
+}
+
+const IMPORT_MS = [
+  'import importlib, sys, time',
+  'sys.path.insert(0, sys.argv[1])',
+  'start = time.perf_counter_ns()',
+  "importlib.import_module('app')",
+  'print((time.perf_counter_ns() - start) / 1e6)'
+].join('\n')
+
+/** Recompiles, in place, the .pyc files under `dir` as unchecked-hash ones (same sources). */
+const AS_UNCHECKED = [
+  'import os, py_compile, sys',
+  'for folder, _, files in os.walk(sys.argv[1]):',
+  "    if os.path.basename(folder) != '__pycache__':",
+  '        continue',
+  '    for name in files:',
+  "        source = os.path.join(os.path.dirname(folder), name.rsplit('.', 2)[0] + '.py')",
+  '        task = os.path.relpath(source, sys.argv[1])',
+  "        py_compile.compile(source, cfile=os.path.join(folder, name), dfile='/var/task/' + task, doraise=True,",
+  '                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)'
+].join('\n')
+
+function benchBytecode() {
+  const ROUNDS = Number(process.env.BYTECODE_ROUNDS ?? 11)
+  const WARM_RUNS = Number(process.env.BYTECODE_WARM_RUNS ?? 5)
+  const { python, path } = python312()
+  const uv = uvCommand()
+  const env = { PATH: path }
+  const store = join(work, 'tool-cache-bytecode')
+  const out = () => mkdtempSync(join(work, 'out-bytecode-'))
+  const importEnv = { PATH: process.env.PATH, AWS_DEFAULT_REGION: 'us-east-1', LANG: 'C.UTF-8' }
+  const importMs = (dir) =>
+    Number(
+      execFileSync(python, ['-I', '-B', '-c', IMPORT_MS, dir], { env: importEnv, encoding: 'utf8' })
+    )
+  console.log(
+    `\ncold starts, python3.12 x86_64: the handler's init import from each package, fresh python -I -B processes, medians of ${ROUNDS} interleaved rounds`
+  )
+  const rows = []
+  let warmCost
+  for (const [index, stack] of COLD_START_STACKS.entries()) {
+    const source = join(work, `stack-${index}`)
+    mkdirSync(source, { recursive: true })
+    writeFileSync(join(source, 'app.py'), stack.handler.join('\n') + '\n')
+    writeFileSync(join(source, 'requirements.txt'), stack.requirements.join('\n') + '\n')
+    const inputs = (bytecode) => ({
+      source,
+      runtime: 'python3.12',
+      architectures: 'x86_64',
+      handler: 'app.handler',
+      cache: 'false',
+      bytecode
+    })
+    const build = (bytecode) => {
+      const dir = out()
+      const run = runAction(store, dir, inputs(bytecode), env)
+      const arch = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).architectures[0]
+      return { run, arch, zip: join(dir, 'x86_64', 'function.zip') }
+    }
+    const ours = build('imported')
+    const off = build('none')
+    // uv's Lambda guide: install for the target without bytecode, zip the folder with the handler.
+    const target = join(work, `uv-target-${index}`)
+    execFileSync(
+      uv,
+      [
+        'pip',
+        'install',
+        '--quiet',
+        '--no-compile-bytecode',
+        '--no-python-downloads',
+        '--target',
+        target,
+        '--python-platform',
+        'x86_64-manylinux_2_34',
+        '--python-version',
+        '3.12',
+        '--only-binary',
+        ':all:',
+        '-r',
+        join(source, 'requirements.txt')
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] }
+    )
+    const uvZip = join(work, `uv-${index}.zip`)
+    execFileSync('zip', ['-r', '-q', uvZip, '.'], { cwd: target })
+    execFileSync('zip', ['-q', '-j', uvZip, join(source, 'app.py')])
+    const variants = [
+      ['uv recipe', extract(uvZip, join(work, `uv-${index}`))],
+      ['bytecode: none', extract(off.zip, join(work, `off-${index}`))],
+      ['ours', extract(ours.zip, join(work, `ours-${index}`))]
+    ]
+    if (index === 0) {
+      const unchecked = extract(ours.zip, join(work, `unchecked-${index}`))
+      execFileSync(python, ['-I', '-c', AS_UNCHECKED, unchecked])
+      variants.push(['ours, unchecked-hash', unchecked])
+    }
+    const times = variants.map(() => [])
+    for (const [, dir] of variants) importMs(dir) // one untimed round: files in the page cache
+    for (let round = 0; round < ROUNDS; round++) {
+      variants.forEach(([, dir], i) => times[i].push(importMs(dir)))
+    }
+    const medians = times.map((list) => median(list).median)
+    const [uvMs, offMs, oursMs, uncheckedMs] = medians
+    const bytecode = ours.arch.bytecode
+    rows.push({
+      stack,
+      uvMs,
+      offMs,
+      oursMs,
+      uncheckedMs,
+      sizes: [
+        treeBytes(variants[0][1]),
+        off.arch.packages.function.unzippedSize,
+        ours.arch.packages.function.unzippedSize
+      ],
+      bytecode,
+      coldBytecodeMs: ours.arch.timings.bytecode
+    })
+    if (index === 0) {
+      // What bytecode adds to a warm build (wheel store hit, kept .pyc files): interleaved.
+      const warm = { imported: [], none: [] }
+      let phase = 0
+      for (let run = 0; run < WARM_RUNS; run++) {
+        for (const mode of ['imported', 'none']) {
+          const result = build(mode)
+          warm[mode].push(result.run.time)
+          if (mode === 'imported') phase = result.arch.timings.bytecode
+        }
+      }
+      warmCost = {
+        imported: median(warm.imported).median,
+        none: median(warm.none).median,
+        phase
+      }
+    }
+  }
+  const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`
+  const ms = (value) => `${Math.round(value)} ms`
+  console.log('')
+  console.log(
+    '| stack | uv recipe | ours, bytecode: none | ours (default) | vs uv recipe | vs bytecode: none | .pyc shipped | unzipped: uv recipe / none / ours |'
+  )
+  console.log('|---|---|---|---|---|---|---|---|')
+  for (const row of rows) {
+    const [uvSize, offSize, oursSize] = row.sizes
+    console.log(
+      `| ${row.stack.name} | ${ms(row.uvMs)} | ${ms(row.offMs)} | ${ms(row.oursMs)} | ${(row.uvMs / row.oursMs).toFixed(1)}x | ${(row.offMs / row.oursMs).toFixed(1)}x | ${row.bytecode.files} of ${row.bytecode.sources} (${row.bytecode.compiled}) | ${mb(uvSize)} / ${mb(offSize)} / ${mb(oursSize)} (+${(((oursSize - offSize) / offSize) * 100).toFixed(1)}%) |`
+    )
+  }
+  const verdicts = rows
+    .filter((row) => row.stack.goal)
+    .map((row) => {
+      const speedup = Math.min(row.uvMs, row.offMs) / row.oursMs
+      const growth = row.sizes[2] / row.sizes[1] - 1
+      const met = speedup >= row.stack.goal && growth < 0.2
+      return `${row.stack.name}: ${met ? 'met' : 'NOT met'} (${speedup.toFixed(1)}x against the slower-to-beat baseline, goal ${row.stack.goal}x; unzipped +${(growth * 100).toFixed(1)}%, goal under 20%)`
+    })
+  console.log(`\ngoals: ${verdicts.join('; ')}`)
+  const pandas = rows[0]
+  console.log(
+    `checked-hash against unchecked-hash (${pandas.stack.name}, same .pyc set): ${ms(pandas.oursMs)} against ${ms(pandas.uncheckedMs)} (${(pandas.oursMs / pandas.uncheckedMs).toFixed(2)}x)`
+  )
+  console.log(
+    `bytecode phase, cold build (compile every .pyc, time the import twice): ${rows.map((row) => `${row.stack.name} ${ms(row.coldBytecodeMs)}`).join(', ')}`
+  )
+  console.log(
+    `warm build, ${pandas.stack.name}, median of ${WARM_RUNS}: ${warmCost.imported.toFixed(2)} s with bytecode, ${warmCost.none.toFixed(2)} s with bytecode: none (+${(warmCost.imported - warmCost.none).toFixed(2)} s; the bytecode phase, both import timings included: ${ms(warmCost.phase)})`
+  )
+}
+
+const parts = { projects: benchProjects, 'import-check': benchImportCheck, bytecode: benchBytecode }
+const part = process.env.BENCH_PART
+if (part !== undefined) {
+  if (!(part in parts))
+    throw new Error(`BENCH_PART=${part}: one of ${Object.keys(parts).join(', ')}`)
+  parts[part]()
   rmSync(work, { recursive: true, force: true })
   process.exit(0)
 }
@@ -582,4 +866,5 @@ for (const arch of packages.architectures) {
 }
 benchProjects()
 benchImportCheck()
+benchBytecode()
 rmSync(work, { recursive: true, force: true })

@@ -13,6 +13,7 @@ export const INPUT = {
   importCheck: 'import-check',
   importEnv: 'import-env',
   python: 'python',
+  bytecode: 'bytecode',
   packageType: 'package-type',
   layerName: 'layer-name',
   exclude: 'exclude',

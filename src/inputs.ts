@@ -21,6 +21,7 @@ import {
   type RuntimeFacts
 } from './lambda-facts.js'
 import { parseSize } from './report/sizes.js'
+import { BYTECODE_MODES, type BytecodeMode } from './types.js'
 
 export type Mode = 'build' | 'deploy'
 export type PackageType = 'zip' | 'layer'
@@ -47,6 +48,8 @@ export interface Inputs {
   importEnv: Record<string, string>
   /** An interpreter of the runtime's minor the user names: an absolute path, or a command on PATH. */
   python?: string
+  /** Which modules get a .pyc (docs/bytecode.md). */
+  bytecode: BytecodeMode
   packageType: PackageType
   layerName?: string
   exclude: string[]
@@ -303,6 +306,16 @@ function parsePython(value: string | undefined, env: NodeJS.ProcessEnv): string 
     )
   }
   return path
+}
+
+function parseBytecode(value: string | undefined): BytecodeMode {
+  if (value === undefined) return 'imported'
+  if ((BYTECODE_MODES as readonly string[]).includes(value)) return value as BytecodeMode
+  throw new InputError(
+    INPUT.bytecode,
+    `'${value}' is not accepted; use imported (the default: what the handler imports at init), ` +
+      'all (every module) or none, e.g. `bytecode: all`.'
+  )
 }
 
 /** A count of versions to keep: a whole number, 1 or more. */
@@ -647,6 +660,7 @@ export function getInputs(read: InputReader = actionInputReader, env = process.e
     importCheck,
     importEnv,
     python: parsePython(read(INPUT.python), env),
+    bytecode: parseBytecode(read(INPUT.bytecode)),
     packageType,
     layerName,
     exclude: splitGlobs(read(INPUT.exclude)),

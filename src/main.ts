@@ -6,6 +6,7 @@ import { INPUT, OUTPUT } from './constants.js'
 import { InputError, UserError, errorMessage } from './errors.js'
 import { buildPackages, sourceDateEpoch } from './packaging/build.js'
 import { loadBuiltPackages } from './packaging/built-package.js'
+import { trustsKeptFiles } from './packaging/stores/kept-files.js'
 import { watchCancellation } from './deploy/cancel.js'
 import { deployAll, readTargets, type FunctionTarget } from './deploy/deploy.js'
 import { pruneAfterDeploy } from './deploy/prune.js'
@@ -236,15 +237,17 @@ export async function run(): Promise<void> {
           importCheck: inputs.importCheck,
           importEnvironment: importEnvironmentOf(inputs, targets),
           python: inputs.python,
+          bytecode: inputs.bytecode,
+          limits: { maxSize: inputs.maxSize, maxUnzippedSize: inputs.maxUnzippedSize },
           packageType: inputs.packageType,
           exclude: inputs.exclude,
           slim: inputs.slim,
           installer: inputs.installer,
           useActionsCache: inputs.cache,
-          // A deploy trusts the Actions cache only as far as cache-in-deploy says, and never a
-          // tree another job on the runner could have planted (issue 18, item 5).
+          // A deploy trusts the Actions cache only as far as cache-in-deploy says, and never what
+          // another job on the runner could have planted (issue 18, item 5).
           cacheRestore: inputs.mode === 'deploy' ? inputs.cacheInDeploy : 'any',
-          privateImportCheck: inputs.mode === 'deploy',
+          trustKeptFiles: trustsKeptFiles(inputs.mode),
           allowLinuxWheels: inputs.allowLinuxWheels,
           outputDir: inputs.outputDir,
           sourceDateEpoch: epoch,

@@ -37,6 +37,43 @@ export interface ImportCheck {
   interpreter?: string
 }
 
+/** The `bytecode` input: which modules get a .pyc compiled for the runtime. */
+export const BYTECODE_MODES = ['imported', 'all', 'none'] as const
+export type BytecodeMode = (typeof BYTECODE_MODES)[number]
+
+/** What the handler's import took, from the package as built, in fresh processes (`python -I -B`). */
+export interface ImportTime {
+  /** With the shipped .pyc files. */
+  withBytecodeMs: number
+  /** The same package, its .pyc files ignored: every module compiled from source, as without them. */
+  withoutBytecodeMs: number
+}
+
+/** The .pyc files one architecture's packages carry (docs/bytecode.md). */
+export interface BytecodeReport {
+  /** What the `bytecode` input asked for. */
+  mode: BytecodeMode
+  /** What shipped: every module, those the handler's import loaded, or none. */
+  compiled: BytecodeMode
+  /** .pyc files added, and the .py files the packages hold. */
+  files: number
+  sources: number
+  unzippedBytes: number
+  zippedBytes: number
+  /** PEP 552: the runtime hashes each source on import and uses the .pyc only when it matches. */
+  invalidation: 'checked-hash'
+  /** Which interpreter compiled them, when one did. */
+  interpreter?: string
+  /** Why less than asked shipped (a limit, no interpreter), in the user's words. */
+  reason?: string
+  /** .pyc files compiled in this build, and those taken from the kept results of earlier builds. */
+  freshlyCompiled: number
+  reused: number
+  importTime?: ImportTime
+  /** Why the import was not timed. */
+  importTimeNote?: string
+}
+
 export interface ClosureCheck {
   /** Distributions in the package (function zip plus layer). */
   distributions: number
@@ -61,6 +98,8 @@ export interface ArchBuild {
   importCheck: ImportCheck
   /** The dependency-closure check (it passed, or the build failed); absent in older reports. */
   closure?: ClosureCheck
+  /** Absent in reports from before bytecode shipped. */
+  bytecode?: BytecodeReport
   /** Milliseconds per phase: resolve, assemble, verify. */
   timings: Record<string, number>
 }

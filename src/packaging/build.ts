@@ -1,4 +1,5 @@
-// The build stage: for each architecture, concurrently, resolve wheels → assemble zips → verify,
+// The build stage: for each architecture, concurrently, resolve wheels → assemble zips → verify
+// → bytecode (.pyc files for what the handler's import compiles, made by the runtime's CPython),
 // then write the JSON report next to the packages.
 import * as core from '@actions/core'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -6,11 +7,14 @@ import { basename, dirname, join, relative } from 'node:path'
 import { REPORT_FILE } from '../constants.js'
 import { UserError, errorMessage } from '../errors.js'
 import type { Architecture, RuntimeFacts } from '../lambda-facts.js'
+import type { SizeLimits } from '../report/gate.js'
 import type { BuildProvenance } from '../report/provenance.js'
-import type { ArchBuild, BuildResult, ImportCheck, PackageFile } from '../types.js'
+import type { ArchBuild, BuildResult, BytecodeMode, ImportCheck, PackageFile } from '../types.js'
 import { relayInert } from '../report/log.js'
 import { assemblePackages } from './assemble/assemble.js'
 import { workspaceRootWarning } from './assemble/source-files.js'
+import { BytecodeCompiler } from './bytecode/compiler.js'
+import { shipBytecode } from './bytecode/ship-bytecode.js'
 import { closureSummaryLine } from './verify/closure.js'
 import { IMPORT_CHECK_OFF, runImportCheck, type ImportCheckResult } from './verify/import-check.js'
 import type { FunctionEnvironment } from './verify/import-environment.js'
@@ -44,6 +48,10 @@ export interface BuildRequest {
   importEnvironment?: FunctionEnvironment
   /** The `python` input: the interpreter the user names for the check. */
   python?: string
+  /** Which modules get a .pyc (docs/bytecode.md). */
+  bytecode: BytecodeMode
+  /** Bytecode never takes a package past these (nor Lambda's own). */
+  limits: SizeLimits
   packageType: 'zip' | 'layer'
   exclude: string[]
   slim: boolean
@@ -52,11 +60,10 @@ export interface BuildRequest {
   /** Which restored Actions-cache entries may be used; default `any` (see actions-cache.ts). */
   cacheRestore?: CacheRestorePolicy
   /**
-   * Unpack the import check into a private temporary folder, with no kept bytecode, instead of
-   * the tree kept beside the wheel store: on a self-hosted runner another job can write that
-   * tree and its .pyc files, and plant code that a deploy's import check would run.
+   * Read what earlier jobs left beside the wheel store (stores/kept-files.ts). False: the import
+   * check unpacks into a private temporary folder, and bytecode is compiled afresh.
    */
-  privateImportCheck?: boolean
+  trustKeptFiles: boolean
   allowLinuxWheels: boolean
   outputDir: string
   /** Seconds since the epoch for every zip entry's timestamp (`SOURCE_DATE_EPOCH`). */
@@ -93,6 +100,11 @@ async function timed<T>(
 
 function storeRoot(request: BuildRequest): string {
   return request.storeRoot ?? defaultStoreRoot(process.env)
+}
+
+/** A folder beside the wheel store kept between builds; none when kept files are not trusted. */
+function keptFolder(request: BuildRequest, name: string): string | undefined {
+  return request.trustKeptFiles ? join(storeRoot(request), name) : undefined
 }
 
 /** A failed import, with the library findings that may explain it (first when they do). */
@@ -141,7 +153,8 @@ async function buildArchitecture(
   dependencies: PreparedDependencies,
   architecture: Architecture,
   elfCache: ElfParseCache,
-  warnOnce: (message: string) => void
+  warnOnce: (message: string) => void,
+  compiler: BytecodeCompiler | { reason: string }
 ): Promise<ArchBuild> {
   const timings: Record<string, number> = {}
   const checkInterpreter = { toolCache: storeRoot(request), python: request.python }
@@ -187,15 +200,15 @@ async function buildArchitecture(
     relayInert(`${architecture}: left out by default: ${assembled.excludedByDefault.join(', ')}`)
   }
   if (assembled.credentials.length > 0) warnOnce(credentialsWarning(assembled.credentials))
-  const packages = {
+  const assembledPackages = {
     function: assembled.function,
     ...(assembled.layer ? { layer: assembled.layer } : {})
   }
 
-  const { importCheck, closure } = await timed(timings, 'verify', async () => {
+  const { imported, closure } = await timed(timings, 'verify', async () => {
     const started = performance.now()
     const libraries = await scanPackageLibraries({
-      packages,
+      packages: assembledPackages,
       runtime: request.runtime,
       architecture,
       cache: elfCache
@@ -205,7 +218,7 @@ async function buildArchitecture(
     )
     const closureStart = performance.now()
     const closure = await checkPackageClosure(
-      Object.values(packages).map((zip) => zip.path),
+      Object.values(assembledPackages).map((zip) => zip.path),
       // What resolve read: the project's dependency set.
       dependencies.set,
       { runtime: request.runtime, architecture }
@@ -220,12 +233,12 @@ async function buildArchitecture(
     const checkStart = performance.now()
     try {
       imported = await runImportCheck({
-        treeRoot: request.privateImportCheck ? undefined : join(storeRoot(request), 'import-check'),
+        treeRoot: keptFolder(request, 'import-check'),
         handler: request.handler,
         enabled: request.importCheck,
         runtime: request.runtime,
         architecture,
-        packages,
+        packages: assembledPackages,
         ...checkInterpreter,
         ...(request.importEnvironment ? { function: request.importEnvironment } : {})
       })
@@ -246,10 +259,26 @@ async function buildArchitecture(
     for (const warning of verdict.warnings.slice(0, 20)) {
       core.warning(`${architecture}: ${warning.entry} ${warning.message}`)
     }
-    const importCheck = (imported as ImportCheckResult).check
-    logImportCheck(architecture, importCheck, Math.round(performance.now() - checkStart))
-    return { importCheck, closure }
+    const passed = imported as ImportCheckResult
+    logImportCheck(architecture, passed.check, Math.round(performance.now() - checkStart))
+    return { imported: passed, closure }
   })
+
+  const { packages, report: bytecode } = await timed(timings, 'bytecode', () =>
+    shipBytecode({
+      mode: request.bytecode,
+      packages: assembledPackages,
+      codeFiles: assembled.codeFiles,
+      importCheck: imported,
+      handler: request.handler,
+      runtime: request.runtime,
+      architecture,
+      limits: request.limits,
+      compiler,
+      sourceDateEpoch: request.sourceDateEpoch,
+      treeRoot: keptFolder(request, 'import-time')
+    })
+  )
   return {
     architecture,
     runtime: request.runtime.name,
@@ -258,7 +287,8 @@ async function buildArchitecture(
     codeUnzippedSize: assembled.codeUnzippedSize,
     cacheHit: resolved.cacheHit,
     wheels: resolved.wheels.map((wheel) => basename(wheel)),
-    importCheck,
+    importCheck: imported.check,
+    bytecode,
     closure: {
       distributions: closure.distributions,
       requirements: closure.checked,
@@ -285,6 +315,28 @@ function portableReport(result: BuildResult): BuildResult {
   }
 }
 
+/** One compiler for every architecture: a .pyc does not depend on the machine. */
+async function openCompiler(request: BuildRequest): Promise<BytecodeCompiler | { reason: string }> {
+  if (request.bytecode === 'none') return { reason: 'bytecode is none' }
+  const compiler = await BytecodeCompiler.open({
+    runtime: request.runtime,
+    architectures: request.architectures,
+    env: process.env,
+    toolCache: storeRoot(request),
+    python: request.python,
+    storeRoot: storeRoot(request),
+    readKept: request.trustKeptFiles
+  })
+  if (!('compile' in compiler)) {
+    core.notice(`No bytecode: ${compiler.reason}. The packages ship without .pyc files.`)
+  } else if (!request.trustKeptFiles) {
+    core.info(
+      'bytecode: compiled afresh: in deploy mode on a runner that is not GitHub-hosted, .pyc files kept by earlier jobs are not trusted'
+    )
+  }
+  return compiler
+}
+
 export async function buildPackages(request: BuildRequest): Promise<BuildResult> {
   await mkdir(request.outputDir, { recursive: true })
   const rootWarning = await workspaceRootWarning(request.source, process.env.GITHUB_WORKSPACE)
@@ -308,11 +360,12 @@ export async function buildPackages(request: BuildRequest): Promise<BuildResult>
     storeRoot: request.storeRoot,
     excludePaths: [request.outputDir]
   })
+  const compiler = await openCompiler(request)
   // Every architecture finishes (or fails) before the step does: no build left running unseen,
   // and each distinct failure is reported.
   const settled = await Promise.allSettled(
     request.architectures.map((architecture) =>
-      buildArchitecture(request, dependencies, architecture, elfCache, warnOnce)
+      buildArchitecture(request, dependencies, architecture, elfCache, warnOnce, compiler)
     )
   )
   await elfCache.save()

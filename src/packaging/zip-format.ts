@@ -16,7 +16,7 @@
 // package never comes near 4 GiB or 65,535 entries. Both are checked and refused with a clear
 // message (the plan checks them first, before anything is written).
 import { createHash, type Hash } from 'node:crypto'
-import { open, rm, type FileHandle } from 'node:fs/promises'
+import { open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { constants as zlibConstants, crc32, createInflateRaw, inflateRawSync } from 'node:zlib'
 import { Deflate, deflateRaw } from 'pako'
@@ -673,6 +673,32 @@ export function dosDateTime(sourceDateEpoch?: number): DosDateTime {
   }
 }
 
+/** An entry's bytes as the writer stores them: what `addPrepared` takes. */
+export interface PreparedEntry {
+  method: typeof METHOD_STORED | typeof METHOD_DEFLATED
+  crc32: number
+  uncompressedSize: number
+  /** The deflated bytes, or the content itself when stored. */
+  data: Uint8Array
+}
+
+/** Deflates at DEFLATE_LEVEL with pako (the same bytes on every machine), or stores when that does not shrink. */
+export function prepareEntry(data: Uint8Array): PreparedEntry {
+  const deflated = deflateRaw(data, { level: DEFLATE_LEVEL })
+  const store = deflated.length >= data.length
+  return {
+    method: store ? METHOD_STORED : METHOD_DEFLATED,
+    crc32: crc32(data),
+    uncompressedSize: data.length,
+    data: store ? data : deflated
+  }
+}
+
+/** Bytes one entry costs beyond its data: local (30) and central (46) headers, the name in each. */
+export function entryHeaderBytes(name: string): number {
+  return LOCAL_HEADER_SIZE + CENTRAL_HEADER_SIZE + 2 * Buffer.byteLength(name, 'utf8')
+}
+
 export interface ZipWriterOptions {
   /** Seconds since 1970; the caller reads SOURCE_DATE_EPOCH. Default: 1980-01-01 00:00. */
   sourceDateEpoch?: number
@@ -775,21 +801,31 @@ export class ZipWriter {
 
   /** Adds bytes we hold, deflated at DEFLATE_LEVEL, or stored when deflate does not shrink them. */
   async addBytes(name: string, data: Uint8Array, executable = false): Promise<void> {
+    await this.addPrepared(name, prepareEntry(data), executable)
+  }
+
+  /** Adds an entry whose bytes `prepareEntry` made (now or in an earlier build, kept). */
+  async addPrepared(name: string, prepared: PreparedEntry, executable = false): Promise<void> {
     const nameBytes = this.startEntry(name)
-    const deflated = deflateRaw(data, { level: DEFLATE_LEVEL })
-    const store = deflated.length >= data.length
+    const stored = prepared.method === METHOD_STORED
+    if (
+      (!stored && prepared.method !== METHOD_DEFLATED) ||
+      (stored && prepared.data.length !== prepared.uncompressedSize)
+    ) {
+      throw new Error(`zip entry ${name}: not a prepared entry`)
+    }
     const record: EntryRecord = {
       name: nameBytes,
       flags: nameFlags(name),
-      method: store ? METHOD_STORED : METHOD_DEFLATED,
-      crc32: crc32(data),
-      compressedSize: store ? data.length : deflated.length,
-      uncompressedSize: data.length,
+      method: prepared.method,
+      crc32: prepared.crc32,
+      compressedSize: prepared.data.length,
+      uncompressedSize: prepared.uncompressedSize,
       mode: executable ? EXECUTABLE_MODE : FILE_MODE,
       offset: this.offset
     }
     await this.writeLocalHeader(record)
-    await this.append(store ? data : deflated)
+    await this.append(prepared.data)
     this.endEntry(record)
   }
 
@@ -979,6 +1015,28 @@ export class ZipWriter {
   private async settleWrite(): Promise<void> {
     await this.pendingWrite
     if (this.writeError !== undefined) throw this.writeError
+  }
+}
+
+/**
+ * Writes the zip at `path` with the entries `fill` adds, beside the final name first and renamed
+ * at the end: a failed build never leaves a zip that looks complete.
+ */
+export async function writeZipFile(
+  path: string,
+  options: ZipWriterOptions,
+  fill: (writer: ZipWriter) => Promise<void>
+): Promise<WrittenZip> {
+  const partial = `${path}.partial`
+  const writer = await ZipWriter.create(partial, options)
+  try {
+    await fill(writer)
+    const written = await writer.finish()
+    await rename(partial, path)
+    return { ...written, path }
+  } catch (error) {
+    await writer.abort()
+    throw error
   }
 }
 

@@ -2,7 +2,7 @@
 // size table, compact). Pure: a RunReport in, a string out.
 import { INPUT } from '../constants.js'
 import { LIMITS, type Architecture } from '../lambda-facts.js'
-import type { FunctionDeployResult, PruneResult } from '../types.js'
+import type { BytecodeReport, FunctionDeployResult, PruneResult } from '../types.js'
 import { distributionChart } from './chart.js'
 import { compareReports, type ArchitectureChange, type SizeChange } from './compare.js'
 import { checkSizeGates, HANDLER_CODE, uploadMethod, type GateFailure } from './gate.js'
@@ -12,6 +12,7 @@ import { runLink } from './provenance.js'
 import type { RunReport } from './run-report.js'
 import { trafficSection } from './traffic-summary.js'
 import {
+  formatBytes,
   formatDelta,
   formatDuration,
   formatExact,
@@ -198,6 +199,13 @@ function biggestTable(report: RunReport, limit = BIGGEST_LISTED): string {
     ])
   }
   rows.push(['', `_${HANDLER_CODE}_`, ...archs.map((arch) => share(arch, arch.codeUnzippedSize))])
+  if (archs.some((arch) => (arch.bytecode?.unzippedBytes ?? 0) > 0)) {
+    rows.push([
+      '',
+      '_bytecode (.pyc)_',
+      ...archs.map((arch) => share(arch, arch.bytecode?.unzippedBytes ?? 0))
+    ])
+  }
   return markdownTable(
     ['#', 'Distribution', ...architectureHeaders(archs)],
     ['right', 'left', ...archs.map((): Align => 'right')],
@@ -404,6 +412,57 @@ function importCheckSection(report: RunReport): string | undefined {
   return `#### Import check\n\n${table}`
 }
 
+/** `1.33 s without bytecode, 345 ms with it (3.9x faster)`. */
+function importTimeText(bytecode: BytecodeReport): string | undefined {
+  const time = bytecode.importTime
+  if (!time) return undefined
+  const ratio = time.withBytecodeMs > 0 ? time.withoutBytecodeMs / time.withBytecodeMs : 0
+  return `${formatDuration(time.withoutBytecodeMs)} without bytecode, ${formatDuration(time.withBytecodeMs)} with it${ratio >= 1.05 ? ` (${ratio.toFixed(1)}x faster)` : ''}`
+}
+
+function bytecodeWhat(bytecode: BytecodeReport): string {
+  return bytecode.compiled === 'all' ? 'every module' : 'what the handler imports at init'
+}
+
+/** Per architecture: the .pyc files shipped, what they add, the import time; or why none. */
+function bytecodeNotes(report: RunReport): string[] {
+  const archs = report.build.architectures.filter((a) => a.bytecode !== undefined)
+  if (archs.length === 0) return []
+  if (archs.every((a) => a.bytecode?.mode === 'none')) {
+    return [
+      `Bytecode off (${code(`${INPUT.bytecode}: none`)}): every module compiles from source at each cold start.`
+    ]
+  }
+  return archs.map((a) => {
+    const b = a.bytecode as BytecodeReport
+    if (b.files === 0)
+      return sentence(`No bytecode on ${a.architecture}: ${b.reason ?? 'none compiled'}`)
+    const parts = [
+      `Bytecode on ${a.architecture}: ${formatBytes(b.files)} .pyc files for ${bytecodeWhat(b)} (of ${formatBytes(b.sources)} .py), +${formatSize(b.unzippedBytes)} unzipped, +${formatSize(b.zippedBytes)} zipped, compiled by ${b.interpreter ?? 'CPython'}.`
+    ]
+    const time = importTimeText(b)
+    if (time) parts.push(`Handler import: ${time}.`)
+    else if (b.importTimeNote) parts.push(sentence(`Handler import not timed: ${b.importTimeNote}`))
+    if (b.reason) parts.push(sentence(`Less than asked: ${b.reason}`))
+    return parts.join(' ')
+  })
+}
+
+/** The comment's one line: bytes added and import times, or why none, per architecture. */
+function bytecodeLine(report: RunReport): string | undefined {
+  const archs = report.build.architectures.filter((a) => a.bytecode !== undefined)
+  if (archs.length === 0 || archs.every((a) => a.bytecode?.mode === 'none')) return undefined
+  const parts = archs.map((a) => {
+    const b = a.bytecode as BytecodeReport
+    if (b.files === 0) return `${a.architecture} none (${b.reason ?? 'none compiled'})`
+    const time = b.importTime
+      ? `, handler import ${formatDuration(b.importTime.withoutBytecodeMs)} → ${formatDuration(b.importTime.withBytecodeMs)}`
+      : ''
+    return `${a.architecture} +${formatSize(b.unzippedBytes)} unzipped${time}`
+  })
+  return `Bytecode: ${parts.join('; ')}.`
+}
+
 function closureNotes(report: RunReport): string[] {
   return report.build.architectures.flatMap((a) =>
     a.closure && a.closure.distributions > 0
@@ -484,7 +543,13 @@ export function renderSummary(report: RunReport): string {
     subtitle(report),
     gateSection(failures),
     sizeTable(report, failures, changes, options),
-    [limitsLine(report), originLine(report), dependenciesLine(report), ...closureNotes(report)]
+    [
+      limitsLine(report),
+      originLine(report),
+      dependenciesLine(report),
+      ...bytecodeNotes(report),
+      ...closureNotes(report)
+    ]
       .filter((line) => line !== undefined)
       .join('\n\n'),
     importCheckSection(report),
@@ -511,6 +576,7 @@ export function renderComment(report: RunReport): string {
     sizeTable(report, failures, changes, options),
     limitsLine(report),
     importCheckSection(report),
+    bytecodeLine(report),
     changeSection(report, changes, CHANGES_LISTED_COMMENT),
     distributionChart(report),
     deploySection(report, options),

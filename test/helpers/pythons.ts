@@ -15,9 +15,11 @@ import {
   renameSync,
   rmSync,
   symlinkSync,
-  writeFileSync
+  writeFileSync,
+  mkdtempSync
 } from 'node:fs'
-import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { delimiter, join } from 'node:path'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 
@@ -40,6 +42,23 @@ export function pyenvVersion(minor: string): string {
 /** The real interpreter binary of a minor (no pyenv shim). */
 export function pyenvPython(minor: string): string {
   return join(pyenvRoot(), 'versions', pyenvVersion(minor), 'bin', `python${minor}`)
+}
+
+const linked = new Map<string, string>()
+
+/**
+ * PATH with `python3.X` of the runtime on it, and nothing else of that installation (its
+ * `python3` and `pip` would change what the rest of the run uses).
+ */
+export function pathWithPython(minor: string, path = process.env.PATH ?? ''): string {
+  let dir = linked.get(minor)
+  if (!dir) {
+    dir = join(mkdtempSync(join(tmpdir(), 'lpd-python-')), 'bin')
+    mkdirSync(dir)
+    symlinkSync(pyenvPython(minor), join(dir, `python${minor}`))
+    linked.set(minor, dir)
+  }
+  return [dir, path].join(delimiter)
 }
 
 /**

@@ -2,7 +2,15 @@
 // pure-Python wheel, or one with hostile entry names that pip download passes through untouched.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
 import { join } from 'node:path'
 import { TOOLS_BIN } from './run-action.js'
 
@@ -40,6 +48,39 @@ export function writeWheel(dir: string, spec: WheelSpec): string {
     input: JSON.stringify({ ...spec, path })
   })
   return path
+}
+
+/**
+ * Downloads one wheel from the configured index (PyPI) for a CPython target into a new folder
+ * under `dir`, with no dependencies; returns its path.
+ */
+export function downloadWheel(
+  requirement: string,
+  target: { platform: string; pythonVersion: string },
+  dir: string
+): string {
+  const dest = mkdtempSync(join(dir, 'w-'))
+  const abi = `cp${target.pythonVersion.replace('.', '')}`
+  execFileSync('python3', [
+    '-m',
+    'pip',
+    'download',
+    '--quiet',
+    '--no-deps',
+    '--only-binary=:all:',
+    '--platform',
+    target.platform,
+    '--python-version',
+    target.pythonVersion,
+    '--implementation',
+    'cp',
+    '--abi',
+    abi,
+    '-d',
+    dest,
+    requirement
+  ])
+  return join(dest, readdirSync(dest)[0]!)
 }
 
 export function sha256Hex(path: string): string {

@@ -2,38 +2,19 @@
 // binutils' readelf reading the same bytes: DT_NEEDED, DT_RPATH/DT_RUNPATH and every version
 // the file needs (.gnu.version_r).
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { isSharedLibrary, parseElf } from '../../src/packaging/verify/elf.js'
 import { readEntryData, readZipEntriesFrom } from '../../src/packaging/zip-format.js'
+import { downloadWheel } from '../helpers/wheels.js'
 
 const work = mkdtempSync(join(tmpdir(), 'lpd-elf-wheels-'))
 
 function download(requirement: string, platform: string): string {
-  const dest = mkdtempSync(join(work, 'w-'))
-  execFileSync('python3', [
-    '-m',
-    'pip',
-    'download',
-    '--quiet',
-    '--no-deps',
-    '--only-binary=:all:',
-    '--platform',
-    platform,
-    '--python-version',
-    '3.12',
-    '--implementation',
-    'cp',
-    '--abi',
-    'cp312',
-    '-d',
-    dest,
-    requirement
-  ])
-  return join(dest, readdirSync(dest)[0]!)
+  return downloadWheel(requirement, { platform, pythonVersion: '3.12' }, work)
 }
 
 function readelf(path: string) {

@@ -37,6 +37,21 @@ function zipOf(files: Record<string, string | [string, number]>): string {
 }
 
 describe('package tree', () => {
+  it('keeps the files `keep` spares, and a later sync that wants them again writes nothing', async () => {
+    const tree = join(dir, 'tree-keep')
+    const pyc = '__pycache__/app.cpython-312.pyc'
+    const withBytecode = zipOf({ 'app.py': 'X = 1', [pyc]: 'bytecode' })
+    const without = zipOf({ 'app.py': 'X = 1' })
+    expect(await syncPackageTree(withBytecode, tree)).toEqual({ written: 2, kept: 0, removed: 0 })
+    const isPyc = (name: string) => name.endsWith('.pyc')
+    expect(await syncPackageTree(without, tree, isPyc)).toEqual({ written: 0, kept: 1, removed: 0 })
+    expect(readFileSync(join(tree, pyc), 'utf8')).toBe('bytecode')
+    expect(await syncPackageTree(withBytecode, tree)).toEqual({ written: 0, kept: 2, removed: 0 })
+    // Without `keep`, the zip alone decides.
+    expect(await syncPackageTree(without, tree)).toEqual({ written: 0, kept: 1, removed: 1 })
+    expect(existsSync(join(tree, pyc))).toBe(false)
+  })
+
   it('unpacks every entry with its mode, then rewrites only what changed and drops what left', async () => {
     const tree = join(dir, 'tree-1')
     const first = zipOf({

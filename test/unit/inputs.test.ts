@@ -32,6 +32,7 @@ describe('getInputs', () => {
       packageType: 'zip',
       installer: 'auto',
       importCheck: true,
+      bytecode: 'imported',
       cache: true,
       cacheInDeploy: 'hashed',
       slim: false,
@@ -159,6 +160,8 @@ describe('getInputs', () => {
     ['python', { ...buildBase, python: join(source, 'a-dir') }],
     ['python', { ...buildBase, python: 'python3.99-nowhere' }],
     ['python', { ...buildBase, python: '/usr/bin/python3\n/usr/bin/python3.12' }],
+    ['bytecode', { ...buildBase, bytecode: 'true' }],
+    ['bytecode', { ...buildBase, bytecode: 'unchecked-hash' }],
     ['package-type', { ...buildBase, 'package-type': 'image' }],
     ['layer-name', { ...buildBase, 'layer-name': 'deps layer' }],
     ['slim', { ...buildBase, slim: 'yes please' }],
@@ -277,6 +280,16 @@ describe('getInputs', () => {
       expect(inputs.traffic).toEqual({ kind: 'all-at-once' })
       expect(inputs.health.alarms).toEqual([])
     })
+  })
+
+  it.each(['imported', 'all', 'none'] as const)('reads bytecode: %s', (mode) => {
+    expect(parse({ ...buildBase, bytecode: mode }).bytecode).toBe(mode)
+  })
+
+  it('names the accepted bytecode values with an example', () => {
+    expect(() => parse({ ...buildBase, bytecode: 'yes' })).toThrow(
+      "bytecode: 'yes' is not accepted; use imported (the default: what the handler imports at init), all (every module) or none, e.g. `bytecode: all`."
+    )
   })
 
   it.skipIf(process.getuid?.() === 0)('refuses an unreadable requirements file', () => {

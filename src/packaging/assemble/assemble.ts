@@ -10,7 +10,7 @@
 // - bytecode (`__pycache__/`, `*.pyc`) and installer bookkeeping (`INSTALLER`, `REQUESTED`,
 //   `direct_url.json`) are dropped; `*.dist-info/` stays, with the wheel's own RECORD, because
 //   importlib.metadata reads it.
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { UserError } from '../../errors.js'
 import { LIMITS } from '../../lambda-facts.js'
@@ -20,9 +20,10 @@ import type { DistributionSize, PackageFile } from '../../types.js'
 import { listSourceFiles, type SourceFile } from './source-files.js'
 import {
   compareEntryNames,
+  entryHeaderBytes,
   isExecutableEntry,
   readZipEntriesFrom,
-  ZipWriter,
+  writeZipFile,
   type ZipEntry
 } from '../zip-format.js'
 
@@ -50,6 +51,8 @@ export interface AssembleResult {
   /** Biggest first. */
   distributions: DistributionSize[]
   codeUnzippedSize: number
+  /** Entry names of the handler code in the function zip (`app.py`, `pkg/util.py`). */
+  codeFiles: string[]
   excludedByDefault: string[]
   /** Those of them left out as credentials. */
   credentials: string[]
@@ -387,11 +390,6 @@ function checkFileFolderConflicts(entries: readonly PlannedEntry<WheelEntryInput
   }
 }
 
-/** Zip header bytes per entry: local (30) and central (46) headers, the name in each. */
-function headerBytes(name: string): number {
-  return 30 + 46 + 2 * Buffer.byteLength(name, 'utf8')
-}
-
 /**
  * Refuses a plan that no package can hold before a byte is written: more entries than a zip
  * without zip64 has, past 4 GiB zipped, or over Lambda's unzipped limit, which no function
@@ -410,7 +408,7 @@ function checkPlannedSize(plan: PackagePlan<WheelEntryInput>): void {
     for (const entry of entries) {
       const stored =
         entry.from === 'wheel' ? (entry.entry.compressedSize ?? entry.size) : entry.size
-      zipped += stored + headerBytes(entry.name)
+      zipped += stored + entryHeaderBytes(entry.name)
     }
     if (zipped >= 0xffffffff) {
       throw new UserError(
@@ -437,32 +435,22 @@ async function writePackage(
   wheelHandles: ReadonlyMap<string, FileHandle>,
   sourceDateEpoch: number | undefined
 ): Promise<PackageFile> {
-  // Written beside the final name, renamed at the end: a failed build never leaves a zip that
-  // looks complete.
-  const partial = `${path}.partial`
-  const writer = await ZipWriter.create(partial, { sourceDateEpoch })
-  try {
-    for (const entry of entries) {
-      if (entry.from === 'source') {
-        await writer.addFile(entry.name, entry.file.absolutePath, entry.executable)
-      } else {
-        const handle = wheelHandles.get(entry.wheel)
-        if (!handle) throw new Error(`no open handle for ${entry.wheel}`)
-        await writer.addRaw(entry.name, handle, entry.entry, entry.executable)
+  const { size, unzippedSize, codeSha256 } = await writeZipFile(
+    path,
+    { sourceDateEpoch },
+    async (writer) => {
+      for (const entry of entries) {
+        if (entry.from === 'source') {
+          await writer.addFile(entry.name, entry.file.absolutePath, entry.executable)
+        } else {
+          const handle = wheelHandles.get(entry.wheel)
+          if (!handle) throw new Error(`no open handle for ${entry.wheel}`)
+          await writer.addRaw(entry.name, handle, entry.entry, entry.executable)
+        }
       }
     }
-    const written = await writer.finish()
-    await rename(partial, path)
-    return {
-      path,
-      size: written.size,
-      unzippedSize: written.unzippedSize,
-      codeSha256: written.codeSha256
-    }
-  } catch (error) {
-    await writer.abort()
-    throw error
-  }
+  )
+  return { path, size, unzippedSize, codeSha256 }
 }
 
 /** Lists, plans and writes the packages of one architecture. */
@@ -512,6 +500,7 @@ export async function assemblePackages(request: AssembleRequest): Promise<Assemb
       ...(layerZip ? { layer: layerZip } : {}),
       distributions: plan.distributions,
       codeUnzippedSize: plan.codeUnzippedSize,
+      codeFiles: plan.function.filter((entry) => entry.from === 'source').map((e) => e.name),
       excludedByDefault: source.excludedByDefault,
       credentials: source.credentials,
       warnings: [...source.warnings, ...plan.warnings]

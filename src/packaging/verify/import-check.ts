@@ -3,8 +3,8 @@
 // otherwise meet only after the deploy. The import runs as Lambda's init phase does: Lambda's
 // variables and the function's own (import-environment.ts), Lambda's boto3 after the package on
 // sys.path (tools/runtime-provided.ts), nothing of the runner's environment or site-packages.
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import type { ExecOutput } from '@actions/exec'
+import { readdir, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { UserError, errorMessage } from '../../errors.js'
 import {
@@ -29,7 +29,7 @@ import {
   type FunctionEnvironment
 } from './import-environment.js'
 import { ImportFailure, importFailureMessage, parseFailure } from './import-failure.js'
-import { syncPackageTree, treeName } from './package-tree.js'
+import { openTreeFolder, syncPackageTree } from './package-tree.js'
 
 /**
  * A handler whose import never returns (a network call at import time) must not hold the
@@ -46,23 +46,6 @@ async function resolvedCommand(python: TargetInterpreter): Promise<string[]> {
   if (program === undefined) throw new Error('an interpreter with an empty command')
   const path = program.includes('/') ? program : await findOnPath(program, process.env)
   return [path ?? program, ...rest]
-}
-
-/** Runs `command args`; resolves with stdout on exit code 0, else rejects with stderr's text. */
-async function runPython(
-  command: readonly string[],
-  args: string[],
-  env: Record<string, string>
-): Promise<string> {
-  const [path, ...prefix] = command
-  const result = await execWithoutStdin(path as string, [...prefix, ...args], {
-    silent: true,
-    ignoreReturnCode: true,
-    env
-  })
-  if (result.exitCode !== 0)
-    throw Object.assign(new Error(result.stderr), { stderr: result.stderr })
-  return result.stdout
 }
 
 /** `app.handler` → module `app`, function `handler`; `pkg/app.handler` → `pkg.app`. */
@@ -96,37 +79,19 @@ export interface ImportCheckRequest {
   function?: FunctionEnvironment
 }
 
-/** A lock older than this was left by a run that died: take it over. */
-const STALE_LOCK_MS = 15 * 60 * 1000
-
-/** Takes `<dir>.lock` (mkdir is atomic); false when another build holds it. */
-async function lock(dir: string): Promise<boolean> {
-  // An unwritable store costs only speed: the check then unpacks into a temporary folder.
-  if (
-    !(await mkdir(dirname(dir), { recursive: true }).then(
-      () => true,
-      () => false
-    ))
-  )
-    return false
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await mkdir(`${dir}.lock`)
-      return true
-    } catch {
-      const info = await stat(`${dir}.lock`).catch(() => undefined)
-      if (!info || Date.now() - info.mtimeMs < STALE_LOCK_MS) return false
-      await rm(`${dir}.lock`, { recursive: true, force: true })
-    }
-  }
-  return false
-}
-
 export interface LoadedFiles {
   /** Entry names of the function zip (`numpy/__init__.py`). */
   function: string[]
   /** Entry names of the layer zip (`python/numpy/__init__.py`); empty without a layer. */
   layer: string[]
+}
+
+/** How the check imported the handler: anything else importing it (bytecode) does the same. */
+export interface HandlerImport {
+  python: TargetInterpreter
+  function: FunctionEnvironment
+  /** Lambda's boto3 wheels, after the package on sys.path; none when the handler needs none. */
+  runtimeWheels: readonly string[]
 }
 
 export interface ImportCheckResult {
@@ -136,6 +101,8 @@ export interface ImportCheckResult {
    * mapped into the process), sorted; empty when no import ran.
    */
   loadedFiles: LoadedFiles
+  /** Set when the import ran and passed. */
+  import?: HandlerImport
 }
 
 /** The script prints, last, one JSON line: `{"loaded": {"function": [...], "layer": [...]}}`. */
@@ -160,13 +127,79 @@ async function syncRuntimeProvided(
   for (const name of await readdir(runtimeDir).catch(() => [])) {
     if (!wanted.has(name)) await rm(join(runtimeDir, name), { recursive: true, force: true })
   }
-  for (const [i, wheel] of wheels.entries()) await syncPackageTree(wheel, dirs[i] as string)
+  try {
+    for (const [i, wheel] of wheels.entries()) await syncPackageTree(wheel, dirs[i] as string)
+  } catch (error) {
+    throw new UserError(
+      `import check: Lambda's boto3 wheels (${wheels.map((w) => basename(w)).join(', ')}) do not unpack: ${errorMessage(error)}`
+    )
+  }
   return dirs
 }
 
+export interface HandlerImportRun {
+  runtime: RuntimeFacts
+  handler: string
+  /** Holds the unpacked packages (`task/`, and `opt/` with a layer); `runtime/` is written here. */
+  workDir: string
+  layer: boolean
+  /** Interpreter options before `-c` (`-I`, `-B` ...). */
+  options: readonly string[]
+  /** Python run before the import check's program, in the same process. */
+  prelude?: string
+}
+
+/**
+ * Imports the handler from the packages unpacked under `workDir` as Lambda's init phase does
+ * (the module header explains how); resolves with the interpreter's output whatever its exit code.
+ */
+export async function importHandler(
+  how: HandlerImport,
+  run: HandlerImportRun
+): Promise<ExecOutput> {
+  const taskRoot = join(run.workDir, 'task')
+  const optRoot = join(run.workDir, 'opt')
+  const runtimeDir = join(run.workDir, 'runtime')
+  const runtimeProvided = await syncRuntimeProvided(how.runtimeWheels, runtimeDir)
+  const [program, ...prefix] = await resolvedCommand(how.python)
+  const env = importEnvironment({
+    runtime: run.runtime,
+    handler: run.handler,
+    function: how.function,
+    folders: {
+      taskRoot,
+      layerRoot: optRoot,
+      runtimeDir,
+      interpreterBin: dirname(program as string)
+    },
+    interpreterEnv: how.python.env,
+    runnerLibraryPath: process.env.LD_LIBRARY_PATH
+  })
+  const { module, function: functionName } = splitHandler(run.handler)
+  const args = {
+    taskRoot,
+    optRoot: run.layer ? optRoot : undefined,
+    module,
+    function: functionName,
+    runtimeProvided
+  }
+  const timeout = `import faulthandler; faulthandler.dump_traceback_later(${IMPORT_TIMEOUT_SECONDS}, exit=True)\n`
+  return execWithoutStdin(
+    program as string,
+    [
+      ...prefix,
+      ...run.options,
+      '-c',
+      timeout + (run.prelude ?? '') + IMPORT_CHECK_SCRIPT,
+      JSON.stringify(args)
+    ],
+    { silent: true, ignoreReturnCode: true, env }
+  )
+}
+
 /** The import failed on a module Lambda's runtime provides (boto3 ...). */
-function needsRuntimeProvided(error: unknown): boolean {
-  const detail = parseFailure(String((error as { stderr?: string }).stderr ?? ''))
+function needsRuntimeProvided(stderr: string): boolean {
+  const detail = parseFailure(stderr)
   return (
     detail?.kind === 'module' &&
     RUNTIME_PROVIDED_MODULES.includes(detail.name.split('.')[0] ?? detail.name)
@@ -181,111 +214,68 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
   })
   if (!request.enabled) return skipped(IMPORT_CHECK_OFF)
   if (!handler) return skipped('no handler given (set the handler input to check it)')
+  const toolCache = request.toolCache ?? defaultStoreRoot(process.env)
   const lookup = await findTargetInterpreter({
     runtime,
     architecture,
     env: process.env,
-    toolCache: request.toolCache ?? defaultStoreRoot(process.env),
+    toolCache,
     python: request.python
   })
   if (lookup.found === undefined) return skipped(lookup.reason)
-  const python = lookup.found
   const fn = request.function ?? buildModeEnvironment({}, undefined, process.env)
   // Lambda's boto3 from the tool cache; fetched the first time a handler imports it.
-  const cache = {
-    runtime,
-    root: request.toolCache ?? defaultStoreRoot(process.env),
-    env: process.env
-  }
+  const cache = { runtime, root: toolCache, env: process.env }
   const cached = await cachedRuntimeProvided(cache)
   let provided: RuntimeProvided = cached ? { wheels: cached } : { reason: 'not fetched yet' }
-  const { module, function: functionName } = splitHandler(handler)
+  const layer = request.packages.layer !== undefined
   // One kept tree per target and package type; another build on the same runner holding it
   // gets a fresh temporary one.
-  const kept =
-    request.treeRoot === undefined
-      ? undefined
-      : join(
-          request.treeRoot,
-          treeName([runtime.name, architecture, request.packages.layer ? 'layer' : 'function'])
-        )
-  const locked = kept !== undefined && (await lock(kept))
-  const workDir = locked ? (kept as string) : await mkdtemp(join(tmpdir(), 'lpd-import-'))
-  const taskRoot = join(workDir, 'task')
-  const optRoot = request.packages.layer ? join(workDir, 'opt') : undefined
-  const runtimeDir = join(workDir, 'runtime')
+  const tree = await openTreeFolder(
+    request.treeRoot,
+    [runtime.name, architecture, layer ? 'layer' : 'function'],
+    'lpd-import-'
+  )
+  const workDir = tree.dir
   const secrets = variableSecrets(Object.values(fn.variables))
   try {
     try {
-      await syncPackageTree(request.packages.function.path, taskRoot)
-      if (request.packages.layer && optRoot)
-        await syncPackageTree(request.packages.layer.path, optRoot)
+      await syncPackageTree(request.packages.function.path, join(workDir, 'task'))
+      if (request.packages.layer) {
+        await syncPackageTree(request.packages.layer.path, join(workDir, 'opt'))
+      }
     } catch (error) {
       throw new UserError(
         `import check: the ${architecture} package does not extract, so Lambda could not load it either; no import was tried. This is a fault in the package, not a missing distribution: ${errorMessage(error)}`
       )
     }
-    const command = await resolvedCommand(python)
-    const env = importEnvironment({
-      runtime,
-      handler,
-      function: fn,
-      folders: {
-        taskRoot,
-        layerRoot: optRoot ?? join(workDir, 'opt'),
-        runtimeDir,
-        interpreterBin: dirname(command[0] as string)
-      },
-      interpreterEnv: python.env,
-      runnerLibraryPath: process.env.LD_LIBRARY_PATH
-    })
     // .pyc files go to a folder beside the tree, never into it; they are trusted only while
     // the source's (mtime, size) match, and the tree sets mtime from each file's CRC-32.
-    const pycache = join(workDir, 'pycache')
-    const timeout = `import faulthandler; faulthandler.dump_traceback_later(${IMPORT_TIMEOUT_SECONDS}, exit=True)\n`
-    const importWith = async (wheels: readonly string[]) => {
-      const runtimeProvided = await syncRuntimeProvided(wheels, runtimeDir).catch(
-        (error: unknown) => {
-          throw new UserError(
-            `import check: Lambda's boto3 wheels (${wheels.map((w) => basename(w)).join(', ')}) do not unpack: ${errorMessage(error)}`
-          )
-        }
-      )
-      const args = { taskRoot, optRoot, module, function: functionName, runtimeProvided }
-      return runPython(
-        command,
-        [
-          '-I',
-          '-S',
-          '-X',
-          `pycache_prefix=${pycache}`,
-          '-c',
-          timeout + IMPORT_CHECK_SCRIPT,
-          JSON.stringify(args)
-        ],
-        env
-      )
+    const options = ['-I', '-S', '-X', `pycache_prefix=${join(workDir, 'pycache')}`]
+    const importWith = (runtimeWheels: readonly string[]) => {
+      const how = { python: lookup.found, function: fn, runtimeWheels }
+      return importHandler(how, { runtime, handler, workDir, layer, options })
     }
-    let stdout: string
-    try {
-      stdout = await importWith(provided.wheels ?? [])
-    } catch (error) {
-      if (provided.wheels !== undefined || !needsRuntimeProvided(error)) throw error
+    let result = await importWith(provided.wheels ?? [])
+    if (
+      result.exitCode !== 0 &&
+      provided.wheels === undefined &&
+      needsRuntimeProvided(result.stderr)
+    ) {
       provided = await obtainRuntimeProvided(cache)
-      if (provided.wheels === undefined) throw error
-      stdout = await importWith(provided.wheels)
+      if (provided.wheels !== undefined) result = await importWith(provided.wheels)
     }
-    return {
-      check: { status: 'passed', interpreter: python.description },
-      loadedFiles: loadedFilesFrom(stdout)
+    if (result.exitCode === 0) {
+      return {
+        check: { status: 'passed', interpreter: lookup.found.description },
+        loadedFiles: loadedFilesFrom(result.stdout),
+        import: { python: lookup.found, function: fn, runtimeWheels: provided.wheels ?? [] }
+      }
     }
-  } catch (error) {
-    // A package that cannot be unpacked says so above; only the interpreter's failure is an
-    // import failure.
-    if (error instanceof UserError) throw error
     // The handler's own output may hold a variable's value: never in a message.
-    const stderr = redact(String((error as { stderr?: string }).stderr ?? ''), secrets)
+    const stderr = redact(result.stderr, secrets)
     const detail = parseFailure(stderr)
+    const { module } = splitHandler(handler)
     throw new ImportFailure(
       importFailureMessage(
         detail,
@@ -303,7 +293,6 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
       detail
     )
   } finally {
-    if (locked) await rm(`${workDir}.lock`, { recursive: true, force: true })
-    else await rm(workDir, { recursive: true, force: true })
+    await tree.release()
   }
 }

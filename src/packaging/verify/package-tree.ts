@@ -14,9 +14,11 @@ import {
   statSync,
   writeSync
 } from 'node:fs'
-import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { UserError } from '../../errors.js'
+import { lockFolder, unlockFolder } from '../stores/folder-lock.js'
 import {
   isExecutableEntry,
   readEntryData,
@@ -114,8 +116,14 @@ function writeContent(path: string, data: Buffer, mode: number, time: number): v
 /**
  * Makes `root` hold exactly the files of the zip at `zipPath` (plus a manifest). Files whose
  * recorded content, size and mtime still match are kept; everything else is written again.
+ * `keep` spares files the zip does not hold (the bytecode probe keeps earlier .pyc files, and
+ * ignores them, rather than delete and write them back on every build).
  */
-export async function syncPackageTree(zipPath: string, root: string): Promise<TreeSync> {
+export async function syncPackageTree(
+  zipPath: string,
+  root: string,
+  keep: (name: string) => boolean = () => false
+): Promise<TreeSync> {
   await mkdir(root, { recursive: true })
   const manifestPath = join(root, MANIFEST)
   let recorded: Record<string, string> = {}
@@ -139,10 +147,14 @@ export async function syncPackageTree(zipPath: string, root: string): Promise<Tr
     const entries = (await readZipEntriesFrom(handle, zipPath)).filter((e) => !e.name.endsWith('/'))
     const wanted = new Set(entries.map((e) => e.name))
     for (const name of await listFiles(root)) {
-      if (!wanted.has(name)) {
-        await rm(join(root, name), { force: true })
-        result.removed++
+      if (wanted.has(name)) continue
+      if (keep(name)) {
+        // Still what the manifest says it is: a later sync that wants it can keep it.
+        if (recorded[name] !== undefined) files[name] = recorded[name]
+        continue
       }
+      await rm(join(root, name), { force: true })
+      result.removed++
     }
     const folders = new Set<string>()
     let next = 0
@@ -191,4 +203,30 @@ export async function syncPackageTree(zipPath: string, root: string): Promise<Tr
 /** A folder name for one package: the same target always reuses the same tree. */
 export function treeName(parts: readonly string[]): string {
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 16)
+}
+
+/** A folder to unpack one target's packages into; `release` when done. */
+export interface TreeFolder {
+  dir: string
+  /** Kept between builds (what it holds may come from an earlier one), not temporary. */
+  kept: boolean
+  release: () => Promise<void>
+}
+
+/**
+ * The folder named by `parts` under `treeRoot`, kept between builds (a warm build rewrites only
+ * what changed) when no other build on this runner holds it; else a temporary one, deleted on
+ * release.
+ */
+export async function openTreeFolder(
+  treeRoot: string | undefined,
+  parts: readonly string[],
+  temporaryPrefix: string
+): Promise<TreeFolder> {
+  const kept = treeRoot === undefined ? undefined : join(treeRoot, treeName(parts))
+  if (kept !== undefined && (await lockFolder(kept))) {
+    return { dir: kept, kept: true, release: () => unlockFolder(kept) }
+  }
+  const dir = await mkdtemp(join(tmpdir(), temporaryPrefix))
+  return { dir, kept: false, release: () => rm(dir, { recursive: true, force: true }) }
 }
