@@ -128,7 +128,7 @@ function verifyError(
 function logImportCheck(architecture: Architecture, check: ImportCheck, ms: number): void {
   if (check.status === 'passed') {
     core.info(
-      `${architecture}: import check passed in ${ms} ms with ${check.interpreter ?? 'CPython'}`
+      `${architecture}: import check passed with ${check.interpreter ?? 'CPython'} in ${ms} ms`
     )
   } else if (check.reason === IMPORT_CHECK_OFF) {
     core.info(`${architecture}: import check not run (${IMPORT_CHECK_OFF})`)

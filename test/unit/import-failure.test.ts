@@ -121,6 +121,15 @@ describe('importFailureMessage', () => {
       /the module raised ValueError: bad stage \(orders\/config\.py, line 9\) while it was imported/
     ],
     [{ kind: 'glibc' as const, version: 'GLIBC_2.28', module: 'x.so' }, /x\.so needs GLIBC_2\.28/],
+    [
+      {
+        kind: 'syntax' as const,
+        error: 'SyntaxError: invalid syntax',
+        file: 'orders/handler.py',
+        line: 7
+      },
+      /orders\/handler\.py, line 7, is not valid Python 3\.12 \(SyntaxError: invalid syntax\); on Lambda this is Runtime\.UserCodeSyntaxError\. Write it for Python 3\.12/
+    ],
     [undefined, /; on Lambda this is Runtime\.ImportModuleError\./]
   ])('explains %j', (detail, expected) => {
     expect(message(detail)).toMatch(expected)

@@ -45,8 +45,12 @@ def fail(kind, error, **fields):
         if found:
             fields['file'], fields['line'] = found[1], frame.lineno
             break
+    if kind == 'syntax':
+        found = in_package(error.filename) if getattr(error, 'filename', None) else None
+        if found:
+            fields['file'], fields['line'] = found[1], error.lineno
     fields['kind'] = kind
-    fields['error'] = ''.join(traceback.format_exception_only(type(error), error)).strip()[-500:]
+    fields['error'] = ''.join(traceback.format_exception_only(type(error), error)).strip().splitlines()[-1][-500:]
     print('${FAILURE_MARKER} ' + json.dumps(fields), file=sys.stderr)
     sys.exit(2)
 
@@ -70,6 +74,8 @@ except ImportError as error:
     if glibc:
         fail('glibc', error, version=glibc.group(1), module=module_file)
     fail('exception', error)
+except SyntaxError as error:
+    fail('syntax', error)
 except BaseException as error:
     fail('exception', error)
 if not callable(getattr(module, args['function'], None)):

@@ -10,6 +10,7 @@ export type FailureDetail =
   | { kind: 'library'; library: string; module: string }
   | { kind: 'glibc'; version: string; module: string }
   | { kind: 'handler' }
+  | { kind: 'syntax' }
   | { kind: 'exception' }
 
 export type ImportFailureDetail = FailureDetail & {
@@ -102,6 +103,8 @@ function explain(detail: ImportFailureDetail | undefined, context: FailureContex
       return `${what}: ${detail.module || 'an extension module'} needs ${detail.version}, newer than the runtime's glibc. Pin a release whose wheels are built for the runtime's manylinux tag.`
     case 'handler':
       return `${what}: Runtime.HandlerNotFound. Fix the handler input (module.function).`
+    case 'syntax':
+      return `${what}: ${detail.file === undefined ? 'a module' : `${detail.file}${detail.line === undefined ? '' : `, line ${detail.line}`},`} is not valid Python ${context.pythonVersion} (${detail.error ?? 'SyntaxError'}); on Lambda this is Runtime.UserCodeSyntaxError. Write it for Python ${context.pythonVersion}, or build for a runtime whose Python accepts it.`
     case 'exception':
       return `${what}: the module raised ${detail.error ?? 'an exception'}${at(detail)} while it was imported; on Lambda the function would fail its init phase the same way.`
     default:
