@@ -16,6 +16,7 @@ import {
 } from '../helpers/pyc-check.js'
 import { pathWithPython, pyenvPython } from '../helpers/pythons.js'
 import { runAction, type ActionRun } from '../helpers/run-action.js'
+import { zipEntries } from '../helpers/zip-contents.js'
 
 const work = mkdtempSync(join(tmpdir(), 'lpd-bytecode-'))
 /** One wheel store for the tests that do not compare cold and warm builds. */
@@ -119,10 +120,7 @@ function unzip(zip: string): string {
 }
 
 function pythonFiles(zip: string): string[] {
-  const script = 'import sys, zipfile\nprint("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))'
-  return execFileSync('python3', ['-c', script, zip], { encoding: 'utf8' })
-    .split('\n')
-    .filter((name) => name.endsWith('.py'))
+  return zipEntries(zip).filter((name) => name.endsWith('.py'))
 }
 
 describe('bytecode, through node dist/index.js', () => {
@@ -431,15 +429,7 @@ describe('the bytecode probe imports the handler as the import check does', () =
     const bytecode = bytecodeOf(built)
     expect(bytecode.importTimeNote).toBeUndefined()
     expect(bytecode.importTime?.withoutBytecodeMs).toBeGreaterThan(0)
-    const names = execFileSync(
-      'python3',
-      [
-        '-c',
-        'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))',
-        zipOf(built)
-      ],
-      { encoding: 'utf8' }
-    ).split('\n')
+    const names = zipEntries(zipOf(built))
     expect(names).toContain('service/__pycache__/handler.cpython-312.pyc')
     expect(names).toContain('__pycache__/six.cpython-312.pyc')
     // Lambda's boto3 is not shipped, nor its bytecode.
