@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { runImportCheck, splitHandler } from '../../src/packaging/verify/import-check.js'
+import { splitHandler } from '../../src/packaging/verify/handler-import.js'
+import { runImportCheck } from '../../src/packaging/verify/import-check.js'
 import {
   PLACEHOLDER_CREDENTIALS,
   type FunctionEnvironment

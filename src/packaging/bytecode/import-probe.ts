@@ -13,13 +13,8 @@ import type { Architecture, RuntimeFacts } from '../../lambda-facts.js'
 import type { ArchPackages } from '../../types.js'
 import { lastLines } from '../tools/run-tool.js'
 import { IMPORT_CHECK_SCRIPT } from '../verify/import-check-script.js'
-import {
-  importHandler,
-  splitHandler,
-  type HandlerImport,
-  type ImportCheckResult,
-  type LoadedFiles
-} from '../verify/import-check.js'
+import { importHandler, splitHandler, type HandlerImport } from '../verify/handler-import.js'
+import type { ImportCheckResult, LoadedFiles } from '../verify/import-check.js'
 import { openTreeFolder, syncPackageTree, type TreeFolder } from '../verify/package-tree.js'
 
 /**
