@@ -199,7 +199,7 @@ describe('other places to find the runtime CPython', () => {
     const second = await build(handlerSource('3.12'), inputs, env, false)
     expect(second.run.code, second.log).toBe(0)
     expect(second.report?.architectures[0]?.importCheck).toEqual({ status: 'passed', interpreter })
-    expect(second.log).not.toMatch(/uv python install/)
+    expect(second.log, second.log).not.toMatch(/uv python install/)
   })
 
   it('says why no interpreter checked a target, in the log and report.json, and still builds', async () => {

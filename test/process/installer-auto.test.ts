@@ -49,6 +49,9 @@ function build(
       runtime,
       architectures,
       cache: 'false',
+      // Bytecode's interpreter lookup may bring uv too (to find a CPython); these builds are
+      // about the bootstrap the resolve does.
+      bytecode: 'none',
       'output-dir': mkdtempSync(join(work, 'out-'))
     },
     env: { PATH: pathWithoutUv, RUNNER_TOOL_CACHE: toolCache, ...env }

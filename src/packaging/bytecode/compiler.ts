@@ -131,7 +131,7 @@ export class BytecodeCompiler {
     let magic: string
     let cacheTag: string
     try {
-      ;[magic = '', cacheTag = ''] = (await runPython(python, ['-S', '-c', PROBE], env))
+      ;[magic = '', cacheTag = ''] = (await runPython(python, ['-S', '-B', '-c', PROBE], env))
         .trim()
         .split(/\s+/)
     } catch (error) {
