@@ -5,6 +5,7 @@
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda'
 import { join } from 'node:path'
 import { startMoto } from '../test/helpers/moto.js'
+import { hostedToolCacheIfHere } from '../test/helpers/pythons.js'
 import { ROOT, runAction } from '../test/helpers/run-action.js'
 
 const functionName = 'hello-python'
@@ -22,6 +23,11 @@ try {
     'smoke-expect': JSON.stringify({ id: 'demo-1' })
   }
   const toolCache = join(ROOT, '.tools', 'demo-tool-cache')
+  // CPython 3.12 where GitHub's ubuntu images keep it, so the import check and bytecode run as
+  // on a hosted runner (x86_64 here; arm64 under qemu where a CPython 3.12 for it can be had).
+  if (!hostedToolCacheIfHere(toolCache, ['3.12'])) {
+    console.log('No pyenv CPython 3.12 here: the build will say it could not check the import.')
+  }
   for (const round of ['first deploy', 'second run, same code']) {
     console.log(`\n=== ${round}: node dist/index.js ===\n`)
     const run = await runAction({

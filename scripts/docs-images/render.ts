@@ -2,23 +2,15 @@
 //
 // 1. A workspace holds examples/hello as services/orders. Against moto (Lambda), a fake Actions
 //    cache service and a fake GitHub API, all on 127.0.0.1, the action runs as GitHub runs it:
-//    - a push to main deploys orders-api (arm64, python3.12): its job summary is one picture,
+//    - a push to main deploys orders-api (arm64, python3.13: the newest runtime whose arm64
+//      CPython Debian's archive has, so both architectures are import-checked here, arm64 under
+//      qemu, as on a hosted runner): its job summary is one picture,
 //      and its size report is kept in the cache;
 //    - a pull request that adds orjson and moves pydantic builds and gates the change: the
 //      comment it posts, with the change against main and the chart, is the other.
 // 2. Each Markdown is rendered as GitHub would (markdown-it, GitHub's Markdown CSS, Mermaid),
 //    and Debian's chromium, headless, screenshots it into docs/images/.
-import { execFileSync } from 'node:child_process'
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync
-} from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
@@ -27,6 +19,7 @@ import { startFakeActionsCache } from '../../test/helpers/fake-actions-cache.js'
 import { startFakeCommentApi } from '../../test/helpers/fake-comment-api.js'
 import { pullRequestEnv, pushToMainEnv } from '../../test/helpers/github-events.js'
 import { startMoto } from '../../test/helpers/moto.js'
+import { hostedToolCacheIfHere } from '../../test/helpers/pythons.js'
 import { ROOT, runAction, type ActionRun } from '../../test/helpers/run-action.js'
 
 const TOOLS = join(ROOT, '.tools', 'docs-images')
@@ -35,24 +28,10 @@ const CHROMIUM = '/usr/bin/chromium'
 const MAIN_SHA = '4d1c3b2a9f8e7d6c5b4a39281706f5e4d3c2b1a0'
 const FUNCTION = 'orders-api'
 
+const RUNTIME = 'python3.13'
+
 /** What the pull request changes: pydantic moves on, orjson comes in. */
 const PULL_REQUEST_REQUIREMENTS = `numpy==2.2.6\npydantic==2.14.4\norjson==3.10.13\n`
-
-/** A folder with `python3.12` in it, as actions/setup-python gives the job, when one is here. */
-function python312Bin(work: string): string | undefined {
-  let root: string
-  try {
-    root = execFileSync('pyenv', ['root'], { encoding: 'utf8' }).trim()
-  } catch {
-    return undefined
-  }
-  const version = readdirSync(join(root, 'versions')).find((v) => v.startsWith('3.12.'))
-  if (!version) return undefined
-  const bin = join(work, 'setup-python-bin')
-  mkdirSync(bin, { recursive: true })
-  symlinkSync(join(root, 'versions', version, 'bin', 'python3.12'), join(bin, 'python3.12'))
-  return bin
-}
 
 function check(run: ActionRun, what: string): void {
   if (run.code !== 0) {
@@ -71,16 +50,17 @@ async function runsToPicture(work: string): Promise<{ summary: string; comment: 
     startFakeCommentApi()
   ])
   try {
-    await moto.createFunction({ name: FUNCTION, runtime: 'python3.12', architecture: 'arm64' })
-    const bin = python312Bin(work)
+    await moto.createFunction({ name: FUNCTION, runtime: RUNTIME, architecture: 'arm64' })
+    const toolCache = join(work, 'tool-cache')
+    // The runtime's CPython where GitHub's ubuntu images keep it.
+    hostedToolCacheIfHere(toolCache, [RUNTIME.slice('python'.length)])
     const env = {
       ...moto.env,
       ...cache.env,
       GITHUB_WORKSPACE: workspace,
       // One temp folder and tool cache for both runs, as on one runner image.
       RUNNER_TEMP: join(work, 'runner-temp'),
-      RUNNER_TOOL_CACHE: join(work, 'tool-cache'),
-      ...(bin ? { PATH: `${bin}:${process.env.PATH ?? ''}` } : {})
+      RUNNER_TOOL_CACHE: toolCache
     }
     const common = {
       source: 'services/orders',
@@ -107,7 +87,7 @@ async function runsToPicture(work: string): Promise<{ summary: string; comment: 
       inputs: {
         ...common,
         mode: 'build',
-        runtime: 'python3.12',
+        runtime: RUNTIME,
         handler: 'app.handler',
         'github-token': 'ghs_fakeTokenForTheDocsImagesOnly'
       },

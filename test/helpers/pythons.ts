@@ -78,6 +78,19 @@ export function hostedToolCache(toolCache: string, minors: readonly string[] = M
   return toolCache
 }
 
+/**
+ * `hostedToolCache` on a machine with pyenv's CPythons of `minors`; elsewhere nothing is laid out
+ * and the action says it found no interpreter. For the demo and the docs pictures.
+ */
+export function hostedToolCacheIfHere(toolCache: string, minors: readonly string[]): boolean {
+  try {
+    hostedToolCache(toolCache, minors)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** A folder holding `python` (only) for a minor, and uv: what `uv python find` sees on PATH. */
 export function bareInterpreterDir(dir: string, minor: string): string {
   mkdirSync(dir, { recursive: true })
