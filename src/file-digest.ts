@@ -17,6 +17,15 @@ export async function fileDigests(
   return Object.fromEntries(hashes.map(([algorithm, hash]) => [algorithm, hash.digest(encoding)]))
 }
 
+/** The hex SHA-256 of a file; undefined when it cannot be read (missing, a folder ...). */
+export async function sha256OfFile(path: string): Promise<string | undefined> {
+  try {
+    return (await fileDigests(path, ['sha256'])).sha256
+  } catch {
+    return undefined
+  }
+}
+
 /** Lambda's CodeSha256 of a file: the base64 SHA-256 of its bytes. */
 export async function codeSha256OfFile(path: string): Promise<string> {
   return (await fileDigests(path, ['sha256'], 'base64')).sha256!

@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errorMessage } from '../../errors.js'
-import { fileDigests } from '../../file-digest.js'
+import { sha256OfFile } from '../../file-digest.js'
 import { runtimeProvidedVersions, type RuntimeFacts } from '../../lambda-facts.js'
 import { lastLines, pythonCommand, runTool, ToolFailure, type Env } from './run-tool.js'
 import PINNED from './runtime-provided-wheels.json' with { type: 'json' }
@@ -46,14 +46,6 @@ export interface RuntimeProvidedRequest {
   env: Env
 }
 
-async function sha256(path: string): Promise<string | undefined> {
-  try {
-    return (await fileDigests(path, ['sha256'])).sha256
-  } catch {
-    return undefined
-  }
-}
-
 /** Both architectures of a run check at once: they share one fetch while it is under way. */
 const pending = new Map<string, Promise<RuntimeProvided>>()
 
@@ -80,7 +72,7 @@ export function obtainRuntimeProvided(request: RuntimeProvidedRequest): Promise<
 async function missingWheels(dir: string, wheels: readonly PinnedWheel[]): Promise<PinnedWheel[]> {
   const missing: PinnedWheel[] = []
   for (const wheel of wheels) {
-    if ((await sha256(join(dir, wheel.file))) !== wheel.sha256) missing.push(wheel)
+    if ((await sha256OfFile(join(dir, wheel.file))) !== wheel.sha256) missing.push(wheel)
   }
   return missing
 }
@@ -156,7 +148,7 @@ async function fetchWheels(env: Env, dir: string, wheels: PinnedWheel[]): Promis
     const saved = new Set(await readdir(destination))
     for (const wheel of wheels) {
       const path = join(destination, wheel.file)
-      if (!saved.has(wheel.file) || (await sha256(path)) !== wheel.sha256) {
+      if (!saved.has(wheel.file) || (await sha256OfFile(path)) !== wheel.sha256) {
         throw new Error(`pip saved no ${wheel.file} with sha256 ${wheel.sha256}`)
       }
       await rename(path, join(dir, wheel.file))

@@ -6,7 +6,7 @@ import { chmod, mkdir, mkdtemp, open, readdir, rename, rm, writeFile } from 'nod
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { UserError } from '../../errors.js'
-import { fileDigests } from '../../file-digest.js'
+import { sha256OfFile } from '../../file-digest.js'
 import { readEntryData, readZipEntriesFrom } from '../zip-format.js'
 import { lastLines, parsePipConfigList, runTool, ToolFailure, type Env } from './run-tool.js'
 import { maskCredentials } from '../requirements/requirements-file.js'
@@ -120,14 +120,6 @@ export interface BootstrapRequest {
   arch?: string
 }
 
-async function sha256(path: string): Promise<string | undefined> {
-  try {
-    return (await fileDigests(path, ['sha256'])).sha256
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * Two architectures resolve at once in one run: they share one fetch. Only while it is under
  * way: a later resolve checks the binary again.
@@ -163,7 +155,7 @@ async function obtainUv(
   path: string
 ): Promise<string> {
   const pin = pinnedUvWheel(machine)
-  const cached = await sha256(path)
+  const cached = await sha256OfFile(path)
   if (cached === pin.binarySha256) {
     core.info(`uv ${PINNED_UV_VERSION}: from the tool cache (${path})`)
     return path
@@ -178,7 +170,7 @@ async function obtainUv(
   try {
     const wheelPath = await downloadWheel(request, machine, work)
     const wheel = basename(wheelPath)
-    const got = await sha256(wheelPath)
+    const got = await sha256OfFile(wheelPath)
     if (got !== pin.sha256) {
       throw new UserError(
         `installer: auto: the uv wheel pip fetched from ${request.indexes} (${wheel}) has ` +
@@ -246,7 +238,7 @@ async function extractBinary(wheelPath: string, pin: PinnedUvWheel, path: string
   await mkdir(dir, { recursive: true })
   const partial = join(dir, `.uv-${process.pid}-${Date.now()}`)
   await writeFile(partial, data)
-  if ((await sha256(partial)) !== pin.binarySha256) {
+  if ((await sha256OfFile(partial)) !== pin.binarySha256) {
     await rm(partial, { force: true })
     throw new UserError(`${pin.file}: ${member} does not match its pinned sha256`)
   }
