@@ -154,7 +154,7 @@ async function buildArchitecture(
   architecture: Architecture,
   elfCache: ElfParseCache,
   warnOnce: (message: string) => void,
-  compiler: BytecodeCompiler | { reason: string }
+  compiler: Promise<BytecodeCompiler | { reason: string }>
 ): Promise<ArchBuild> {
   const timings: Record<string, number> = {}
   const checkInterpreter = { toolCache: storeRoot(request), python: request.python }
@@ -264,7 +264,7 @@ async function buildArchitecture(
     return { imported: passed, closure }
   })
 
-  const { packages, report: bytecode } = await timed(timings, 'bytecode', () =>
+  const { packages, report: bytecode } = await timed(timings, 'bytecode', async () =>
     shipBytecode({
       mode: request.bytecode,
       packages: assembledPackages,
@@ -274,7 +274,7 @@ async function buildArchitecture(
       runtime: request.runtime,
       architecture,
       limits: request.limits,
-      compiler,
+      compiler: await compiler,
       sourceDateEpoch: request.sourceDateEpoch,
       treeRoot: keptFolder(request, 'import-time')
     })
@@ -360,7 +360,9 @@ export async function buildPackages(request: BuildRequest): Promise<BuildResult>
     storeRoot: request.storeRoot,
     excludePaths: [request.outputDir]
   })
-  const compiler = await openCompiler(request)
+  // Found (or brought) while the wheels resolve; the bytecode phase waits for it.
+  const compiler = openCompiler(request)
+  compiler.catch(() => undefined)
   // Every architecture finishes (or fails) before the step does: no build left running unseen,
   // and each distinct failure is reported.
   const settled = await Promise.allSettled(

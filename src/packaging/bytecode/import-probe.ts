@@ -75,27 +75,24 @@ export function compiledEntries(
   stderr: string,
   roots: { taskRoot: string; optRoot?: string }
 ): LoadedFiles {
-  const files: LoadedFiles = { function: [], layer: [] }
+  const packages = [
+    ['function', roots.taskRoot],
+    ['layer', roots.optRoot]
+  ] as const
+  const files = { function: new Set<string>(), layer: new Set<string>() }
   for (const line of stderr.split('\n')) {
     const path = /^lpd-compiled (.+)$/.exec(line.trim())?.[1]
     if (path === undefined) continue
-    if (path.startsWith(roots.taskRoot + sep)) {
-      files.function.push(
+    const [name, root] = packages.find(([, root]) => root && path.startsWith(root + sep)) ?? []
+    if (name && root)
+      files[name].add(
         path
-          .slice(roots.taskRoot.length + 1)
+          .slice(root.length + 1)
           .split(sep)
           .join('/')
       )
-    } else if (roots.optRoot !== undefined && path.startsWith(roots.optRoot + sep)) {
-      files.layer.push(
-        path
-          .slice(roots.optRoot.length + 1)
-          .split(sep)
-          .join('/')
-      )
-    }
   }
-  return { function: [...new Set(files.function)].sort(), layer: [...new Set(files.layer)].sort() }
+  return { function: [...files.function].sort(), layer: [...files.layer].sort() }
 }
 
 export interface ProbeResult {

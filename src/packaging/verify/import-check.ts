@@ -133,24 +133,27 @@ export async function runImportCheck(request: ImportCheckRequest): Promise<Impor
     // .pyc files go to a folder beside the tree, never into it; they are trusted only while
     // the source's (mtime, size) match, and the tree sets mtime from each file's CRC-32.
     const options = ['-I', '-S', '-X', `pycache_prefix=${join(workDir, 'pycache')}`]
-    const importWith = (runtimeWheels: readonly string[]) => {
-      const how = { python: lookup.found, function: fn, runtimeWheels }
-      return importHandler(how, { runtime, handler, workDir, layer, options })
-    }
-    let result = await importWith(provided.wheels ?? [])
+    const how = (): HandlerImport => ({
+      python: lookup.found,
+      function: fn,
+      runtimeWheels: provided.wheels ?? []
+    })
+    let result = await importHandler(how(), { runtime, handler, workDir, layer, options })
     if (
       result.exitCode !== 0 &&
       provided.wheels === undefined &&
       needsRuntimeProvided(result.stderr)
     ) {
       provided = await obtainRuntimeProvided(cache)
-      if (provided.wheels !== undefined) result = await importWith(provided.wheels)
+      if (provided.wheels !== undefined) {
+        result = await importHandler(how(), { runtime, handler, workDir, layer, options })
+      }
     }
     if (result.exitCode === 0) {
       return {
         check: { status: 'passed', interpreter: lookup.found.description },
         loadedFiles: loadedFilesFrom(result.stdout),
-        import: { python: lookup.found, function: fn, runtimeWheels: provided.wheels ?? [] }
+        import: how()
       }
     }
     // The handler's own output may hold a variable's value: never in a message.
