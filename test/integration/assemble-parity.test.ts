@@ -16,6 +16,7 @@ import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROOT } from '../helpers/run-action.js'
 import {
   assemblePackages,
   LAYER_PREFIX,
@@ -34,7 +35,7 @@ const RUNTIME = runtimeFacts('python3.11')
 if (!RUNTIME) throw new Error('python3.11 missing from lambda-facts')
 const PACKAGES = ['numpy', 'pydantic-core']
 /** Kept between runs: the wheels only change when PyPI publishes new versions. */
-const WHEEL_CACHE = join(tmpdir(), 'lambda-python-deploy-test-wheels', 'assemble-parity')
+const WHEEL_CACHE = join(ROOT, '.tools', 'test-wheels', 'assemble-parity')
 
 function pipPlatformArgs(architecture: Architecture): string[] {
   const arch = WHEEL_ARCH[architecture]
