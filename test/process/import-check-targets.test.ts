@@ -202,6 +202,42 @@ describe('other places to find the runtime CPython', () => {
     expect(second.log, second.log).not.toMatch(/uv python install/)
   })
 
+  it('a run that could not bring uv does not stop the next run, which has uv, from installing', async () => {
+    const { downloadsJson, version } = localPythonDownload('3.12')
+    const inputs = { runtime: 'python3.12', architectures: 'x86_64' }
+    const shared = {
+      RUNNER_TOOL_CACHE: join(work, 'uv-missing-tool-cache'),
+      UV_PYTHON_DOWNLOADS_JSON_URL: downloadsJson
+    }
+    const noUv = mkdtempSync(join(work, 'no-uv-'))
+    const without = await build(
+      handlerSource('3.12'),
+      inputs,
+      {
+        ...shared,
+        PATH: noUv,
+        // Only a dead index: pip cannot fetch the pinned uv.
+        PIP_CONFIG_FILE: '/dev/null',
+        PIP_INDEX_URL: 'http://127.0.0.1:9/simple',
+        PIP_RETRIES: '0'
+      },
+      false
+    )
+    expect(without.run.code, without.log).toBe(0)
+    const skipped = without.report?.architectures[0]?.importCheck
+    expect(skipped?.status).toBe('skipped')
+    expect(skipped?.reason).toContain(
+      'could not be fetched with pip from http://127.0.0.1:9/simple'
+    )
+
+    const withUv = await build(handlerSource('3.12'), inputs, { ...shared, PATH: TOOLS_BIN }, false)
+    expect(withUv.run.code, withUv.log).toBe(0)
+    expect(withUv.report?.architectures[0]?.importCheck).toEqual({
+      status: 'passed',
+      interpreter: `CPython ${version} (installed by uv (cpython-3.12-linux-x86_64-gnu) into the tool cache)`
+    })
+  })
+
   it('says why no interpreter checked a target, in the log and report.json, and still builds', async () => {
     const run = await build(
       handlerSource('3.12'),

@@ -239,12 +239,20 @@ async function rememberFailure(toolsDir: string, key: string, message: string): 
   }
 }
 
+/**
+ * A fetch could not start because a tool it runs is missing (uv, when it is neither on PATH nor
+ * fetchable): said like any failure, but not remembered as the fetch's, so a later run that has
+ * the tool tries the fetch at once.
+ */
+export class ToolMissing extends Error {}
+
 /** Said once per run and key: the reason the next places are looked in. */
 const toldFailures = new Set<string>()
 
 /**
- * Runs a fetch unless it failed within the last hour; a failure is remembered, and said once in
- * the log (`prefix: message; looking further`). The failure's first line is the miss.
+ * Runs a fetch unless it failed within the last hour; a failure is remembered (not a ToolMissing)
+ * and said once in the log (`prefix: message; looking further`). The failure's first line is the
+ * miss.
  */
 export async function unlessFailedRecently<T>(
   toolsDir: string,
@@ -261,7 +269,7 @@ export async function unlessFailedRecently<T>(
     return { value: await attempt() }
   } catch (error) {
     const message = errorMessage(error).split('\n')[0] ?? ''
-    await rememberFailure(toolsDir, key, message)
+    if (!(error instanceof ToolMissing)) await rememberFailure(toolsDir, key, message)
     if (!toldFailures.has(key)) {
       toldFailures.add(key)
       core.info(`${prefix}: ${message}; looking further`)

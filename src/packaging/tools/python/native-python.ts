@@ -14,7 +14,7 @@ import {
   toolCacheVersions,
   TOOL_CACHE_ARCH
 } from './hosted-tool-cache.js'
-import { keep, openKept, unlessFailedRecently, type KeptEntry } from './kept-tools.js'
+import { keep, openKept, ToolMissing, unlessFailedRecently, type KeptEntry } from './kept-tools.js'
 import type { LookupContext, StepResult } from './lookup.js'
 import { mismatch, probeInterpreter } from './probe.js'
 import { uvFindPython, uvForPythons, uvInstallPython, uvPythonKey } from './uv-python.js'
@@ -167,7 +167,9 @@ export async function bringUvPython(
     downloadSource(context, key),
     context.architecture,
     async () => {
-      const uv = await uvForPythons(context.env, context.toolCache)
+      const uv = await uvForPythons(context.env, context.toolCache).catch((error: unknown) => {
+        throw new ToolMissing(errorMessage(error))
+      })
       return keep(
         context.keptDir,
         uvEntryName(context.pythonVersion, context.machine),
