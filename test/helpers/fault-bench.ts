@@ -11,7 +11,6 @@ import {
   GetAliasCommand,
   GetFunctionConfigurationCommand,
   ListLayerVersionsCommand,
-  ListVersionsByFunctionCommand,
   PublishVersionCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand
@@ -21,7 +20,7 @@ import type { BuildResult } from '../../src/types.js'
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js'
 import { LIMITS } from '../../src/lambda-facts.js'
 import { buildOf } from './deploy-fixtures.js'
-import { helloZip, startMoto, writeZip, type MotoServer } from './moto.js'
+import { helloZip, startMoto, writeZip, type MotoServer, type PublishedVersion } from './moto.js'
 import { runAction, type ActionRun } from './run-action.js'
 import { writeWheel } from './wheels.js'
 
@@ -213,7 +212,7 @@ export function logOf(run: ActionRun): string {
 export interface FunctionState {
   codeSha256: string | undefined
   /** Published versions (not $LATEST), oldest first. */
-  versions: { version: string; codeSha256: string | undefined }[]
+  versions: PublishedVersion[]
   /** The alias's version, when an alias name was given and it exists. */
   aliasVersion?: string
 }
@@ -225,11 +224,7 @@ export async function functionState(
   alias?: string
 ): Promise<FunctionState> {
   const config = await moto.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
-  const listed = await moto.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }))
-  const versions = (listed.Versions ?? [])
-    .filter((v) => v.Version !== '$LATEST')
-    .map((v) => ({ version: v.Version ?? '', codeSha256: v.CodeSha256 }))
-    .sort((a, b) => Number(a.version) - Number(b.version))
+  const versions = await moto.publishedVersions(name)
   let aliasVersion: string | undefined
   if (alias) {
     try {

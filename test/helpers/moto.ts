@@ -21,7 +21,11 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda'
+import {
+  CreateFunctionCommand,
+  LambdaClient,
+  ListVersionsByFunctionCommand
+} from '@aws-sdk/client-lambda'
 import type { Architecture, FunctionConfiguration, Runtime } from '@aws-sdk/client-lambda'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import {
@@ -59,6 +63,11 @@ export interface CreateFunctionOptions {
   environment?: Record<string, string>
 }
 
+export interface PublishedVersion {
+  version: string
+  codeSha256: string | undefined
+}
+
 export interface MotoServer {
   /** `http://127.0.0.1:<port>` */
   url: string
@@ -75,6 +84,8 @@ export interface MotoServer {
   /** Wipes every resource, then re-creates the IAM role CreateFunction needs. */
   reset(): Promise<void>
   createFunction(options: CreateFunctionOptions): Promise<FunctionConfiguration>
+  /** The function's published versions (not $LATEST), oldest first, with their code's hash. */
+  publishedVersions(name: string): Promise<PublishedVersion[]>
   createBucket(name: string): Promise<void>
   /** Queues what the next Invoke calls return, in order (moto's lambda-simple backend). */
   queueInvokeResults(results: string[]): Promise<void>
@@ -276,6 +287,13 @@ export async function startMoto(options: { region?: string } = {}): Promise<Moto
         })
       )
     },
+    async publishedVersions(name) {
+      const listed = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }))
+      return (listed.Versions ?? [])
+        .filter((v) => v.Version !== '$LATEST')
+        .map((v) => ({ version: v.Version ?? '', codeSha256: v.CodeSha256 }))
+        .sort((a, b) => Number(a.version) - Number(b.version))
+    },
     async createBucket(name) {
       await s3.send(new CreateBucketCommand({ Bucket: name }))
     },
@@ -387,4 +405,13 @@ export async function writeZip(
     unzippedSize,
     codeSha256: createHash('sha256').update(bytes).digest('base64')
   }
+}
+
+let handlerZips = 0
+
+/** A function zip in `dir` whose handler returns `{"tag": tag}`: which code answered. */
+export function handlerZip(dir: string, tag: string): Promise<PackageFile> {
+  return writeZip(join(dir, `fn-${++handlerZips}.zip`), {
+    'app.py': `TAG = ${JSON.stringify(tag)}\ndef handler(event, context):\n    return {"tag": TAG}\n`
+  })
 }

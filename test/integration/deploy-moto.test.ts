@@ -11,7 +11,6 @@ import {
   GetFunctionConfigurationCommand,
   GetLayerVersionCommand,
   ListLayerVersionsCommand,
-  ListVersionsByFunctionCommand,
   PublishLayerVersionCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand
@@ -28,7 +27,7 @@ import { LIMITS } from '../../src/lambda-facts.js'
 import type { PackageFile } from '../../src/types.js'
 import { buildOf, recordingLog } from '../helpers/deploy-fixtures.js'
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy.js'
-import { startMoto, writeZip } from '../helpers/moto.js'
+import { handlerZip, startMoto, writeZip } from '../helpers/moto.js'
 import type { MotoServer } from '../helpers/moto.js'
 
 let moto: MotoServer
@@ -43,12 +42,6 @@ const baseOptions: DeployOptions = {
   packageType: 'zip',
   s3Prefix: 'lambda-python-deploy/',
   publish: true
-}
-
-function handlerZip(tag: string): Promise<PackageFile> {
-  return writeZip(join(dir, `fn-${++zipCount}.zip`), {
-    'app.py': `TAG = ${JSON.stringify(tag)}\ndef handler(event, context):\n    return {"tag": TAG}\n`
-  })
 }
 
 function layerZip(tag: string): Promise<PackageFile> {
@@ -71,13 +64,6 @@ function recordCommands(client: { send: (...args: never[]) => unknown }): string
 async function codeSha(name: string): Promise<string | undefined> {
   const config = await moto.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
   return config.CodeSha256
-}
-
-async function versions(name: string): Promise<{ version: string; codeSha256?: string }[]> {
-  const answer = await moto.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }))
-  return (answer.Versions ?? [])
-    .filter((v) => v.Version !== '$LATEST')
-    .map((v) => ({ version: v.Version ?? '', codeSha256: v.CodeSha256 }))
 }
 
 async function aliasVersion(name: string, alias: string): Promise<string | undefined> {
@@ -112,7 +98,7 @@ beforeEach(async () => {
 describe('deploy against moto', () => {
   it('uploads directly, publishes, smoke-tests, creates the alias, then moves it', async () => {
     await moto.createFunction({ name: 'orders' })
-    const v1 = await handlerZip('v1')
+    const v1 = await handlerZip(dir, 'v1')
     const [target] = await readTargets(['orders'], clients)
     expect(target).toMatchObject({ runtime: 'python3.12', architecture: 'arm64', layers: [] })
 
@@ -139,7 +125,7 @@ describe('deploy against moto', () => {
     expect(await codeSha('orders')).toBe(v1.codeSha256)
     expect(await aliasVersion('orders', 'live')).toBe('1')
 
-    const v2 = await handlerZip('v2')
+    const v2 = await handlerZip(dir, 'v2')
     const [again] = await readTargets(['orders'], clients)
     const [second] = await deployAll([again!], buildOf([{ function: v2 }]), options, clients, {
       log: recordingLog()
@@ -147,7 +133,7 @@ describe('deploy against moto', () => {
     expect(second).toMatchObject({ status: 'deployed', version: '2', previousAliasVersion: '1' })
     expect(await codeSha('orders')).toBe(v2.codeSha256)
     expect(await aliasVersion('orders', 'live')).toBe('2')
-    expect(await versions('orders')).toEqual([
+    expect(await moto.publishedVersions('orders')).toEqual([
       { version: '1', codeSha256: v1.codeSha256 },
       { version: '2', codeSha256: v2.codeSha256 }
     ])
@@ -155,7 +141,7 @@ describe('deploy against moto', () => {
 
   it('sends nothing when the CodeSha256 is deployed already and reports the existing version', async () => {
     await moto.createFunction({ name: 'orders' })
-    const v1 = await handlerZip('v1')
+    const v1 = await handlerZip(dir, 'v1')
     const options: DeployOptions = { ...baseOptions, alias: 'live', smokePayload: '{}' }
     const [target] = await readTargets(['orders'], clients)
     await deployAll([target!], buildOf([{ function: v1 }]), options, clients, {
@@ -182,7 +168,7 @@ describe('deploy against moto', () => {
       'ListVersionsByFunction',
       'GetAlias'
     ])
-    expect(await versions('orders')).toHaveLength(1)
+    expect(await moto.publishedVersions('orders')).toHaveLength(1)
   })
 
   it('ships a package over 52,428,800 bytes through S3 with a content-addressed key, once', async () => {
@@ -211,7 +197,7 @@ describe('deploy against moto', () => {
     ).toBe(true)
 
     // Put other code on the function, then ship the big package again: the object is reused.
-    const small = await handlerZip('small')
+    const small = await handlerZip(dir, 'small')
     await moto.lambda.send(
       new UpdateFunctionCodeCommand({
         FunctionName: 'orders',
@@ -247,7 +233,7 @@ describe('deploy against moto', () => {
       layerName: 'orders-deps'
     }
     const deps1 = await layerZip('1.0')
-    const code1 = await handlerZip('code1')
+    const code1 = await handlerZip(dir, 'code1')
 
     const [target] = await readTargets(['orders'], clients)
     const [first] = await deployAll(
@@ -272,7 +258,7 @@ describe('deploy against moto', () => {
     expect(config.CodeSha256).toBe(code1.codeSha256)
 
     // New code, same dependencies: the layer version is reused, not published again.
-    const code2 = await handlerZip('code2')
+    const code2 = await handlerZip(dir, 'code2')
     const [t2] = await readTargets(['orders'], clients)
     const [second] = await deployAll(
       [t2!],
@@ -308,9 +294,15 @@ describe('deploy against moto', () => {
     await moto.createFunction({ name: 'orders' })
     const options: DeployOptions = { ...baseOptions, alias: 'live', smokePayload: '{"ping":1}' }
     const [t1] = await readTargets(['orders'], clients)
-    await deployAll([t1!], buildOf([{ function: await handlerZip('good') }]), options, clients, {
-      log: recordingLog()
-    })
+    await deployAll(
+      [t1!],
+      buildOf([{ function: await handlerZip(dir, 'good') }]),
+      options,
+      clients,
+      {
+        log: recordingLog()
+      }
+    )
     expect(await aliasVersion('orders', 'live')).toBe('1')
 
     // moto answers a queued result over 6,000,000 bytes with FunctionError: Unhandled.
@@ -318,7 +310,7 @@ describe('deploy against moto', () => {
     const [t2] = await readTargets(['orders'], clients)
     const [result] = await deployAll(
       [t2!],
-      buildOf([{ function: await handlerZip('bad') }]),
+      buildOf([{ function: await handlerZip(dir, 'bad') }]),
       options,
       clients,
       { log: recordingLog() }
@@ -341,7 +333,7 @@ describe('deploy against moto', () => {
     expect(result).toMatchObject({ rollout: 'rolled-back', latestRestore: { status: 'failed' } })
     expect(proxy.requests.map((r) => r.outcome)).toEqual(['refused'])
     expect(await aliasVersion('orders', 'live')).toBe('1')
-    expect(await versions('orders')).toHaveLength(2)
+    expect(await moto.publishedVersions('orders')).toHaveLength(2)
   })
 
   it('deploys the other functions when one fails, and reports each', async () => {
@@ -350,7 +342,7 @@ describe('deploy against moto', () => {
     await moto.createFunction({ name: 'gamma' })
     const targets = await readTargets(['alpha', 'beta', 'gamma'], clients)
     await moto.lambda.send(new DeleteFunctionCommand({ FunctionName: 'beta' }))
-    const pkg = await handlerZip('multi')
+    const pkg = await handlerZip(dir, 'multi')
 
     const results = await deployAll(
       targets,
@@ -414,7 +406,7 @@ describe('keep-versions and keep-layer-versions against moto', () => {
    */
   async function deployLayered(tag: string, prune = false) {
     return deployAndPrune(
-      { function: await handlerZip(`code ${tag}`), layer: await layerZip(tag) },
+      { function: await handlerZip(dir, `code ${tag}`), layer: await layerZip(tag) },
       { ...baseOptions, packageType: 'layer', layerName: 'orders-deps' },
       prune ? { keepVersions: 1, keepLayerVersions: 1 } : {}
     )
@@ -426,20 +418,20 @@ describe('keep-versions and keep-layer-versions against moto', () => {
     const options: DeployOptions = { ...baseOptions, alias: 'live' }
     const keep = { keepVersions: 2 }
 
-    const first = await deployAndPrune({ function: await handlerZip('v1') }, options, keep)
+    const first = await deployAndPrune({ function: await handlerZip(dir, 'v1') }, options, keep)
     expect(first.result).toMatchObject({ status: 'deployed', version: '1' })
     await moto.lambda.send(
       new CreateAliasCommand({ FunctionName: 'orders', Name: 'rollback', FunctionVersion: '1' })
     )
-    await deployAndPrune({ function: await handlerZip('v2') }, options, keep)
-    await deployAndPrune({ function: await handlerZip('v3') }, options, keep)
+    await deployAndPrune({ function: await handlerZip(dir, 'v2') }, options, keep)
+    await deployAndPrune({ function: await handlerZip(dir, 'v3') }, options, keep)
     // Versions a second old are past the in-flight window.
     await new Promise((done) => setTimeout(done, 1_200))
-    const v4 = await handlerZip('v4')
+    const v4 = await handlerZip(dir, 'v4')
     const fourth = await deployAndPrune({ function: v4 }, options, keep)
 
     expect(fourth.result).toMatchObject({ status: 'deployed', version: '4' })
-    expect((await versions('orders')).map((v) => v.version)).toEqual(['1', '3', '4'])
+    expect((await moto.publishedVersions('orders')).map((v) => v.version)).toEqual(['1', '3', '4'])
     expect(await aliasVersion('orders', 'live')).toBe('4')
     expect(fourth.result.prune).toEqual({
       subject: 'orders',
@@ -455,7 +447,7 @@ describe('keep-versions and keep-layer-versions against moto', () => {
     // A re-run with the same code (as after a kill) finds version 4 and prunes again.
     const rerun = await deployAndPrune({ function: v4 }, options, { keepVersions: 1 })
     expect(rerun.result).toMatchObject({ status: 'unchanged', version: '4' })
-    expect((await versions('orders')).map((v) => v.version)).toEqual(['1', '4'])
+    expect((await moto.publishedVersions('orders')).map((v) => v.version)).toEqual(['1', '4'])
   })
 
   it('keep-layer-versions 1: only the layer version in use stays; other layers are untouched', async () => {
@@ -482,7 +474,7 @@ describe('keep-versions and keep-layer-versions against moto', () => {
     expect(await layerVersions('shared-tools')).toEqual([1])
     expect(third.layer?.subject).toBe('layer orders-deps')
     expect(third.layer?.deleted).toEqual(['1', '2'])
-    expect((await versions('orders')).map((v) => v.version)).toEqual(['3'])
+    expect((await moto.publishedVersions('orders')).map((v) => v.version)).toEqual(['3'])
     const config = await moto.lambda.send(
       new GetFunctionConfigurationCommand({ FunctionName: 'orders' })
     )

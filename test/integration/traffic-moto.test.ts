@@ -25,7 +25,7 @@ import type { PackageFile } from '../../src/types.js'
 import { startCodeServer, type CodeServer } from '../helpers/code-server.js'
 import { buildOf, recordingLog } from '../helpers/deploy-fixtures.js'
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy.js'
-import { startMoto, writeZip, type MotoServer } from '../helpers/moto.js'
+import { handlerZip, startMoto, type MotoServer } from '../helpers/moto.js'
 
 let moto: MotoServer
 let restoreEnv: () => void
@@ -33,7 +33,6 @@ let clients: AwsClients
 let proxy: ForwardProxy
 let server: CodeServer
 let dir: string
-let zips = 0
 
 const base: DeployOptions = {
   runtime: 'python3.12',
@@ -44,12 +43,6 @@ const base: DeployOptions = {
   smokePayload: '{"ping": 1}'
 }
 const canary: TrafficSpec = { kind: 'canary', percent: 10, stepMs: 3_000 }
-
-function handlerZip(tag: string): Promise<PackageFile> {
-  return writeZip(join(dir, `fn-${++zips}.zip`), {
-    'app.py': `TAG = ${JSON.stringify(tag)}\ndef handler(event, context):\n    return {"tag": TAG}\n`
-  })
-}
 
 async function deploy(pkg: PackageFile, options: Partial<DeployOptions> = {}) {
   const log = recordingLog()
@@ -146,7 +139,7 @@ beforeEach(async () => {
   await moto.reset()
   await moto.createFunction({ name: 'orders' })
   await moto.createAlarm('orders-errors')
-  v1 = await handlerZip('v1')
+  v1 = await handlerZip(dir, 'v1')
   // Version 1 serves through live: the version every test shifts away from.
   const { result } = await deploy(v1)
   expect(result).toMatchObject({ version: '1', rollout: 'promoted' })
@@ -154,7 +147,7 @@ beforeEach(async () => {
 
 describe('traffic shifting against moto', () => {
   it('a healthy canary routes 10% to the new version, then promotes it with no routing left', async () => {
-    const running = deploy(await handlerZip('v2'), {
+    const running = deploy(await handlerZip(dir, 'v2'), {
       traffic: canary,
       health: { alarms: ['orders-errors'], maxErrors: 0 }
     })
@@ -191,7 +184,7 @@ describe('traffic shifting against moto', () => {
   })
 
   it('an alarm tripped mid-canary rolls back: alias on version 1, routing cleared, $LATEST restored', async () => {
-    const v2 = await handlerZip('v2')
+    const v2 = await handlerZip(dir, 'v2')
     const downloaded = codeOnLoopback(await readFile(v1.path))
     const running = deploy(v2, {
       traffic: canary,
@@ -226,7 +219,7 @@ describe('traffic shifting against moto', () => {
 
   it('errors seeded for the new version roll back, naming the metric and its sum', async () => {
     codeOnLoopback(await readFile(v1.path))
-    const running = deploy(await handlerZip('v2'), {
+    const running = deploy(await handlerZip(dir, 'v2'), {
       traffic: { kind: 'linear', percent: 50, stepMs: 3_000 },
       health: { alarms: [], maxErrors: 1 }
     })
@@ -248,7 +241,7 @@ describe('traffic shifting against moto', () => {
     codeOnLoopback(await readFile(v1.path))
     // moto answers a queued result over 6,000,000 bytes with FunctionError: Unhandled.
     await moto.queueInvokeResults(['x'.repeat(6_000_001)])
-    const { result } = await deploy(await handlerZip('bad'))
+    const { result } = await deploy(await handlerZip(dir, 'bad'))
     expect(result).toMatchObject({
       rollout: 'rolled-back',
       smoke: { status: 'failed' },
@@ -264,7 +257,7 @@ describe('traffic shifting against moto', () => {
     proxy.requests.length = 0
     {
       await moto.queueInvokeResults(['x'.repeat(6_000_001)])
-      const { result } = await deploy(await handlerZip('bad'))
+      const { result } = await deploy(await handlerZip(dir, 'bad'))
       expect(result).toMatchObject({ rollout: 'rolled-back', latestRestore: { status: 'failed' } })
       expect(result.latestRestore?.detail).toMatch(
         /^\$LATEST still runs the rejected code \(CodeSha256 .{12}\): restoring the code of version 1 failed: downloading from awslambda-us-east-1-tasks\.s3\.us-east-1\.amazonaws\.com failed: cannot reach awslambda-us-east-1-tasks\.s3\.us-east-1\.amazonaws\.com:443 through the proxy http:\/\/127\.0\.0\.1:\d+ \(from HTTPS_PROXY\): the proxy answered 403/
@@ -281,11 +274,11 @@ describe('traffic shifting against moto', () => {
   })
 
   it('an earlier run’s half shift to another version is rolled back before this deploy, and said', async () => {
-    const v2 = await handlerZip('v2')
+    const v2 = await handlerZip(dir, 'v2')
     await deploy(v2, { traffic: { kind: 'canary', percent: 10, stepMs: 1_000 } })
     // As a killed run leaves it: 30% to version 1 while 2 serves.
     await leaveShare('2', '1', 0.3)
-    const { result, log } = await deploy(await handlerZip('v3'))
+    const { result, log } = await deploy(await handlerZip(dir, 'v3'))
     expect(result).toMatchObject({ version: '3', rollout: 'promoted', servingVersion: '3' })
     expect(log.warnings).toContain(
       'orders: alias live routes 30% to version 1, left by a traffic shift that did not finish (a killed run?): rolling it back to version 2, routing cleared, before this deployment'
@@ -298,7 +291,7 @@ describe('several functions', () => {
   it('each shifts on its own health: the one with errors rolls back, the other promotes', async () => {
     await moto.createFunction({ name: 'billing' })
     const log = recordingLog()
-    const first = await handlerZip('both-v1')
+    const first = await handlerZip(dir, 'both-v1')
     // billing's version 1 behind live too (orders has one from beforeEach).
     const setup = await readTargets(['billing'], clients, { log })
     await deployAll(setup, buildOf([{ function: first }]), base, clients, { log })
@@ -308,7 +301,7 @@ describe('several functions', () => {
     const targets = await readTargets(['orders', 'billing'], clients, { log })
     const running = deployAll(
       targets,
-      buildOf([{ function: await handlerZip('both-v2') }]),
+      buildOf([{ function: await handlerZip(dir, 'both-v2') }]),
       { ...base, traffic: canary, health: { alarms: [], maxErrors: 0 } },
       clients,
       { log }
