@@ -3,12 +3,19 @@
 // examples/hello for arm64 and x86_64, deploys the arm64 package, publishes, smoke-invokes,
 // moves the alias `live`, and prints the job summary. Then runs again: nothing is sent.
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda'
+import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { startMoto } from '../test/helpers/moto.js'
 import { hostedToolCacheIfHere } from '../test/helpers/pythons.js'
 import { ROOT, runAction } from '../test/helpers/run-action.js'
 
 const functionName = 'hello-python'
+// The runs' temporary folders (packages, summaries) under .tools/demo-temp: the last demo's are
+// there to look at, and each demo starts it afresh, so nothing piles up in /tmp.
+const temp = join(ROOT, '.tools', 'demo-temp')
+rmSync(temp, { recursive: true, force: true })
+mkdirSync(temp, { recursive: true })
+process.env.TMPDIR = temp
 const moto = await startMoto()
 let failed = false
 try {
